@@ -1,0 +1,77 @@
+/*
+ * store.h — the object-store interface: the only way lakesync touches files.
+ *
+ * A store is opened on a location URI (`file:///abs/dir`, a plain path, and
+ * later `s3://bucket/prefix`) and addresses objects by keys relative to that
+ * location, '/'-separated, never starting with '/', never containing "." or
+ * ".." segments or empty segments (LKS_EINVAL otherwise).
+ *
+ * Every backend gives the same guarantees:
+ *  - an object becomes visible whole or not at all (no partial reads);
+ *  - put overwrites; put_if_absent publishes only when the key is free and
+ *    fails with LKS_EEXIST otherwise, safely between processes;
+ *  - list returns keys in ascending byte order.
+ */
+#ifndef LKS_STORE_H
+#define LKS_STORE_H
+
+#include "core/core.h"
+
+typedef struct lks_store lks_store;
+
+typedef struct lks_store_entry {
+    const char *key;  /* relative to the store root; borrowed for the callback */
+    uint64_t size;
+    int64_t mtime_us; /* last modification, microseconds since epoch (0 if unknown) */
+} lks_store_entry;
+
+/* Return non-zero to stop listing early (lks_store_list then returns LKS_OK). */
+typedef int lks_store_list_fn(void *ud, const lks_store_entry *ent);
+
+/* A backend is a table of functions (STYLE.md rule 6). */
+typedef struct lks_store_ops {
+    const char *scheme; /* "file", "s3" */
+    int (*get)(lks_store *st, const char *key, uint64_t off, uint64_t len, int ranged, lks_buf *out, lks_err *err);
+    int (*head)(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err);
+    int (*put)(lks_store *st, const char *key, const void *data, size_t len, int if_absent, lks_err *err);
+    int (*list)(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err);
+    int (*del)(lks_store *st, const char *key, lks_err *err);
+    void (*close)(lks_store *st);
+} lks_store_ops;
+
+struct lks_store {
+    const lks_store_ops *ops;
+    char *uri; /* normalised location, e.g. "file:///tmp/wh" */
+};
+
+/* Opens the store at `uri`.  A plain path is taken as a local directory
+ * (created if missing).  Caller closes with lks_store_close(). */
+int lks_store_open(const char *uri, lks_store **out, lks_err *err);
+void lks_store_close(lks_store *st);
+
+/* Reads the whole object into `out` (appended; out is not reset).
+ * LKS_ENOTFOUND when absent. */
+int lks_store_get(lks_store *st, const char *key, lks_buf *out, lks_err *err);
+/* Reads bytes [off, off+len) of the object, appended to out.  A range past
+ * the end is LKS_ECORRUPT (callers compute ranges from sizes they trust). */
+int lks_store_get_range(lks_store *st, const char *key, uint64_t off, uint64_t len, lks_buf *out, lks_err *err);
+/* Size and mtime of one object; LKS_ENOTFOUND when absent.  ent->key is
+ * set to NULL. */
+int lks_store_head(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err);
+/* Publishes the object atomically, replacing any previous one. */
+int lks_store_put(lks_store *st, const char *key, const void *data, size_t len, lks_err *err);
+/* Publishes the object only if the key is free: LKS_EEXIST otherwise. */
+int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, size_t len, lks_err *err);
+/* Calls fn for every object whose key starts with prefix (byte prefix, not
+ * only a folder), in ascending key order.  "" lists everything. */
+int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err);
+/* Deletes one object; deleting an absent key is LKS_OK. */
+int lks_store_delete(lks_store *st, const char *key, lks_err *err);
+
+/* LKS_OK if key is a valid relative object key, LKS_EINVAL with detail. */
+int lks_store_check_key(const char *key, lks_err *err);
+
+/* Backends. */
+int lks_store_local_open(const char *path, lks_store **out, lks_err *err);
+
+#endif
