@@ -68,8 +68,9 @@ static const char *lks_t_name;
 #define CHECK_OK(expr, errp)                                                                                           \
     do {                                                                                                               \
         int lks_rc_ = (expr);                                                                                          \
+        const struct lks_err *lks_e_ = (errp); /* a variable: no -Waddress on &err */                                  \
         if (lks_rc_ != 0)                                                                                              \
-            FAILF("%s returned %d: %s", #expr, lks_rc_, (errp) ? (errp)->msg : "");                                    \
+            FAILF("%s returned %d: %s", #expr, lks_rc_, lks_e_ ? lks_e_->msg : "");                                    \
     } while (0)
 
 #define SKIP(...)                                                                                                      \
@@ -99,6 +100,7 @@ static const char *lks_t_name;
 
 static inline int lks_test_done(void) {
     printf("%d passed, %d failed, %d skipped\n", lks_t_pass, lks_t_fail, lks_t_skip);
+    fflush(stdout); /* before any sanitizer report at exit */
     return lks_t_fail ? 1 : 0;
 }
 

@@ -20,9 +20,10 @@ void lks_buf_free(lks_buf *b) {
 void lks_buf_reset(lks_buf *b) { b->len = 0; }
 
 int lks_buf_reserve(lks_buf *b, size_t extra) {
-    if (LKS_LIKELY(b->cap - b->len > extra)) /* keep one byte for lks_buf_cstr */
+    /* keep one byte for lks_buf_cstr; len never exceeds max */
+    if (LKS_LIKELY(b->cap - b->len > extra && b->max - b->len >= extra))
         return LKS_OK;
-    if (extra >= b->max || b->len > b->max - extra) {
+    if (extra > b->max || b->len > b->max - extra || extra >= SIZE_MAX - b->len) {
         lks_buf_free(b);
         return LKS_ELIMIT;
     }

@@ -60,7 +60,7 @@ typedef struct lks_err {
  * returns `code`, so callers can write `return lks_err_set(err, ...)`.
  * If `err` already holds an error, it is overwritten. */
 int lks_err_set(lks_err *err, int code, const char *fmt, ...) LKS_PRINTF(3, 4);
-int lks_err_vset(lks_err *err, int code, const char *fmt, va_list ap);
+int lks_err_vset(lks_err *err, int code, const char *fmt, va_list ap) LKS_PRINTF(3, 0);
 
 /* Prepends context to an existing message: "ctx: old message".  Returns
  * err->code (or LKS_EINTERNAL when err is NULL or holds no error), so a

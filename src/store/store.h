@@ -74,4 +74,9 @@ int lks_store_check_key(const char *key, lks_err *err);
 /* Backends. */
 int lks_store_local_open(const char *path, lks_store **out, lks_err *err);
 
+/* Non-zero when the last key segment `name` (len bytes) has the form of the
+ * local backend's temporary files, ".<name>.tmp.<pid>.<16 hex digits>":
+ * such names are hidden from list and refused as keys. */
+int lks_store_is_temp_name(const char *name, size_t len);
+
 #endif

@@ -1,0 +1,407 @@
+/* text.c — shortest round-trip float text, JSON string quoting, base64 and
+ * exact decimal formatting. */
+#include "core/core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shortest float text ------------------------------------------------ */
+
+/* Lays out a decimal significand `dig` (ndig digits, no trailing zeros, first
+ * digit non-zero) times 10^exp (exp of the first digit), ECMAScript style:
+ * positional for 1e-6 <= |v| < 1e21, else d.ddde+x / d.ddde-x. */
+static int layout(char *out, int neg, const char *dig, int ndig, int exp) {
+    int n = 0;
+    if (neg)
+        out[n++] = '-';
+    if (exp >= 21 || exp < -6) {
+        out[n++] = dig[0];
+        if (ndig > 1) {
+            out[n++] = '.';
+            memcpy(out + n, dig + 1, (size_t)ndig - 1);
+            n += ndig - 1;
+        }
+        n += sprintf(out + n, "e%c%d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+        return n;
+    }
+    if (exp < 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -exp - 1; i++)
+            out[n++] = '0';
+        memcpy(out + n, dig, (size_t)ndig);
+        n += ndig;
+    } else if (ndig <= exp + 1) {
+        memcpy(out + n, dig, (size_t)ndig);
+        n += ndig;
+        for (int i = ndig; i < exp + 1; i++)
+            out[n++] = '0';
+    } else {
+        memcpy(out + n, dig, (size_t)exp + 1);
+        n += exp + 1;
+        out[n++] = '.';
+        memcpy(out + n, dig + exp + 1, (size_t)(ndig - exp - 1));
+        n += ndig - exp - 1;
+    }
+    out[n] = 0;
+    return n;
+}
+
+static int special(char *out, double v) {
+    if (isnan(v))
+        return sprintf(out, "NaN");
+    if (isinf(v))
+        return sprintf(out, v < 0 ? "-Infinity" : "Infinity");
+    if (v == 0)
+        return sprintf(out, signbit(v) ? "-0" : "0");
+    return -1;
+}
+
+/* Splits "%.*e" output "-d.ddde-xx" into digits without trailing zeros and
+ * the decimal exponent. */
+static int split_e(const char *txt, char *dig, int *ndig, int *exp) {
+    const char *p = txt;
+    int neg = 0;
+    if (*p == '-')
+        neg = 1, p++;
+    int n = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') /* skips the radix character, whatever the locale */
+            dig[n++] = *p;
+    while (n > 1 && dig[n - 1] == '0')
+        n--;
+    *ndig = n;
+    *exp = *p == 'e' ? atoi(p + 1) : 0;
+    return neg;
+}
+
+/* The fewest significant digits (1..max) whose correctly rounded "%.*e"
+ * text reads back as v: binary search, since a text that round-trips with p
+ * digits also does with p + 1.  `is_float` reads back with strtof. */
+static void shortest_e(char *txt, size_t cap, double v, int max, int is_float) {
+    char probe[40];
+    snprintf(txt, cap, "%.*e", max - 1, v);
+    int lo = 1, hi = max;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(probe, sizeof probe, "%.*e", mid - 1, v);
+        int ok = is_float ? strtof(probe, NULL) == (float)v : strtod(probe, NULL) == v;
+        if (ok) {
+            hi = mid;
+            snprintf(txt, cap, "%s", probe);
+        } else {
+            lo = mid + 1;
+        }
+    }
+}
+
+int lks_fmt_double(char *out, double v) {
+    int n = special(out, v);
+    if (n >= 0)
+        return n;
+    char txt[40], dig[24];
+    shortest_e(txt, sizeof txt, v, 17, 0);
+    int ndig, exp;
+    int neg = split_e(txt, dig, &ndig, &exp);
+    return layout(out, neg, dig, ndig, exp);
+}
+
+int lks_fmt_float(char *out, float v) {
+    int n = special(out, v);
+    if (n >= 0)
+        return n;
+    char txt[40], dig[24];
+    shortest_e(txt, sizeof txt, v, 9, 1);
+    int ndig, exp;
+    int neg = split_e(txt, dig, &ndig, &exp);
+    return layout(out, neg, dig, ndig, exp);
+}
+
+/* ---- JSON strings ------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at s (1..4), or, negated, the
+ * length of its maximal ill-formed prefix (at least 1) to replace by one
+ * U+FFFD (the Unicode "maximal subpart" practice). */
+static int utf8_seq(const uint8_t *s, size_t left) {
+    uint8_t c = s[0];
+    int need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return -1;
+    for (int i = 1; i <= need; i++) {
+        if ((size_t)i >= left)
+            return -i;
+        uint8_t b = s[i];
+        if (b < lo || b > hi)
+            return -i;
+        lo = 0x80, hi = 0xBF;
+    }
+    return need + 1;
+}
+
+int lks_json_quote(lks_buf *b, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = (const uint8_t *)s, *end = p + len, *run = p;
+    int rc = lks_buf_reserve(b, len + 2);
+    if (rc)
+        return rc;
+    b->ptr[b->len++] = '"';
+    while (p < end) {
+        uint8_t c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            p++;
+            continue;
+        }
+        int seq = c >= 0x80 ? utf8_seq(p, (size_t)(end - p)) : 0;
+        if (seq > 0) {
+            p += seq;
+            continue;
+        }
+        if (p > run && (rc = lks_buf_append(b, run, (size_t)(p - run))))
+            return rc;
+        char esc[8];
+        size_t n = 2;
+        esc[0] = '\\';
+        if (seq < 0) {
+            memcpy(esc, "\xEF\xBF\xBD", 3);
+            n = 3;
+            p += -seq;
+        } else {
+            switch (c) {
+            case '"': esc[1] = '"'; break;
+            case '\\': esc[1] = '\\'; break;
+            case '\b': esc[1] = 'b'; break;
+            case '\f': esc[1] = 'f'; break;
+            case '\n': esc[1] = 'n'; break;
+            case '\r': esc[1] = 'r'; break;
+            case '\t': esc[1] = 't'; break;
+            default:
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                n = 6;
+            }
+            p++;
+        }
+        if ((rc = lks_buf_append(b, esc, n)))
+            return rc;
+        run = p;
+    }
+    if (p > run && (rc = lks_buf_append(b, run, (size_t)(p - run))))
+        return rc;
+    return lks_buf_append_byte(b, '"');
+}
+
+/* ---- base64 --------------------------------------------------------------- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int lks_base64_encode(lks_buf *b, const void *data, size_t len) {
+    if (len > (SIZE_MAX / 4) * 3 - 3)
+        return LKS_ELIMIT;
+    size_t out = (len + 2) / 3 * 4;
+    int rc = lks_buf_reserve(b, out);
+    if (rc)
+        return rc;
+    const uint8_t *p = data;
+    char *o = (char *)b->ptr + b->len;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = b64[v >> 18];
+        *o++ = b64[v >> 12 & 63];
+        *o++ = b64[v >> 6 & 63];
+        *o++ = b64[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        *o++ = b64[v >> 18];
+        *o++ = b64[v >> 12 & 63];
+        *o++ = '=';
+        *o++ = '=';
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        *o++ = b64[v >> 18];
+        *o++ = b64[v >> 12 & 63];
+        *o++ = b64[v >> 6 & 63];
+        *o++ = '=';
+    }
+    b->len += out;
+    return LKS_OK;
+}
+
+static int b64val(char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Strict: length a multiple of 4, '=' only as the final one or two
+ * characters, no whitespace, unused trailing bits zero. */
+int lks_base64_decode(lks_buf *b, const char *s, size_t len) {
+    if (len % 4)
+        return LKS_ECORRUPT;
+    int rc = lks_buf_reserve(b, len / 4 * 3);
+    if (rc)
+        return rc;
+    uint8_t *o = b->ptr + b->len;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4], pad = 0;
+        for (int k = 0; k < 4; k++) {
+            char c = s[i + (size_t)k];
+            if (c == '=' && i + 4 == len && k >= 2) {
+                v[k] = 0;
+                pad++;
+                continue;
+            }
+            if (pad) /* data after '=' */
+                return LKS_ECORRUPT;
+            v[k] = b64val(c);
+            if (v[k] < 0)
+                return LKS_ECORRUPT;
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        if ((pad == 1 && (w & 0xFF)) || (pad == 2 && (w & 0xFFFF)))
+            return LKS_ECORRUPT; /* non-canonical trailing bits */
+        o[n++] = (uint8_t)(w >> 16);
+        if (pad < 2)
+            o[n++] = (uint8_t)(w >> 8);
+        if (pad < 1)
+            o[n++] = (uint8_t)w;
+    }
+    b->len += n;
+    return LKS_OK;
+}
+
+/* ---- exact decimals ------------------------------------------------------ */
+
+#define SCALE_LIMIT 1000
+
+/* Appends the magnitude digits `dig` (ndig, most significant first, "0" for
+ * zero) with `scale` fraction digits. */
+static int put_scaled(lks_buf *b, int neg, const char *dig, int ndig, int scale) {
+    if (scale < -SCALE_LIMIT || scale > SCALE_LIMIT)
+        return LKS_EINVAL;
+    size_t total = (size_t)ndig + (size_t)(scale > 0 ? scale : -scale) + 3;
+    int rc = lks_buf_reserve(b, total);
+    if (rc)
+        return rc;
+    char *o = (char *)b->ptr + b->len, *start = o;
+    if (neg)
+        *o++ = '-';
+    if (scale <= 0) {
+        memcpy(o, dig, (size_t)ndig);
+        o += ndig;
+        if (!(ndig == 1 && dig[0] == '0'))
+            for (int i = 0; i < -scale; i++)
+                *o++ = '0';
+    } else if (ndig <= scale) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < scale - ndig; i++)
+            *o++ = '0';
+        memcpy(o, dig, (size_t)ndig);
+        o += ndig;
+    } else {
+        memcpy(o, dig, (size_t)(ndig - scale));
+        o += ndig - scale;
+        *o++ = '.';
+        memcpy(o, dig + ndig - scale, (size_t)scale);
+        o += scale;
+    }
+    b->len += (size_t)(o - start);
+    return LKS_OK;
+}
+
+static int u64_digits(char *dig, uint64_t mag) {
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    for (int i = 0; i < n; i++)
+        dig[i] = tmp[n - 1 - i];
+    return n;
+}
+
+int lks_fmt_decimal_i64(lks_buf *b, int64_t unscaled, int scale) {
+    char dig[24];
+    uint64_t mag = unscaled < 0 ? (uint64_t)0 - (uint64_t)unscaled : (uint64_t)unscaled;
+    int n = u64_digits(dig, mag);
+    return put_scaled(b, unscaled < 0, dig, n, scale);
+}
+
+int lks_fmt_decimal_be(lks_buf *b, const uint8_t *be, size_t len, int scale) {
+    if (len < 1 || len > 32)
+        return LKS_EINVAL;
+    int neg = be[0] >> 7;
+    /* Fast path: the value fits in an int64 (sign extension beyond 8 bytes). */
+    size_t lead = 0;
+    while (lead < len && be[lead] == (neg ? 0xFF : 0x00))
+        lead++;
+    if (len - lead < 8 || (len - lead == 8 && ((be[lead] >> 7) == neg))) {
+        uint64_t u = neg ? UINT64_MAX : 0;
+        for (size_t i = len > 8 ? len - 8 : 0; i < len; i++)
+            u = u << 8 | be[i];
+        return lks_fmt_decimal_i64(b, (int64_t)u, scale);
+    }
+    /* Magnitude as a big-endian byte array, then repeated division by 10. */
+    uint8_t mag[32];
+    memcpy(mag, be, len);
+    if (neg) {
+        unsigned carry = 1;
+        for (size_t i = len; i-- > 0;) {
+            unsigned v = (uint8_t)~mag[i] + carry;
+            mag[i] = (uint8_t)v;
+            carry = v >> 8;
+        }
+    }
+    char rev[80];
+    int n = 0;
+    size_t first = 0;
+    while (first < len && mag[first] == 0)
+        first++;
+    while (first < len) {
+        unsigned rem = 0;
+        for (size_t i = first; i < len; i++) {
+            unsigned cur = rem << 8 | mag[i];
+            mag[i] = (uint8_t)(cur / 10);
+            rem = cur % 10;
+        }
+        rev[n++] = (char)('0' + rem);
+        while (first < len && mag[first] == 0)
+            first++;
+    }
+    char dig[80];
+    for (int i = 0; i < n; i++)
+        dig[i] = rev[n - 1 - i];
+    return put_scaled(b, neg, dig, n, scale);
+}

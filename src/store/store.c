@@ -1,0 +1,193 @@
+/* store.c — opening a store by URI, key validation, and the checked entry
+ * points every backend is called through. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 1024    /* bytes in a key (S3's limit) */
+#define SEGMENT_MAX 255 /* bytes in one '/'-separated segment (NAME_MAX) */
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int lks_store_is_temp_name(const char *name, size_t len) {
+    if (len < 24 || name[0] != '.')
+        return 0;
+    const char *end = name + len, *p = end - 16;
+    for (const char *q = p; q < end; q++)
+        if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f')))
+            return 0;
+    if (*--p != '.')
+        return 0;
+    const char *d = p;
+    while (d > name && d[-1] >= '0' && d[-1] <= '9')
+        d--;
+    if (d == p || d - name < 6)
+        return 0;
+    return memcmp(d - 5, ".tmp.", 5) == 0;
+}
+
+int lks_store_check_key(const char *key, lks_err *err) {
+    if (!key || !*key)
+        return lks_err_set(err, LKS_EINVAL, "empty object key");
+    size_t len = strlen(key);
+    if (len > KEY_MAX)
+        return lks_err_set(err, LKS_EINVAL, "object key longer than %d bytes: '%.64s...'", KEY_MAX, key);
+    if (key[0] == '/')
+        return lks_err_set(err, LKS_EINVAL, "object key '%s' is absolute (starts with '/')", key);
+    const char *seg = key;
+    for (const char *p = key;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/' || c == 0) {
+            size_t n = (size_t)(p - seg);
+            if (n == 0)
+                return lks_err_set(err, LKS_EINVAL, "object key '%s' has an empty segment", key);
+            if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+                return lks_err_set(err, LKS_EINVAL, "object key '%s' has a '%.*s' segment", key, (int)n, seg);
+            if (n > SEGMENT_MAX)
+                return lks_err_set(err, LKS_EINVAL, "object key '%.64s...' has a segment longer than %d bytes", key,
+                                   SEGMENT_MAX);
+            if (c == 0) {
+                if (lks_store_is_temp_name(seg, n))
+                    return lks_err_set(err, LKS_EINVAL, "object key '%s' is reserved for temporary files", key);
+                break;
+            }
+            seg = p + 1;
+        } else if (c == '\\') {
+            return lks_err_set(err, LKS_EINVAL, "object key '%s' contains a backslash", key);
+        } else if (c < 0x20 || c == 0x7F) {
+            return lks_err_set(err, LKS_EINVAL, "object key '%.64s' contains control character 0x%02x", key, c);
+        }
+    }
+    return LKS_OK;
+}
+
+/* A list prefix is valid when prefix + "x" is a valid key. */
+static int check_prefix(const char *prefix, lks_err *err) {
+    size_t n = strlen(prefix);
+    if (n == 0)
+        return LKS_OK;
+    if (n >= KEY_MAX)
+        return lks_err_set(err, LKS_EINVAL, "list prefix longer than %d bytes", KEY_MAX - 1);
+    char tmp[KEY_MAX + 2];
+    memcpy(tmp, prefix, n);
+    tmp[n] = 'x';
+    tmp[n + 1] = 0;
+    if (lks_store_check_key(tmp, err) != LKS_OK)
+        return lks_err_set(err, LKS_EINVAL, "invalid list prefix '%s'", prefix);
+    return LKS_OK;
+}
+
+int lks_store_open(const char *uri, lks_store **out, lks_err *err) {
+    *out = NULL;
+    if (!uri || !*uri)
+        return lks_err_set(err, LKS_EINVAL, "empty store location");
+    if (strncmp(uri, "s3://", 5) == 0)
+        return lks_err_set(err, LKS_EUNSUPPORTED, "%s: the S3 store is not supported yet", uri);
+    if (strncmp(uri, "file:", 5) == 0) {
+        const char *p = uri + 5;
+        if (strncmp(p, "//", 2) != 0)
+            return lks_err_set(err, LKS_EINVAL, "%s: expected file:///absolute/path", uri);
+        p += 2;
+        if (strncmp(p, "localhost/", 10) == 0)
+            p += 9;
+        if (*p != '/')
+            return lks_err_set(err, LKS_EINVAL, "%s: expected file:///absolute/path (no host)", uri);
+        /* percent-decode */
+        size_t n = strlen(p);
+        char *path = malloc(n + 1);
+        if (!path)
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] != '%') {
+                path[o++] = p[i];
+                continue;
+            }
+            int hi = i + 2 < n ? hexval(p[i + 1]) : -1, lo = i + 2 < n ? hexval(p[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+                free(path);
+                return lks_err_set(err, LKS_EINVAL, "%s: bad percent escape", uri);
+            }
+            path[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        }
+        path[o] = 0;
+        int rc = lks_store_local_open(path, out, err);
+        free(path);
+        return rc;
+    }
+    const char *colon = strstr(uri, "://");
+    if (colon) {
+        int scheme = 1;
+        for (const char *q = uri; q < colon; q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '+' ||
+                  *q == '-' || *q == '.'))
+                scheme = 0;
+        if (scheme && colon > uri)
+            return lks_err_set(err, LKS_EUNSUPPORTED,
+                               "%s: unknown store scheme '%.*s' (expected a path, file:// or s3://)", uri,
+                               (int)(colon - uri), uri);
+    }
+    return lks_store_local_open(uri, out, err);
+}
+
+void lks_store_close(lks_store *st) {
+    if (st)
+        st->ops->close(st);
+}
+
+int lks_store_get(lks_store *st, const char *key, lks_buf *out, lks_err *err) {
+    int rc = lks_store_check_key(key, err);
+    return rc ? rc : st->ops->get(st, key, 0, 0, 0, out, err);
+}
+
+int lks_store_get_range(lks_store *st, const char *key, uint64_t off, uint64_t len, lks_buf *out, lks_err *err) {
+    int rc = lks_store_check_key(key, err);
+    if (rc)
+        return rc;
+    if (off + len < off)
+        return lks_err_set(err, LKS_ECORRUPT, "%s: range %llu+%llu overflows", key, (unsigned long long)off,
+                           (unsigned long long)len);
+    return st->ops->get(st, key, off, len, 1, out, err);
+}
+
+int lks_store_head(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err) {
+    int rc = lks_store_check_key(key, err);
+    if (rc)
+        return rc;
+    rc = st->ops->head(st, key, ent, err);
+    ent->key = NULL;
+    return rc;
+}
+
+int lks_store_put(lks_store *st, const char *key, const void *data, size_t len, lks_err *err) {
+    int rc = lks_store_check_key(key, err);
+    return rc ? rc : st->ops->put(st, key, data, len, 0, err);
+}
+
+int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, size_t len, lks_err *err) {
+    int rc = lks_store_check_key(key, err);
+    return rc ? rc : st->ops->put(st, key, data, len, 1, err);
+}
+
+int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+    if (!prefix)
+        prefix = "";
+    int rc = check_prefix(prefix, err);
+    return rc ? rc : st->ops->list(st, prefix, fn, ud, err);
+}
+
+int lks_store_delete(lks_store *st, const char *key, lks_err *err) {
+    int rc = lks_store_check_key(key, err);
+    return rc ? rc : st->ops->del(st, key, err);
+}
