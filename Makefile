@@ -8,7 +8,7 @@ SAN     ?= 0
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -g -fPIC $(WARN) $(OPT) $(EXTRA_CFLAGS)
-LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lm
+LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -lm
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan

@@ -62,6 +62,20 @@ void lks_pq_schema_free(lks_pq_schema *s);
 /* Column index of a dotted path, or -1. */
 int lks_pq_schema_find(const lks_pq_schema *s, const char *path);
 
+/* ---- schema from a file footer (reader side) ---- */
+/* Builds a schema from the decoded footer's element array (root first).
+ * Legacy converted_type annotations become logical types when the element
+ * has none (UTF8 -> STRING, TIMESTAMP_MILLIS -> TIMESTAMP(millis, utc)...),
+ * so cols[].logical is the effective type.  Lenient where old writers
+ * differ (two-level lists, unannotated repeated fields, annotations that do
+ * not fit their physical type are kept for the reader to refuse), strict
+ * about structure: children overrunning the array, trailing elements,
+ * depth/column caps, leaves without a type, FIXED_LEN_BYTE_ARRAY without a
+ * width, missing repetition give LKS_ECORRUPT naming the element index.
+ * The elements are copied; free with lks_pq_schema_free(). */
+int lks_pq_schema_from_meta(const lks_pq_schema_elem *elems, int n, lks_pq_schema **out, lks_err *err);
+/* ---- end schema from a file footer ---- */
+
 /* Logical-type shorthands for building fields. */
 lks_pq_logical lks_pq_lt(int kind);
 lks_pq_logical lks_pq_lt_decimal(int precision, int scale);
@@ -201,6 +215,8 @@ typedef struct lks_pq_reader_opts {
     int verify_crc;          /* check page CRCs when present; default 1 */
     size_t max_footer_bytes; /* default 64 MiB */
     size_t max_page_bytes;   /* default 256 MiB (uncompressed) */
+    size_t max_chunk_values; /* level entries per column chunk; default 2^28
+                                (caps the memory a hostile file can claim) */
 } lks_pq_reader_opts;
 
 void lks_pq_reader_opts_default(lks_pq_reader_opts *o);

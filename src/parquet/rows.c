@@ -1,0 +1,312 @@
+/*
+ * rows.c — record assembly: column batches (levels + values) back into
+ * value trees, one row group at a time, for the selected columns only.
+ *
+ * For every field the first selected leaf below it stands for it: its
+ * definition level says whether the field is null (or an empty list), and
+ * its repetition levels say how many items a repeated field holds.  The
+ * other leaves must agree; where a file's columns disagree the row is
+ * refused as corrupt instead of being assembled wrongly.  Every step
+ * consumes at least one level entry, so assembly always ends.
+ */
+#include "parquet/parquet.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lks_pq_rows {
+    lks_pq_reader *r;
+    const lks_pq_schema *s;
+    uint8_t *sel;      /* per column */
+    int *first;        /* per field: first selected leaf column below it, -1 none */
+    int *end;          /* per field: one past its subtree */
+    int *def_level;    /* per field */
+    int *rep_level;    /* per field */
+    lks_pq_colbatch *b; /* per column */
+    size_t *pos, *vpos; /* per column: next level entry, next value */
+    uint8_t *skip;     /* per row group */
+    int rg;            /* row group loaded, -1 before the first */
+    int64_t row, nrows;
+    lks_arena arena;   /* the current row's values */
+    lks_pq_value root;
+    const char *name;
+};
+
+int lks_pq_rows_open(lks_pq_reader *r, const int *cols, int ncols, lks_pq_rows **out, lks_err *err) {
+    *out = NULL;
+    const lks_pq_schema *s = lks_pq_reader_schema(r);
+    lks_pq_rows *it = calloc(1, sizeof *it);
+    if (!it)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    it->r = r;
+    it->s = s;
+    it->rg = -1;
+    it->name = "parquet";
+    int nf = s->num_fields, nc = s->num_cols;
+    int ng = lks_pq_reader_meta(r)->num_row_groups;
+    it->sel = calloc((size_t)nc + 1, 1);
+    it->first = calloc((size_t)nf, sizeof(int));
+    it->end = calloc((size_t)nf, sizeof(int));
+    it->def_level = calloc((size_t)nf, sizeof(int));
+    it->rep_level = calloc((size_t)nf, sizeof(int));
+    it->b = calloc((size_t)nc + 1, sizeof *it->b);
+    it->pos = calloc((size_t)nc + 1, sizeof(size_t));
+    it->vpos = calloc((size_t)nc + 1, sizeof(size_t));
+    it->skip = calloc((size_t)ng + 1, 1);
+    lks_arena_init(&it->arena, 0);
+    if (!it->sel || !it->first || !it->end || !it->def_level || !it->rep_level || !it->b || !it->pos ||
+        !it->vpos || !it->skip) {
+        lks_pq_rows_free(it);
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    for (int c = 0; c < nc; c++)
+        lks_pq_colbatch_init(&it->b[c]);
+    if (!cols) {
+        memset(it->sel, 1, (size_t)nc);
+    } else {
+        for (int i = 0; i < ncols; i++) {
+            if (cols[i] < 0 || cols[i] >= nc) {
+                lks_pq_rows_free(it);
+                return lks_err_set(err, LKS_EINVAL, "no column %d", cols[i]);
+            }
+            it->sel[cols[i]] = 1;
+        }
+    }
+    /* levels and subtree ends, parents before children */
+    for (int f = 0; f < nf; f++) {
+        int p = s->parent[f];
+        const lks_pq_field *fd = &s->fields[f];
+        it->def_level[f] = p < 0 ? 0 : it->def_level[p] + (fd->repetition != LKS_PQ_REQUIRED);
+        it->rep_level[f] = p < 0 ? 0 : it->rep_level[p] + (fd->repetition == LKS_PQ_REPEATED);
+        it->first[f] = -1;
+    }
+    for (int f = nf - 1; f >= 0; f--) {
+        if (s->leaf[f] >= 0) {
+            it->end[f] = f + 1;
+        } else {
+            int e = f + 1;
+            for (int k = 0; k < s->fields[f].num_children && e < nf; k++)
+                e = it->end[e];
+            it->end[f] = e;
+        }
+        for (int g = f; g < it->end[f]; g++)
+            if (s->leaf[g] >= 0 && it->sel[s->leaf[g]]) {
+                it->first[f] = s->leaf[g];
+                break;
+            }
+    }
+    *out = it;
+    return LKS_OK;
+}
+
+void lks_pq_rows_skip_row_group(lks_pq_rows *it, int rg) {
+    if (rg >= 0 && rg < lks_pq_reader_meta(it->r)->num_row_groups)
+        it->skip[rg] = 1;
+}
+
+void lks_pq_rows_free(lks_pq_rows *it) {
+    if (!it)
+        return;
+    if (it->b)
+        for (int c = 0; c < it->s->num_cols; c++)
+            lks_pq_colbatch_free(&it->b[c]);
+    free(it->sel);
+    free(it->first);
+    free(it->end);
+    free(it->def_level);
+    free(it->rep_level);
+    free(it->b);
+    free(it->pos);
+    free(it->vpos);
+    free(it->skip);
+    lks_arena_free(&it->arena);
+    free(it);
+}
+
+/* ---- assembly --------------------------------------------------------------------- */
+
+typedef struct actx {
+    lks_pq_rows *it;
+    lks_err *err;
+} actx;
+
+static int corrupt(actx *a, int col, const char *what) {
+    return lks_err_set(a->err, LKS_ECORRUPT, "row group %d row %lld column %s: %s", a->it->rg,
+                       (long long)a->it->row, a->it->s->cols[col].path, what);
+}
+
+static int def_at(const lks_pq_rows *it, int c) {
+    const lks_pq_colbatch *b = &it->b[c];
+    return b->def ? b->def[it->pos[c]] : it->s->cols[c].max_def;
+}
+
+/* A null (or empty list) at field f: one entry in every selected leaf below. */
+static int consume_null(actx *a, int f) {
+    lks_pq_rows *it = a->it;
+    for (int g = f; g < it->end[f]; g++) {
+        int c = it->s->leaf[g];
+        if (c < 0 || !it->sel[c])
+            continue;
+        if (it->pos[c] >= it->b[c].n)
+            return corrupt(a, c, "levels end early");
+        if (def_at(it, c) >= it->def_level[f])
+            return corrupt(a, c, "columns disagree on nulls");
+        it->pos[c]++;
+    }
+    return LKS_OK;
+}
+
+static void leaf_value(const lks_pq_colbatch *b, int type, size_t i, lks_pq_value *v) {
+    switch (type) {
+    case LKS_PQ_BOOLEAN: v->kind = LKS_PQ_V_BOOL, v->u.b = ((const uint8_t *)b->values)[i]; break;
+    case LKS_PQ_INT32: v->kind = LKS_PQ_V_INT32, v->u.i32 = ((const int32_t *)b->values)[i]; break;
+    case LKS_PQ_INT64: v->kind = LKS_PQ_V_INT64, v->u.i64 = ((const int64_t *)b->values)[i]; break;
+    case LKS_PQ_INT96:
+        v->kind = LKS_PQ_V_INT96;
+        memcpy(v->u.i96.b, (const uint8_t *)b->values + i * 12, 12);
+        break;
+    case LKS_PQ_FLOAT: v->kind = LKS_PQ_V_FLOAT, v->u.f32 = ((const float *)b->values)[i]; break;
+    case LKS_PQ_DOUBLE: v->kind = LKS_PQ_V_DOUBLE, v->u.f64 = ((const double *)b->values)[i]; break;
+    default: v->kind = LKS_PQ_V_BYTES, v->u.bytes = ((const lks_slice *)b->values)[i]; break;
+    }
+}
+
+static int assemble(actx *a, int f, lks_pq_value *out);
+
+static int assemble_present(actx *a, int f, lks_pq_value *out) {
+    lks_pq_rows *it = a->it;
+    const lks_pq_schema *s = it->s;
+    int c = s->leaf[f];
+    if (c >= 0) {
+        if (!it->sel[c]) {
+            out->kind = LKS_PQ_V_NULL;
+            return LKS_OK;
+        }
+        const lks_pq_colbatch *b = &it->b[c];
+        if (it->pos[c] >= b->n)
+            return corrupt(a, c, "levels end early");
+        if (def_at(it, c) != s->cols[c].max_def)
+            return corrupt(a, c, "columns disagree on nulls");
+        if (it->vpos[c] >= b->nvals)
+            return corrupt(a, c, "values end early");
+        leaf_value(b, s->cols[c].type, it->vpos[c], out);
+        it->pos[c]++;
+        it->vpos[c]++;
+        return LKS_OK;
+    }
+    int nch = s->fields[f].num_children;
+    out->kind = LKS_PQ_V_GROUP;
+    out->u.list.n = (size_t)nch;
+    out->u.list.items = lks_arena_alloc(&it->arena, sizeof(lks_pq_value) * (size_t)(nch ? nch : 1));
+    if (!out->u.list.items)
+        return lks_err_set(a->err, LKS_ENOMEM, "out of memory");
+    int child = f + 1;
+    for (int k = 0; k < nch; k++) {
+        int rc = assemble(a, child, &out->u.list.items[k]);
+        if (rc != LKS_OK)
+            return rc;
+        child = it->end[child];
+    }
+    return LKS_OK;
+}
+
+static int assemble(actx *a, int f, lks_pq_value *out) {
+    lks_pq_rows *it = a->it;
+    const lks_pq_field *fd = &it->s->fields[f];
+    int c = it->first[f];
+    memset(out, 0, sizeof *out);
+    if (c < 0)
+        return LKS_OK; /* nothing selected below: NULL */
+    if (it->pos[c] >= it->b[c].n)
+        return corrupt(a, c, "levels end early");
+    int d = def_at(it, c);
+    if (fd->repetition == LKS_PQ_REPEATED) {
+        out->kind = LKS_PQ_V_REPEATED;
+        if (d < it->def_level[f])
+            return consume_null(a, f);
+        /* count items: entries repeating at this level before the next outer one */
+        const lks_pq_colbatch *b = &it->b[c];
+        int rl = it->rep_level[f];
+        size_t n = 1;
+        for (size_t j = it->pos[c] + 1; j < b->n && b->rep[j] >= rl; j++)
+            n += b->rep[j] == rl;
+        out->u.list.n = n;
+        out->u.list.items = lks_arena_alloc(&it->arena, sizeof(lks_pq_value) * n);
+        if (!out->u.list.items)
+            return lks_err_set(a->err, LKS_ENOMEM, "out of memory for a list of %zu items", n);
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && (it->pos[c] >= b->n || b->rep[it->pos[c]] != rl))
+                return corrupt(a, c, "columns disagree on repetition");
+            memset(&out->u.list.items[i], 0, sizeof(lks_pq_value));
+            int rc = assemble_present(a, f, &out->u.list.items[i]);
+            if (rc != LKS_OK)
+                return rc;
+        }
+        return LKS_OK;
+    }
+    if (fd->repetition == LKS_PQ_OPTIONAL && d < it->def_level[f]) {
+        out->kind = LKS_PQ_V_NULL;
+        return consume_null(a, f);
+    }
+    return assemble_present(a, f, out);
+}
+
+static int load_row_group(lks_pq_rows *it, int rg, lks_err *err) {
+    const lks_pq_file_meta *fm = lks_pq_reader_meta(it->r);
+    for (int c = 0; c < it->s->num_cols; c++) {
+        it->pos[c] = it->vpos[c] = 0;
+        if (!it->sel[c])
+            continue;
+        int rc = lks_pq_read_column(it->r, rg, c, &it->b[c], err);
+        if (rc != LKS_OK)
+            return rc;
+    }
+    it->rg = rg;
+    it->row = 0;
+    it->nrows = fm->row_groups[rg].num_rows;
+    return LKS_OK;
+}
+
+static int check_consumed(lks_pq_rows *it, lks_err *err) {
+    for (int c = 0; c < it->s->num_cols; c++)
+        if (it->sel[c] && (it->pos[c] != it->b[c].n || it->vpos[c] != it->b[c].nvals))
+            return lks_err_set(err, LKS_ECORRUPT, "row group %d column %s: %zu level entries and %zu values left over",
+                               it->rg, it->s->cols[c].path, it->b[c].n - it->pos[c],
+                               it->b[c].nvals - it->vpos[c]);
+    return LKS_OK;
+}
+
+int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err) {
+    const lks_pq_file_meta *fm = lks_pq_reader_meta(it->r);
+    while (it->rg < 0 || it->row >= it->nrows) {
+        if (it->rg >= 0) {
+            int rc = check_consumed(it, err);
+            if (rc != LKS_OK)
+                return rc;
+        }
+        int next = it->rg + 1;
+        while (next < fm->num_row_groups && it->skip[next])
+            next++;
+        if (next >= fm->num_row_groups) {
+            it->rg = fm->num_row_groups;
+            it->row = it->nrows = 0;
+            return 0;
+        }
+        int rc = load_row_group(it, next, err);
+        if (rc != LKS_OK)
+            return rc;
+    }
+    lks_arena_reset(&it->arena);
+    for (int c = 0; c < it->s->num_cols; c++)
+        if (it->sel[c] && it->b[c].rep && it->pos[c] < it->b[c].n && it->b[c].rep[it->pos[c]] != 0)
+            return lks_err_set(err, LKS_ECORRUPT, "row group %d row %lld column %s: row starts with repetition "
+                               "level %u", it->rg, (long long)it->row, it->s->cols[c].path,
+                               it->b[c].rep[it->pos[c]]);
+    actx a = {it, err};
+    int rc = assemble_present(&a, 0, &it->root);
+    if (rc != LKS_OK)
+        return rc;
+    it->row++;
+    *row = &it->root;
+    return 1;
+}
