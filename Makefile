@@ -21,11 +21,13 @@ endif
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC:= $(sort $(wildcard bench/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 all: $(BUILD)/liblakesync.a $(BUILD)/liblakesync.so $(BUILD)/lakesync
@@ -48,11 +50,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblakesync.a tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/liblakesync.a $(LDLIBS)
 
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/liblakesync.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/liblakesync.a $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/liblakesync.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblakesync.a $(LDLIBS)
 
-tests: $(TESTS)
+tests: $(TESTS) $(TOOLS)
 bench: $(BENCHES)
 
 # The whole suite: release and sanitizer builds, unit tests, corpus,

@@ -143,7 +143,7 @@ static int walk(ctx *c) {
         }
         int p = st_idx[sp];
         if (i >= n)
-            return fail(c, p, "declares %d children but the field array ends at %d fields", f[p].num_children, n);
+            return fail(c, p, "declares %d children, more than the %d fields hold", f[p].num_children, n);
         st_left[sp]--;
         s->parent[i] = p;
         s->leaf[i] = -1;
