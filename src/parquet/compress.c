@@ -189,8 +189,7 @@ static int gzip_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t ds
             break;
         }
         rc = lks_err_set(err, LKS_ECORRUPT, "GZIP: %s after %zu input bytes",
-                         zr == Z_BUF_ERROR ? "truncated stream" : (z.msg ? z.msg : "bad stream"),
-                         n - z.avail_in);
+                         zr == Z_BUF_ERROR ? "truncated stream" : (z.msg ? z.msg : "bad stream"), n - z.avail_in);
         break;
     }
     inflateEnd(&z);
@@ -232,6 +231,10 @@ static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len
 }
 
 int lks_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, lks_err *err) {
+    /* an empty section (e.g. a V2 page without values) may be stored as no
+     * bytes at all, whatever the codec */
+    if (n == 0 && dst_len == 0 && codec >= LKS_PQ_UNCOMPRESSED && codec <= LKS_PQ_LZ4_RAW && codec != LKS_PQ_LZO)
+        return LKS_OK;
     switch (codec) {
     case LKS_PQ_UNCOMPRESSED:
         if (n != dst_len)

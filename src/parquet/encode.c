@@ -20,9 +20,9 @@
 #endif
 
 enum {
-    MIN_RUN = 8,                   /* shortest repeat written as an RLE run */
-    MAX_RUN = 0x7fffffff,          /* run lengths are at most 2^31 - 1 */
-    MAX_GROUPS = (1 << 24)         /* bit-packed groups per run header */
+    MIN_RUN = 8,           /* shortest repeat written as an RLE run */
+    MAX_RUN = 0x7fffffff,  /* run lengths are at most 2^31 - 1 */
+    MAX_GROUPS = (1 << 24) /* bit-packed groups per run header */
 };
 
 static ALWAYS_INLINE uint32_t val_at(const void *v, size_t i, int is16) {
@@ -55,17 +55,25 @@ static ALWAYS_INLINE int put_packed(lks_buf *b, const void *v, size_t from, size
         if (w == 0) {
             b->len = (size_t)(q - b->ptr);
         } else {
+            /* 64-bit accumulator flushed 32 bits at a time; a group of 8
+             * values is exactly w bytes, so groups end byte-aligned */
             uint64_t acc = 0;
             int nbits = 0;
             for (size_t i = 0; i < groups * 8; i++) {
                 uint64_t x = i < nv ? val_at(v, from + i, is16) : 0;
                 acc |= x << nbits;
                 nbits += w;
-                while (nbits >= 8) {
-                    *q++ = (uint8_t)acc;
-                    acc >>= 8;
-                    nbits -= 8;
+                if (nbits >= 32) {
+                    lks_store_le32(q, (uint32_t)acc);
+                    q += 4;
+                    acc >>= 32;
+                    nbits -= 32;
                 }
+            }
+            while (nbits > 0) {
+                *q++ = (uint8_t)acc;
+                acc >>= 8;
+                nbits -= 8;
             }
             b->len = (size_t)(q - b->ptr);
         }
