@@ -77,7 +77,9 @@ static ALWAYS_INLINE void unpack_groups(const uint8_t *src, void *outv, size_t g
 }
 
 #define C1(W, S)                                                                                                       \
-    case W: unpack_groups(src, out, groups, W, S); return;
+    case W:                                                                                                            \
+        unpack_groups(src, out, groups, W, S);                                                                         \
+        return;
 #define C8(A, S) C1(A, S) C1(A + 1, S) C1(A + 2, S) C1(A + 3, S) C1(A + 4, S) C1(A + 5, S) C1(A + 6, S) C1(A + 7, S)
 
 static void unpack_u16(const uint8_t *src, uint16_t *out, size_t groups, int w) {
@@ -102,8 +104,7 @@ static void unpack_u32(const uint8_t *src, uint32_t *out, size_t groups, int w) 
 
 /* Unpacks `groups` full groups from src (which holds at least w*groups
  * bytes followed by `avail - w*groups` more) into out. */
-static ALWAYS_INLINE void unpack_bounded(const uint8_t *src, size_t avail, void *outv, size_t groups, int w,
-                                         int is16) {
+static ALWAYS_INLINE void unpack_bounded(const uint8_t *src, size_t avail, void *outv, size_t groups, int w, int is16) {
     size_t fast = 0;
     if (avail >= (size_t)w + 8)
         fast = (avail - 8) / (size_t)w; /* groups whose windows stay in bounds */
@@ -237,8 +238,7 @@ int lks_pq_rle_decode_u32(const uint8_t *p, size_t len, int bit_width, uint32_t 
 
 /* ---- legacy BIT_PACKED (MSB first) ------------------------------------------ */
 
-int lks_pq_bitpacked_legacy_decode(const uint8_t *p, size_t len, int bit_width, uint16_t *out, size_t n,
-                                   lks_err *err) {
+int lks_pq_bitpacked_legacy_decode(const uint8_t *p, size_t len, int bit_width, uint16_t *out, size_t n, lks_err *err) {
     static const char what[] = "BIT_PACKED";
     if (bit_width < 0 || bit_width > 16)
         return lks_err_set(err, LKS_ECORRUPT, "%s: bit width %d out of range", what, bit_width);
@@ -304,8 +304,7 @@ int lks_pq_plain_decode_fixed(const uint8_t *p, size_t len, void *out, size_t n,
     return LKS_OK;
 }
 
-int lks_pq_plain_decode_byte_array(const uint8_t *p, size_t len, lks_slice *out, size_t n, size_t *used,
-                                   lks_err *err) {
+int lks_pq_plain_decode_byte_array(const uint8_t *p, size_t len, lks_slice *out, size_t n, size_t *used, lks_err *err) {
     static const char what[] = "PLAIN BYTE_ARRAY";
     *used = 0;
     if (n > len / 4)
@@ -317,8 +316,8 @@ int lks_pq_plain_decode_byte_array(const uint8_t *p, size_t len, lks_slice *out,
         uint32_t l = lks_load_le32(q);
         q += 4;
         if (LKS_UNLIKELY(l > (size_t)(end - q)))
-            return lks_err_set(err, LKS_ECORRUPT, "%s: value %zu of %u bytes overruns the input at offset %zu", what,
-                               i, l, (size_t)(q - 4 - p));
+            return lks_err_set(err, LKS_ECORRUPT, "%s: value %zu of %u bytes overruns the input at offset %zu", what, i,
+                               l, (size_t)(q - 4 - p));
         out[i].ptr = q;
         out[i].len = l;
         q += l;
@@ -334,8 +333,8 @@ int lks_pq_plain_decode_flba(const uint8_t *p, size_t len, lks_slice *out, size_
         return lks_err_set(err, LKS_ECORRUPT, "PLAIN FIXED_LEN_BYTE_ARRAY: width 0");
     if (n > len / width)
         return lks_err_set(err, LKS_ECORRUPT,
-                           "PLAIN FIXED_LEN_BYTE_ARRAY: %zu values of %zu bytes exceed the %zu bytes present", n,
-                           width, len);
+                           "PLAIN FIXED_LEN_BYTE_ARRAY: %zu values of %zu bytes exceed the %zu bytes present", n, width,
+                           len);
     for (size_t i = 0; i < n; i++) {
         out[i].ptr = p + i * width;
         out[i].len = width;
@@ -355,10 +354,10 @@ typedef struct dbp {
     uint64_t total;                         /* values in the stream */
     uint64_t left;                          /* values not yet decoded (into out or grp) */
     uint64_t last, min_delta;
-    const uint8_t *widths;  /* current block's miniblock widths */
-    uint64_t mb_next;       /* next miniblock of the block (== mb_count: block done) */
-    uint64_t mb_left;       /* values of the current miniblock not yet unpacked */
-    int w, bits;            /* current miniblock width; 32 or 64 */
+    const uint8_t *widths; /* current block's miniblock widths */
+    uint64_t mb_next;      /* next miniblock of the block (== mb_count: block done) */
+    uint64_t mb_left;      /* values of the current miniblock not yet unpacked */
+    int w, bits;           /* current miniblock width; 32 or 64 */
     int first_pending;
     unsigned grp_pos, grp_len;
     uint64_t grp[32];
@@ -450,7 +449,7 @@ static void unpack32_64(const uint8_t *src, size_t avail, uint64_t *out, int w) 
 }
 
 /* Decodes the next group of 32 deltas into out[0..31] (values; only the
- * first min(32, left) are meaningful). Returns how many are meaningful. */
+ * first min(32, left) are meaningful; *cnt receives that number). */
 static int dbp_group(dbp *d, uint64_t *out, unsigned *cnt, lks_err *err) {
     if (d->mb_left == 0) {
         int rc = dbp_next_mb(d, err);
@@ -590,8 +589,7 @@ int lks_pq_delta_decode_int(const uint8_t *p, size_t len, void *out, size_t n, s
 }
 
 /* Reads n lengths (int32, non-negative) of a DELTA_BINARY_PACKED stream
- * holding exactly n values into out[i].len; *end_off: offset past the
- * stream; *sum: their total. */
+ * holding exactly n values into out[i].len; *sum receives their total. */
 static int read_lengths(dbp *d, lks_slice *out, size_t n, uint64_t *sum, lks_err *err) {
     uint64_t tmp[256], s = 0;
     for (size_t i = 0; i < n; i += 256) {
@@ -636,7 +634,8 @@ int lks_pq_delta_length_decode(const uint8_t *p, size_t len, lks_slice *out, siz
     if (rc)
         return rc;
     if (sum > len - off)
-        return lks_err_set(err, LKS_ECORRUPT, "DELTA_LENGTH_BYTE_ARRAY: %llu data bytes at offset %zu exceed the %zu present",
+        return lks_err_set(err, LKS_ECORRUPT,
+                           "DELTA_LENGTH_BYTE_ARRAY: %llu data bytes at offset %zu exceed the %zu present",
                            (unsigned long long)sum, off, len - off);
     const uint8_t *q = p + off;
     for (size_t i = 0; i < n; i++) {
@@ -675,8 +674,9 @@ int lks_pq_delta_byte_array_decode(const uint8_t *p, size_t len, lks_slice *out,
             if (tmp[j] > INT32_MAX)
                 return lks_err_set(err, LKS_ECORRUPT, "%s: negative suffix length for value %zu", what, i + j);
             if (out[i + j].len > prev)
-                return lks_err_set(err, LKS_ECORRUPT, "%s: prefix length %zu of value %zu exceeds the previous value's %llu",
-                                   what, out[i + j].len, i + j, (unsigned long long)prev);
+                return lks_err_set(err, LKS_ECORRUPT,
+                                   "%s: prefix length %zu of value %zu exceeds the previous value's %llu", what,
+                                   out[i + j].len, i + j, (unsigned long long)prev);
             prev = out[i + j].len + tmp[j];
             suffix_sum += tmp[j];
             total += prev;
@@ -727,8 +727,7 @@ static ALWAYS_INLINE void bss_unsplit(const uint8_t *p, size_t stride, uint8_t *
             out[i * width + k] = p[k * stride + i];
 }
 
-int lks_pq_byte_stream_split_decode(const uint8_t *p, size_t len, uint8_t *out, size_t n, size_t width,
-                                    lks_err *err) {
+int lks_pq_byte_stream_split_decode(const uint8_t *p, size_t len, uint8_t *out, size_t n, size_t width, lks_err *err) {
     static const char what[] = "BYTE_STREAM_SPLIT";
     if (width == 0)
         return lks_err_set(err, LKS_ECORRUPT, "%s: value width 0", what);

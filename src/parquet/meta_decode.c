@@ -21,13 +21,9 @@ typedef struct dec {
 
 /* ---- typed field readers: check the wire type, then read ---------------- */
 
-static int32_t get_i32(dec *d, int t) {
-    return lks_thr_r_expect(&d->r, t, LKS_THR_I32) ? lks_thr_r_i32(&d->r) : 0;
-}
+static int32_t get_i32(dec *d, int t) { return lks_thr_r_expect(&d->r, t, LKS_THR_I32) ? lks_thr_r_i32(&d->r) : 0; }
 
-static int64_t get_i64(dec *d, int t) {
-    return lks_thr_r_expect(&d->r, t, LKS_THR_I64) ? lks_thr_r_i64(&d->r) : 0;
-}
+static int64_t get_i64(dec *d, int t) { return lks_thr_r_expect(&d->r, t, LKS_THR_I64) ? lks_thr_r_i64(&d->r) : 0; }
 
 static uint8_t get_bool(dec *d, int t) {
     return lks_thr_r_expect(&d->r, t, LKS_THR_TRUE) ? (uint8_t)lks_thr_r_bool(&d->r, t) : 0;
@@ -245,9 +241,17 @@ static void dec_schema_elem(dec *d, lks_pq_schema_elem *se) {
     int t;
     while (lks_thr_r_field(&d->r, &id, &t)) {
         switch (id) {
-        case 1: se->type = get_i32(d, t); break;
+        case 1:
+            se->type = get_i32(d, t);
+            if (se->type < LKS_PQ_BOOLEAN || se->type > LKS_PQ_FIXED_LEN_BYTE_ARRAY)
+                lks_thr_r_fail(&d->r, LKS_ECORRUPT, "bad physical type");
+            break;
         case 2: se->type_length = get_i32(d, t); break;
-        case 3: se->repetition = get_i32(d, t); break;
+        case 3:
+            se->repetition = get_i32(d, t);
+            if (se->repetition < LKS_PQ_REQUIRED || se->repetition > LKS_PQ_REPEATED)
+                lks_thr_r_fail(&d->r, LKS_ECORRUPT, "bad repetition type");
+            break;
         case 4: se->name = get_str(d, t); break;
         case 5:
             se->num_children = get_i32(d, t);
@@ -282,7 +286,11 @@ static void dec_column_meta(dec *d, int t, lks_pq_column_meta *cm) {
         if (id >= 1 && id <= 9)
             seen |= 1u << id;
         switch (id) {
-        case 1: cm->type = get_i32(d, t); break;
+        case 1:
+            cm->type = get_i32(d, t);
+            if (cm->type < LKS_PQ_BOOLEAN || cm->type > LKS_PQ_FIXED_LEN_BYTE_ARRAY)
+                lks_thr_r_fail(&d->r, LKS_ECORRUPT, "bad physical type");
+            break;
         case 2:
             n = get_list(d, t, LKS_THR_I32, 1);
             cm->encodings = get_array(d, n, sizeof *cm->encodings);
@@ -549,8 +557,7 @@ static void nonneg(dec *d, int32_t v, const char *what) {
 /* DataPageHeader (5), DictionaryPageHeader (7) or DataPageHeaderV2 (8)
  * into the matching fields of *h. */
 static void dec_page_sub(dec *d, int t, int16_t which, lks_pq_page_header *h) {
-    static const char *const names[] = {[5] = "DataPageHeader", [7] = "DictionaryPageHeader",
-                                        [8] = "DataPageHeaderV2"};
+    static const char *const names[] = {[5] = "DataPageHeader", [7] = "DictionaryPageHeader", [8] = "DataPageHeaderV2"};
     if (!lks_thr_r_expect(&d->r, t, LKS_THR_STRUCT) || lks_thr_r_struct_begin(&d->r, names[which]))
         return;
     unsigned seen = 0;
@@ -647,10 +654,10 @@ int lks_pq_decode_page_header(const uint8_t *p, size_t len, uint64_t base, lks_p
             lks_thr_r_fail(&d->r, LKS_ECORRUPT, "negative page size");
     }
     if (!d->r.code) {
-        int k = out->type == LKS_PQ_DATA_PAGE ? 0
+        int k = out->type == LKS_PQ_DATA_PAGE         ? 0
                 : out->type == LKS_PQ_DICTIONARY_PAGE ? 1
-                : out->type == LKS_PQ_DATA_PAGE_V2 ? 2
-                : -1;
+                : out->type == LKS_PQ_DATA_PAGE_V2    ? 2
+                                                      : -1;
         if (k >= 0 && !have[k]) {
             static const char *const what[] = {"DATA_PAGE without data_page_header",
                                                "DICTIONARY_PAGE without dictionary_page_header",

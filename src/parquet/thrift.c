@@ -115,9 +115,7 @@ void lks_thr_w_field_binary(lks_thr_wr *w, int16_t id, const void *p, size_t len
     lks_thr_w_binary(w, p, len);
 }
 
-void lks_thr_w_field_string(lks_thr_wr *w, int16_t id, const char *s) {
-    lks_thr_w_field_binary(w, id, s, strlen(s));
-}
+void lks_thr_w_field_string(lks_thr_wr *w, int16_t id, const char *s) { lks_thr_w_field_binary(w, id, s, strlen(s)); }
 
 void lks_thr_w_field_struct(lks_thr_wr *w, int16_t id) {
     lks_thr_w_field(w, id, LKS_THR_STRUCT);

@@ -44,9 +44,9 @@ enum {
 /* ---- writer ------------------------------------------------------------- */
 
 typedef struct lks_thr_wr {
-    lks_buf *b; /* borrowed */
-    int rc;     /* first failure (LKS_ENOMEM, LKS_ELIMIT, LKS_EINVAL) */
-    int depth;  /* open structs */
+    lks_buf *b;                      /* borrowed */
+    int rc;                          /* first failure (LKS_ENOMEM, LKS_ELIMIT, LKS_EINVAL) */
+    int depth;                       /* open structs */
     int16_t last[LKS_THR_MAX_DEPTH]; /* previous field id per open struct */
 } lks_thr_wr;
 
@@ -85,15 +85,15 @@ void lks_thr_w_uvarint(lks_thr_wr *w, uint64_t v);
 
 typedef struct lks_thr_rd {
     lks_cur cur;
-    int depth;                             /* open structs/containers */
-    const char *names[LKS_THR_MAX_DEPTH];  /* struct name per level (NULL: container) */
-    int16_t last[LKS_THR_MAX_DEPTH];       /* previous field id per level */
+    int depth;                            /* open structs/containers */
+    const char *names[LKS_THR_MAX_DEPTH]; /* struct name per level (NULL: container) */
+    int16_t last[LKS_THR_MAX_DEPTH];      /* previous field id per level */
     /* sticky error */
-    int code;           /* LKS_OK or the first failure */
-    const char *what;   /* static text: "truncated varint", ... */
-    const char *in;     /* struct being read, or NULL */
-    int field;          /* its field being read (0: none yet) */
-    uint64_t offset;    /* absolute byte offset of the failure */
+    int code;         /* LKS_OK or the first failure */
+    const char *what; /* static text: "truncated varint", ... */
+    const char *in;   /* struct being read, or NULL */
+    int field;        /* its field being read (0: none yet) */
+    uint64_t offset;  /* absolute byte offset of the failure */
 } lks_thr_rd;
 
 void lks_thr_rd_init(lks_thr_rd *r, const void *p, size_t len, uint64_t base);
@@ -136,8 +136,8 @@ lks_slice lks_thr_r_binary(lks_thr_rd *r);
  * fits in the bytes left.  Returns 0 and *count on success. */
 int lks_thr_r_list(lks_thr_rd *r, int want_type, size_t min_elem_bytes, int *elem_type, size_t *count);
 
-/* Skips one value of wire type `type` (of a field; -1 marks nothing special:
- * use lks_thr_r_skip_elem for list elements, whose bools take a byte). */
+/* Skips one field value of wire type `type` (bools live in the field header);
+ * lks_thr_r_skip_elem() skips a list element (a bool takes one byte). */
 int lks_thr_r_skip(lks_thr_rd *r, int type);
 int lks_thr_r_skip_elem(lks_thr_rd *r, int type);
 
