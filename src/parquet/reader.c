@@ -225,9 +225,15 @@ static void *vals_room(chunkctx *x, size_t k, size_t elem, lks_err *err) {
 /* Copies a region of page bytes into data_buf and rebases slices that point
  * into it to offsets within data_buf. */
 static int keep_region(chunkctx *x, const uint8_t *region, size_t len, lks_slice *s, size_t k, lks_err *err) {
-    size_t base = x->b->data_buf.len;
-    if (len && lks_buf_append(&x->b->data_buf, region, len) != LKS_OK)
-        return oom(err);
+    lks_buf *d = &x->b->data_buf;
+    size_t base;
+    if (d->ptr && region >= d->ptr && region < d->ptr + d->len) {
+        base = (size_t)(region - d->ptr); /* decompressed in place: no copy */
+    } else {
+        base = d->len;
+        if (len && lks_buf_append(d, region, len) != LKS_OK)
+            return oom(err);
+    }
     for (size_t i = 0; i < k; i++)
         s[i].ptr = (const uint8_t *)(uintptr_t)(base + (size_t)(s[i].ptr - region));
     return LKS_OK;
@@ -448,22 +454,28 @@ static uint16_t *levels_room(lks_buf *b, size_t at, size_t n, lks_err *err) {
     return (uint16_t *)(b->ptr + b->len);
 }
 
-/* Decompresses a page body into r->page unless uncompressed. */
-static int page_body(chunkctx *x, const uint8_t *p, size_t clen, size_t ulen, int compressed, const uint8_t **out,
-                     lks_err *err) {
+/* Decompresses a page body into r->page unless uncompressed.  Pages of
+ * PLAIN byte arrays (`keep`) are decompressed straight into the batch's
+ * data buffer, where their values stay: no second copy. */
+static int page_body(chunkctx *x, const uint8_t *p, size_t clen, size_t ulen, int compressed, int keep,
+                     const uint8_t **out, lks_err *err) {
     if (!compressed || x->codec == LKS_PQ_UNCOMPRESSED) {
         if (clen != ulen)
             return lks_err_set(err, LKS_ECORRUPT, "uncompressed page of %zu bytes claims %zu", clen, ulen);
         *out = p;
         return LKS_OK;
     }
-    lks_buf_reset(&x->r->page);
-    if (lks_buf_reserve(&x->r->page, ulen + 1) != LKS_OK)
+    lks_buf *dst = keep && is_bytes(x->type) ? &x->b->data_buf : &x->r->page;
+    if (dst == &x->r->page)
+        lks_buf_reset(dst);
+    if (lks_buf_reserve(dst, ulen + 1) != LKS_OK)
         return oom(err);
-    int rc = lks_pq_decompress(x->codec, p, clen, x->r->page.ptr, ulen, err);
+    int rc = lks_pq_decompress(x->codec, p, clen, dst->ptr + dst->len, ulen, err);
     if (rc != LKS_OK)
         return rc;
-    *out = x->r->page.ptr;
+    *out = dst->ptr + dst->len;
+    if (dst != &x->r->page)
+        dst->len += ulen;
     return LKS_OK;
 }
 
@@ -476,6 +488,8 @@ static int read_data_page(chunkctx *x, const lks_pq_page_header *h, const uint8_
     if (b->n + n > x->r->o.max_chunk_values)
         return lks_err_set(err, LKS_ELIMIT, "column chunk past %zu values", x->r->o.max_chunk_values);
     size_t ulen = (size_t)h->uncompressed_size;
+    /* only PLAIN-like pages may live in data_buf: other decoders append to it */
+    int keep = h->encoding == LKS_PQ_ENC_PLAIN || h->encoding == LKS_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
     uint16_t *rep = NULL, *def = NULL;
     if (col->max_rep && !(rep = levels_room(&b->rep_buf, b->n, n, err)))
         return LKS_ENOMEM;
@@ -485,7 +499,7 @@ static int read_data_page(chunkctx *x, const lks_pq_page_header *h, const uint8_
     size_t len;
     int rc;
     if (h->type == LKS_PQ_DATA_PAGE) {
-        rc = page_body(x, raw, clen, ulen, 1, &p, err);
+        rc = page_body(x, raw, clen, ulen, 1, keep, &p, err);
         if (rc != LKS_OK)
             return rc;
         len = ulen;
@@ -506,7 +520,7 @@ static int read_data_page(chunkctx *x, const lks_pq_page_header *h, const uint8_
         if (def && (rc = lks_pq_rle_decode_u16(raw + rl, dl, lks_pq_bit_width((uint64_t)col->max_def), def, n,
                                                (uint32_t)col->max_def, err)) != LKS_OK)
             return lks_err_prefix(err, "definition levels");
-        rc = page_body(x, raw + rl + dl, clen - rl - dl, ulen - rl - dl, h->is_compressed, &p, err);
+        rc = page_body(x, raw + rl + dl, clen - rl - dl, ulen - rl - dl, h->is_compressed, keep, &p, err);
         if (rc != LKS_OK)
             return rc;
         len = ulen - rl - dl;
@@ -608,7 +622,7 @@ int lks_pq_read_column(lks_pq_reader *r, int rg, int col, lks_pq_colbatch *b, lk
         switch (h.type) {
         case LKS_PQ_DICTIONARY_PAGE: {
             const uint8_t *p;
-            rc = page_body(&x, raw, cl, (size_t)h.uncompressed_size, 1, &p, err);
+            rc = page_body(&x, raw, cl, (size_t)h.uncompressed_size, 1, 1, &p, err);
             if (rc == LKS_OK)
                 rc = read_dict_page(&x, &h, p, (size_t)h.uncompressed_size, err);
             break;

@@ -18,8 +18,9 @@
 //             "compression":"snappy"|"zstd"|"gzip"|"uncompressed"|"lz4_raw"|"brotli",
 //             "row_group_size": N}
 // "type" is any DuckDB SQL type (nested STRUCT/LIST/MAP included); row values
-// use the jsonl text conventions.  "nullable": false adds NOT NULL, which
-// makes DuckDB write the column as REQUIRED.
+// use the jsonl text conventions.  "nullable": false adds NOT NULL (DuckDB
+// 1.5.6 still writes the column as OPTIONAL; a lakesync writer given the spec
+// may make it REQUIRED).
 //
 // Conventions beyond DESIGN.md (types the design does not name): years outside
 // 0000..9999 print with as many digits as needed and a leading '-' for years
