@@ -41,6 +41,7 @@ enum {
     /* store */
     LKS_ENOTFOUND = -20,   /* object or key does not exist */
     LKS_EEXIST = -21,      /* put-if-absent: the key is already taken */
+    LKS_ECONFLICT = -22,   /* a concurrent commit conflicts logically with ours */
     /* decoding untrusted input */
     LKS_ECORRUPT = -40,    /* malformed input: truncated, out of bounds, bad value */
     LKS_ECHECKSUM = -41,   /* checksum mismatch */

@@ -15,6 +15,7 @@ const char *lks_strerror(int code) {
     case LKS_EINTERNAL: return "internal error";
     case LKS_ENOTFOUND: return "not found";
     case LKS_EEXIST: return "already exists";
+    case LKS_ECONFLICT: return "concurrent commit conflict";
     case LKS_ECORRUPT: return "corrupt input";
     case LKS_ECHECKSUM: return "checksum mismatch";
     case LKS_EUNSUPPORTED: return "unsupported feature";

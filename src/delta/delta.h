@@ -1,0 +1,301 @@
+/*
+ * delta.h — Delta Lake tables: the log, snapshots, scans, transactions.
+ *
+ * Follows PROTOCOL.md of delta-io/delta.  A table lives under a key prefix
+ * of an object store (`""` for the store root, else "db/t" without a
+ * trailing '/'); its log is `<prefix>/_delta_log/`.
+ *
+ * Reading: lks_delta_snapshot_*() replays the log (checkpoint + later JSON
+ * commits) into the live state at a version or a timestamp; a scan yields
+ * the live files (with partition values and deletion vectors) and the rows
+ * of those files in the table's *read schema*: the logical Delta schema
+ * mapped to one canonical Parquet form per Delta type (below), whatever
+ * physical form each data file used, partition columns filled in, rows
+ * deleted by deletion vectors dropped.
+ *
+ * Writing: a transaction collects actions and commits them as the next
+ * version with put-if-absent; a lost race re-reads the winning commits,
+ * checks for logical conflicts and retries.
+ *
+ * Lifetimes: a snapshot owns every action it returns (valid until
+ * lks_delta_snapshot_free()); a table handle borrows its store.
+ *
+ * Canonical Parquet form per Delta type (the read schema, and the form
+ * lakesync writes data files in, as Spark does):
+ *   boolean → BOOLEAN; byte/short → INT32 (INTEGER(8|16, signed));
+ *   integer → INT32; long → INT64; float → FLOAT; double → DOUBLE;
+ *   string → BYTE_ARRAY (STRING); binary → BYTE_ARRAY;
+ *   date → INT32 (DATE); timestamp → INT64 (TIMESTAMP(MICROS, utc=1));
+ *   timestamp_ntz → INT64 (TIMESTAMP(MICROS, utc=0));
+ *   decimal(p,s) → INT32 p<=9, INT64 p<=18, else FIXED_LEN_BYTE_ARRAY of
+ *     the fewest bytes holding p digits (DECIMAL(p,s));
+ *   struct → group; array → LIST (3-level, element "element");
+ *   map → MAP (3-level, "key_value" { key, value }).
+ */
+#ifndef LKS_DELTA_H
+#define LKS_DELTA_H
+
+#include "core/core.h"
+#include "parquet/parquet.h"
+#include "store/store.h"
+
+/* ---- schema ------------------------------------------------------------------- */
+
+enum {
+    LKS_DT_STRING = 1, LKS_DT_LONG, LKS_DT_INTEGER, LKS_DT_SHORT, LKS_DT_BYTE, LKS_DT_FLOAT, LKS_DT_DOUBLE,
+    LKS_DT_DECIMAL, LKS_DT_BOOLEAN, LKS_DT_BINARY, LKS_DT_DATE, LKS_DT_TIMESTAMP, LKS_DT_TIMESTAMP_NTZ,
+    LKS_DT_VOID, /* Spark's NullType: always null */
+    LKS_DT_STRUCT, LKS_DT_ARRAY, LKS_DT_MAP
+};
+
+/* A Delta schema node (a StructField, or the element/key/value type of an
+ * array or map, which have no name). */
+typedef struct lks_delta_type {
+    int kind;                /* LKS_DT_* */
+    const char *name;        /* struct field name (logical); NULL for elements */
+    int nullable;            /* field nullability; containsNull/valueContainsNull for elements */
+    int precision, scale;    /* decimal */
+    struct lks_delta_type *children; /* struct: fields; array: [element]; map: [key, value] */
+    int nchildren;
+    /* column mapping (delta.columnMapping.*), NULL / -1 when absent */
+    const char *physical_name;
+    int64_t field_id;
+    const char *metadata_json; /* the field's "metadata" object as JSON text ("{}" when empty) */
+} lks_delta_type;
+
+/* Parses a schemaString (a "struct" type JSON).  All memory in arena a.
+ * LKS_ECORRUPT naming the JSON path on malformed input; LKS_EUNSUPPORTED
+ * for unknown types (naming them; e.g. "variant"). */
+int lks_delta_schema_parse(const char *json, size_t len, lks_arena *a, lks_delta_type **out, lks_err *err);
+/* Appends the schemaString JSON of a struct type. */
+int lks_delta_schema_to_json(lks_buf *b, const lks_delta_type *root);
+/* Builds the read schema (canonical Parquet form, logical names) of a
+ * struct type; `physical` uses physical names (column mapping) instead,
+ * as data files store them.  Free with lks_pq_schema_free(). */
+int lks_delta_schema_to_parquet(const lks_delta_type *root, int physical, lks_pq_schema **out, lks_err *err);
+
+/* ---- actions ------------------------------------------------------------------ */
+
+typedef struct lks_delta_kv {
+    const char *key;
+    const char *value; /* NULL: JSON null (a null partition value) */
+} lks_delta_kv;
+
+typedef struct lks_delta_protocol {
+    int min_reader, min_writer;
+    const char **reader_features; /* NULL when the field is absent */
+    int nreader_features;
+    const char **writer_features;
+    int nwriter_features;
+} lks_delta_protocol;
+
+typedef struct lks_delta_metadata {
+    const char *id, *name, *description;
+    const char *format_provider; /* "parquet" */
+    const char *schema_string;
+    lks_delta_type *schema; /* parsed schemaString */
+    const char **partition_columns;
+    int npartition_columns;
+    lks_delta_kv *configuration;
+    int nconfiguration;
+    int64_t created_time; /* ms, -1 when absent */
+} lks_delta_metadata;
+
+/* A deletion vector descriptor. */
+typedef struct lks_delta_dv {
+    char storage_type;        /* 'u' relative (Z85 UUID), 'p' absolute path, 'i' inline */
+    const char *path_or_inline;
+    int32_t offset;           /* -1 when absent */
+    int32_t size_in_bytes;
+    int64_t cardinality;
+} lks_delta_dv;
+
+typedef struct lks_delta_add {
+    const char *path;          /* as in the log (URI-encoded, relative or absolute) */
+    lks_delta_kv *partition_values;
+    int npartition_values;
+    int64_t size;
+    int64_t modification_time; /* ms */
+    int data_change;
+    const char *stats;         /* JSON text, NULL when absent */
+    lks_delta_kv *tags;
+    int ntags;
+    lks_delta_dv dv;
+    int has_dv;
+    int64_t base_row_id, default_row_commit_version; /* -1 when absent */
+    const char *clustering_provider;
+} lks_delta_add;
+
+typedef struct lks_delta_remove {
+    const char *path;
+    int64_t deletion_timestamp; /* ms, -1 when absent */
+    int data_change;
+    int extended_file_metadata;
+    lks_delta_kv *partition_values;
+    int npartition_values;
+    int64_t size; /* -1 when absent */
+    lks_delta_dv dv;
+    int has_dv;
+} lks_delta_remove;
+
+typedef struct lks_delta_txn_action {
+    const char *app_id;
+    int64_t version;
+    int64_t last_updated; /* ms, -1 when absent */
+} lks_delta_txn_action;
+
+typedef struct lks_delta_domain {
+    const char *domain, *configuration;
+    int removed;
+} lks_delta_domain;
+
+/* ---- tables and snapshots ----------------------------------------------------------- */
+
+typedef struct lks_delta_table lks_delta_table;
+
+/* Opens the table at `prefix` of st (borrowed).  Does not read the log. */
+int lks_delta_table_open(lks_store *st, const char *prefix, lks_delta_table **out, lks_err *err);
+void lks_delta_table_close(lks_delta_table *t);
+/* Object key of a path relative to the table root ("part-0.parquet" →
+ * "<prefix>/part-0.parquet"), URI-decoding it as the log stores paths.
+ * Absolute URIs are returned as they are (decoded).  Allocated in a. */
+const char *lks_delta_table_key(const lks_delta_table *t, const char *path, lks_arena *a);
+
+typedef struct lks_delta_snapshot {
+    int64_t version;
+    int64_t timestamp;        /* ms: in-commit timestamp when enabled, else the commit file's mtime */
+    lks_delta_protocol protocol;
+    lks_delta_metadata metadata;
+    lks_delta_add *files;     /* live files, sorted by path */
+    size_t nfiles;
+    lks_delta_remove *tombstones; /* removes still within retention (for vacuum) */
+    size_t ntombstones;
+    lks_delta_txn_action *txns; /* latest per appId, sorted by appId */
+    size_t ntxns;
+    lks_delta_domain *domains;  /* live domain metadata */
+    size_t ndomains;
+    int64_t checkpoint_version; /* the checkpoint the replay started from, -1 none */
+    lks_arena arena;            /* owns everything above */
+} lks_delta_snapshot;
+
+/* Snapshots at the latest version, at `version`, or as of a timestamp (ms
+ * since epoch: the latest version committed at or before it).  Errors:
+ * LKS_ENOTFOUND (no table / version not reachable: names what is missing),
+ * LKS_EUNSUPPORTED (a reader feature or protocol version we lack: names
+ * it), LKS_ECORRUPT (malformed log: names the file and line). */
+int lks_delta_snapshot_latest(lks_delta_table *t, lks_delta_snapshot **out, lks_err *err);
+int lks_delta_snapshot_at_version(lks_delta_table *t, int64_t version, lks_delta_snapshot **out, lks_err *err);
+int lks_delta_snapshot_at_timestamp(lks_delta_table *t, int64_t ts_ms, lks_delta_snapshot **out, lks_err *err);
+void lks_delta_snapshot_free(lks_delta_snapshot *s);
+/* Latest txn version for appId, or -1. */
+int64_t lks_delta_snapshot_app_version(const lks_delta_snapshot *s, const char *app_id);
+/* Table property (metaData.configuration) or NULL. */
+const char *lks_delta_snapshot_property(const lks_delta_snapshot *s, const char *key);
+
+/* ---- deletion vectors ------------------------------------------------------------------ */
+
+/* The set of deleted row indexes of one file (a 64-bit roaring bitmap). */
+typedef struct lks_delta_rowset lks_delta_rowset;
+/* Loads a DV (inline, or from its file with offset, size and checksum
+ * checked).  LKS_ECORRUPT / LKS_ECHECKSUM naming the file. */
+int lks_delta_dv_load(lks_delta_table *t, const lks_delta_dv *dv, lks_delta_rowset **out, lks_err *err);
+int lks_delta_rowset_contains(const lks_delta_rowset *rs, uint64_t row);
+uint64_t lks_delta_rowset_cardinality(const lks_delta_rowset *rs);
+void lks_delta_rowset_free(lks_delta_rowset *rs);
+
+/* ---- scans --------------------------------------------------------------------------------- */
+
+/* A predicate for skipping: column (logical, top-level) op literal, where
+ * the literal is a physical value of the column's canonical form. */
+enum { LKS_DELTA_EQ, LKS_DELTA_LT, LKS_DELTA_LE, LKS_DELTA_GT, LKS_DELTA_GE, LKS_DELTA_IS_NULL, LKS_DELTA_NOT_NULL };
+typedef struct lks_delta_pred {
+    const char *column;
+    int op;
+    lks_pq_value value;
+} lks_delta_pred;
+
+typedef struct lks_delta_scan_opts {
+    const char **columns;   /* top-level logical column names to read; NULL: all */
+    int ncolumns;
+    const lks_delta_pred *preds; /* conjunction, used only to skip files/row groups */
+    int npreds;
+    int keep_deleted;       /* 1: do not apply deletion vectors */
+} lks_delta_scan_opts;
+
+typedef struct lks_delta_scan lks_delta_scan;
+
+/* The snapshot is borrowed until the scan is freed. */
+int lks_delta_scan_open(lks_delta_table *t, const lks_delta_snapshot *s, const lks_delta_scan_opts *o,
+                        lks_delta_scan **out, lks_err *err);
+/* The read schema of the scan's rows (all table columns, in schema order;
+ * unselected ones come back NULL). */
+const lks_pq_schema *lks_delta_scan_schema(const lks_delta_scan *sc);
+/* Next row as a GROUP value of the read schema; valid until the next call.
+ * 1 with a row, 0 at the end, negative on error (naming the data file). */
+int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *err);
+/* Files skipped by partition values / stats so far, and files read. */
+void lks_delta_scan_counts(const lks_delta_scan *sc, size_t *files_skipped, size_t *files_read);
+void lks_delta_scan_free(lks_delta_scan *sc);
+
+/* ---- transactions ----------------------------------------------------------------------------- */
+
+typedef struct lks_delta_txn lks_delta_txn;
+
+/* Begins a transaction on top of `read` (borrowed; NULL to create a new
+ * table).  `operation` names it in commitInfo ("WRITE", "MERGE", ...). */
+int lks_delta_txn_begin(lks_delta_table *t, const lks_delta_snapshot *read, const char *operation,
+                        lks_delta_txn **out, lks_err *err);
+/* Actions (copied).  A new table needs protocol and metadata. */
+int lks_delta_txn_set_protocol(lks_delta_txn *x, const lks_delta_protocol *p);
+int lks_delta_txn_set_metadata(lks_delta_txn *x, const lks_delta_metadata *m);
+int lks_delta_txn_add(lks_delta_txn *x, const lks_delta_add *a);
+int lks_delta_txn_remove(lks_delta_txn *x, const lks_delta_remove *r);
+int lks_delta_txn_set_app_version(lks_delta_txn *x, const char *app_id, int64_t version);
+/* commitInfo.operationParameters / operationMetrics entries (strings). */
+int lks_delta_txn_set_param(lks_delta_txn *x, const char *key, const char *json_value);
+int lks_delta_txn_set_metric(lks_delta_txn *x, const char *key, int64_t value);
+/* What the transaction read, for conflict checks: it read the whole
+ * table (`read_all`), and/or these files.  A transaction that read
+ * nothing and only adds files is a blind append. */
+int lks_delta_txn_read_all(lks_delta_txn *x);
+int lks_delta_txn_read_file(lks_delta_txn *x, const char *path);
+/* Optional: decides whether a concurrently added file may hold rows this
+ * transaction's writes depend on (e.g. keys of a merge batch); return 0 to
+ * ignore the file.  Without it every concurrent add conflicts with a
+ * non-blind transaction. */
+typedef int lks_delta_conflict_fn(void *ud, const lks_delta_add *concurrent_add);
+void lks_delta_txn_set_conflict_fn(lks_delta_txn *x, lks_delta_conflict_fn *fn, void *ud);
+/* Commits as the next version (retrying lost races up to `max_attempts`,
+ * default 10 when 0); *version receives the committed version.  Errors:
+ * LKS_ECONFLICT (a logical conflict: names the winning version and why),
+ * LKS_EUNSUPPORTED (a writer feature we do not honour). */
+int lks_delta_txn_commit(lks_delta_txn *x, int max_attempts, int64_t *version, lks_err *err);
+void lks_delta_txn_free(lks_delta_txn *x);
+
+/* ---- writing data files ----------------------------------------------------------------------------- */
+
+/* Writes rows (GROUP values of the read schema of `meta`) into Parquet data
+ * files under the table root, split by partition values, with Delta stats
+ * (numRecords, minValues, maxValues, nullCount; strings truncated to 32
+ * characters as Spark does) and adds them to the transaction on close. */
+typedef struct lks_delta_writer lks_delta_writer;
+typedef struct lks_delta_writer_opts {
+    lks_pq_writer_opts parquet;
+    int64_t target_file_bytes; /* roll to a new file past this; default 128 MiB */
+    const char **bloom_columns;  /* top-level columns that get bloom filters */
+    int nbloom_columns;
+} lks_delta_writer_opts;
+int lks_delta_writer_open(lks_delta_txn *x, const lks_delta_metadata *meta, const lks_delta_writer_opts *o,
+                          lks_delta_writer **out, lks_err *err);
+int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err *err);
+/* Finishes the files and adds them to the transaction. */
+int lks_delta_writer_close(lks_delta_writer *w, lks_err *err);
+void lks_delta_writer_free(lks_delta_writer *w);
+
+/* ---- checkpoints and maintenance --------------------------------------------------------------------- */
+
+/* Writes a classic single-file Parquet checkpoint of snapshot s and
+ * updates _last_checkpoint. */
+int lks_delta_checkpoint_write(lks_delta_table *t, const lks_delta_snapshot *s, lks_err *err);
+
+#endif
