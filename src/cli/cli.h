@@ -40,6 +40,7 @@ typedef struct lks_cli_cmd {
 /* Subcommands (one file each). */
 int lks_cmd_parquet(int argc, char **argv); /* cmd_parquet.c */
 int lks_cmd_config(int argc, char **argv);  /* main.c */
+int lks_cmd_table(int argc, char **argv);   /* cmd_table.c */
 
 /* ---- output formats (rows as text, DESIGN.md §3) ------------------------- */
 
@@ -60,6 +61,20 @@ int lks_cli_csv_field(lks_buf *b, const char *s, size_t len);
  * LKS_EXIT_OK, or prints "lakesync: write error: ..." and returns
  * LKS_EXIT_ERR (a closed pipe included). */
 int lks_cli_write(FILE *f, lks_buf *b);
+
+/* Row printer shared by every command that prints rows (value trees of a
+ * Parquet-form schema, GROUP per row): JSON lines, CSV with a header, or an
+ * aligned table (columns sized per batch of rows, cells cut at 60
+ * characters).  `shown` (one flag per top-level field, NULL: all) selects
+ * the fields printed.  Errors are printed; functions return exit codes. */
+typedef struct lks_cli_rowout lks_cli_rowout;
+struct lks_pq_schema;
+struct lks_pq_value;
+int lks_cli_rowout_open(const struct lks_pq_schema *s, const uint8_t *shown, int fmt, FILE *f,
+                        lks_cli_rowout **out);
+int lks_cli_rowout_row(lks_cli_rowout *o, const struct lks_pq_value *row);
+int lks_cli_rowout_finish(lks_cli_rowout *o); /* flushes what is buffered */
+void lks_cli_rowout_free(lks_cli_rowout *o);
 
 /* ---- errors --------------------------------------------------------------- */
 

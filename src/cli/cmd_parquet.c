@@ -235,67 +235,6 @@ static int cmd_meta(const char *path, int json) {
 
 /* ---- cat ------------------------------------------------------------------------------------ */
 
-/* Appends the text of a JSON string literal (without quotes, unescaped). */
-static void json_unquote(lks_buf *b, const char *s, size_t n) {
-    for (size_t i = 1; i + 1 < n; i++) {
-        if (s[i] != '\\') {
-            lks_buf_append_byte(b, (uint8_t)s[i]);
-            continue;
-        }
-        char e = s[++i];
-        switch (e) {
-        case 'n': lks_buf_append_byte(b, '\n'); break;
-        case 't': lks_buf_append_byte(b, '\t'); break;
-        case 'r': lks_buf_append_byte(b, '\r'); break;
-        case 'b': lks_buf_append_byte(b, '\b'); break;
-        case 'f': lks_buf_append_byte(b, '\f'); break;
-        case 'u': {
-            unsigned cp = 0;
-            if (i + 4 < n)
-                cp = (unsigned)strtoul((char[]){s[i + 1], s[i + 2], s[i + 3], s[i + 4], 0}, NULL, 16);
-            i += 4;
-            if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u') {
-                unsigned lo = (unsigned)strtoul((char[]){s[i + 3], s[i + 4], s[i + 5], s[i + 6], 0}, NULL, 16);
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                i += 6;
-            }
-            if (cp < 0x80) {
-                lks_buf_append_byte(b, (uint8_t)cp);
-            } else if (cp < 0x800) {
-                lks_buf_append_byte(b, (uint8_t)(0xc0 | cp >> 6));
-                lks_buf_append_byte(b, (uint8_t)(0x80 | (cp & 0x3f)));
-            } else if (cp < 0x10000) {
-                lks_buf_append_byte(b, (uint8_t)(0xe0 | cp >> 12));
-                lks_buf_append_byte(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
-                lks_buf_append_byte(b, (uint8_t)(0x80 | (cp & 0x3f)));
-            } else {
-                lks_buf_append_byte(b, (uint8_t)(0xf0 | cp >> 18));
-                lks_buf_append_byte(b, (uint8_t)(0x80 | ((cp >> 12) & 0x3f)));
-                lks_buf_append_byte(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
-                lks_buf_append_byte(b, (uint8_t)(0x80 | (cp & 0x3f)));
-            }
-            break;
-        }
-        default: lks_buf_append_byte(b, (uint8_t)e); break;
-        }
-    }
-}
-
-/* Cell text of a top-level value for csv/table: strings bare, the rest JSON. */
-static int cell_text(lks_buf *b, lks_buf *tmp, const lks_pq_schema *s, int f, const lks_pq_value *v, lks_err *err) {
-    lks_buf_reset(tmp);
-    if (v->kind == LKS_PQ_V_NULL)
-        return LKS_OK;
-    int rc = lks_pq_value_to_json(tmp, s, f, v);
-    if (rc != LKS_OK)
-        return lks_err_set(err, rc, "field %s: cannot print value", s->fields[f].name);
-    if (tmp->len >= 2 && tmp->ptr[0] == '"')
-        json_unquote(b, (const char *)tmp->ptr, tmp->len);
-    else
-        lks_buf_append(b, tmp->ptr, tmp->len);
-    return LKS_OK;
-}
-
 /* Selects the leaves named by a comma-separated list of fields/paths. */
 static int select_columns(const lks_pq_schema *s, const char *list, int **cols, int *ncols) {
     *cols = calloc((size_t)s->num_cols + 1, sizeof(int));
@@ -332,8 +271,6 @@ static int select_columns(const lks_pq_schema *s, const char *list, int **cols, 
     return LKS_EXIT_OK;
 }
 
-#define TABLE_BATCH 200
-
 static int cmd_cat(const char *path, int fmt, const char *columns, long long limit) {
     pqfile f;
     lks_err err = {0};
@@ -351,196 +288,56 @@ static int cmd_cat(const char *path, int fmt, const char *columns, long long lim
     }
     /* top-level fields shown: those with a selected leaf */
     int ntop = s->fields[0].num_children;
-    int *top = calloc((size_t)ntop + 1, sizeof(int));
     uint8_t *shown = calloc((size_t)ntop + 1, 1);
     lks_pq_rows *it = NULL;
-    lks_buf b, tmp, cells;
-    lks_buf_init(&b, 0);
-    lks_buf_init(&tmp, 0);
-    lks_buf_init(&cells, 0);
-    size_t *cell_off = NULL, *widths = NULL;
-    if (!top || !shown) {
+    lks_cli_rowout *out = NULL;
+    if (!shown) {
         rc = lks_cli_errorf("out of memory");
-        goto out;
+        goto done;
     }
-    for (int k = 0, child = 1; k < ntop; k++) {
-        top[k] = child;
-        int pending = 1;
-        while (pending > 0 && child < s->num_fields) {
-            pending += s->fields[child].type < 0 ? s->fields[child].num_children : 0;
-            pending--;
-            if (s->leaf[child] >= 0) {
-                int c = s->leaf[child];
-                int on = !cols;
-                for (int i = 0; cols && i < ncols; i++)
-                    on |= cols[i] == c;
-                shown[k] |= (uint8_t)on;
+    for (int c = 0; c < s->num_cols; c++) {
+        int on = !cols;
+        for (int i = 0; cols && i < ncols; i++)
+            on |= cols[i] == c;
+        if (!on)
+            continue;
+        int fld = s->cols[c].field;
+        while (s->parent[fld] > 0)
+            fld = s->parent[fld];
+        for (int k = 0, child = 1; k < ntop; k++) {
+            if (child == fld)
+                shown[k] = 1;
+            int pending = 1;
+            while (pending > 0 && child < s->num_fields) {
+                pending += s->fields[child].type < 0 ? s->fields[child].num_children : 0;
+                pending--;
+                child++;
             }
-            child++;
         }
     }
     if (lks_pq_rows_open(f.r, cols, cols ? ncols : 0, &it, &err) != LKS_OK) {
         rc = lks_cli_error(&err);
-        goto out;
+        goto done;
     }
-    if (fmt == LKS_FMT_CSV || fmt == LKS_FMT_TABLE) {
-        /* header */
-        if (fmt == LKS_FMT_CSV) {
-            int first = 1;
-            for (int k = 0; k < ntop; k++)
-                if (shown[k]) {
-                    if (!first)
-                        lks_buf_append_byte(&b, ',');
-                    lks_cli_csv_field(&b, s->fields[top[k]].name, strlen(s->fields[top[k]].name));
-                    first = 0;
-                }
-            lks_buf_append_byte(&b, '\n');
-        }
-    }
-    cell_off = calloc((size_t)(TABLE_BATCH + 1) * (size_t)(ntop + 1), sizeof(size_t));
-    widths = calloc((size_t)ntop + 1, sizeof(size_t));
-    if (!cell_off || !widths) {
-        rc = lks_cli_errorf("out of memory");
-        goto out;
-    }
-    long long nrow = 0;
-    int batch = 0, header_done = 0;
-    for (;;) {
-        const lks_pq_value *row = NULL;
-        int more = limit >= 0 && nrow >= limit ? 0 : lks_pq_rows_next(it, &row, &err);
+    if ((rc = lks_cli_rowout_open(s, shown, fmt, stdout, &out)) != LKS_EXIT_OK)
+        goto done;
+    for (long long n = 0; limit < 0 || n < limit; n++) {
+        const lks_pq_value *row;
+        int more = lks_pq_rows_next(it, &row, &err);
         if (more < 0) {
-            lks_cli_write(stdout, &b);
+            lks_cli_rowout_finish(out);
             rc = lks_cli_error(&err);
-            goto out;
-        }
-        if (more) {
-            nrow++;
-            if (fmt == LKS_FMT_JSONL) {
-                lks_buf_append_byte(&b, '{');
-                int first = 1;
-                for (int k = 0; k < ntop; k++) {
-                    if (!shown[k])
-                        continue;
-                    if (!first)
-                        lks_buf_append_byte(&b, ',');
-                    first = 0;
-                    const char *nm = s->fields[top[k]].name;
-                    lks_json_quote(&b, nm, strlen(nm));
-                    lks_buf_append_byte(&b, ':');
-                    if (lks_pq_value_to_json(&b, s, top[k], &row->u.list.items[k]) != LKS_OK) {
-                        lks_cli_write(stdout, &b);
-                        rc = lks_cli_errorf("%s: row %lld field %s: value cannot be printed", path, nrow, nm);
-                        goto out;
-                    }
-                }
-                if (lks_buf_append(&b, "}\n", 2) != LKS_OK) {
-                    rc = lks_cli_errorf("out of memory");
-                    goto out;
-                }
-            } else if (fmt == LKS_FMT_CSV) {
-                int first = 1;
-                for (int k = 0; k < ntop; k++) {
-                    if (!shown[k])
-                        continue;
-                    if (!first)
-                        lks_buf_append_byte(&b, ',');
-                    first = 0;
-                    lks_buf_reset(&cells);
-                    if (cell_text(&cells, &tmp, s, top[k], &row->u.list.items[k], &err) != LKS_OK) {
-                        rc = lks_cli_error(&err);
-                        goto out;
-                    }
-                    if (row->u.list.items[k].kind != LKS_PQ_V_NULL)
-                        lks_cli_csv_field(&b, (const char *)cells.ptr, cells.len);
-                }
-                lks_buf_append_byte(&b, '\n');
-            } else {
-                /* table: collect a batch of cells, then print aligned */
-                for (int k = 0; k < ntop; k++) {
-                    cell_off[(size_t)batch * (size_t)(ntop + 1) + (size_t)k] = cells.len;
-                    if (!shown[k])
-                        continue;
-                    if (row->u.list.items[k].kind == LKS_PQ_V_NULL)
-                        lks_buf_append(&cells, "NULL", 4);
-                    else if (cell_text(&cells, &tmp, s, top[k], &row->u.list.items[k], &err) != LKS_OK) {
-                        rc = lks_cli_error(&err);
-                        goto out;
-                    }
-                }
-                cell_off[(size_t)batch * (size_t)(ntop + 1) + (size_t)ntop] = cells.len;
-                batch++;
-            }
-        }
-        if (fmt == LKS_FMT_TABLE && (batch == TABLE_BATCH || (!more && (batch || !header_done)))) {
-            for (int k = 0; k < ntop; k++) {
-                size_t w = strlen(s->fields[top[k]].name);
-                widths[k] = w > widths[k] ? w : widths[k];
-                for (int i = 0; i < batch; i++) {
-                    size_t *o = &cell_off[(size_t)i * (size_t)(ntop + 1)];
-                    size_t cw = 0;
-                    for (size_t j = o[k]; j < o[k + 1]; j++)
-                        cw += (cells.ptr[j] & 0xc0) != 0x80; /* count UTF-8 characters */
-                    widths[k] = cw > widths[k] ? cw : widths[k];
-                }
-                if (widths[k] > 60)
-                    widths[k] = 60;
-            }
-            if (!header_done) {
-                for (int k = 0, first = 1; k < ntop; k++)
-                    if (shown[k]) {
-                        lks_buf_printf(&b, "%s%-*s", first ? "" : " | ", (int)widths[k], s->fields[top[k]].name);
-                        first = 0;
-                    }
-                lks_buf_append_byte(&b, '\n');
-                for (int k = 0, first = 1; k < ntop; k++)
-                    if (shown[k]) {
-                        lks_buf_printf(&b, "%s", first ? "" : "-+-");
-                        for (size_t j = 0; j < widths[k]; j++)
-                            lks_buf_append_byte(&b, '-');
-                        first = 0;
-                    }
-                lks_buf_append_byte(&b, '\n');
-                header_done = 1;
-            }
-            for (int i = 0; i < batch; i++) {
-                size_t *o = &cell_off[(size_t)i * (size_t)(ntop + 1)];
-                for (int k = 0, first = 1; k < ntop; k++) {
-                    if (!shown[k])
-                        continue;
-                    if (!first)
-                        lks_buf_append(&b, " | ", 3);
-                    first = 0;
-                    size_t cw = 0;
-                    for (size_t j = o[k]; j < o[k + 1]; j++) {
-                        uint8_t ch = cells.ptr[j];
-                        if ((ch & 0xc0) != 0x80 && ++cw > widths[k])
-                            break;
-                        lks_buf_append_byte(&b, ch == '\n' || ch == '\t' ? ' ' : ch);
-                    }
-                    for (; cw < widths[k]; cw++)
-                        lks_buf_append_byte(&b, ' ');
-                }
-                lks_buf_append_byte(&b, '\n');
-            }
-            batch = 0;
-            lks_buf_reset(&cells);
-        }
-        if (b.len > 65536 || !more) {
-            rc = lks_cli_write(stdout, &b);
-            if (rc != LKS_EXIT_OK)
-                goto out;
+            goto done;
         }
         if (!more)
             break;
+        if ((rc = lks_cli_rowout_row(out, row)) != LKS_EXIT_OK)
+            goto done;
     }
-out:
-    free(cell_off);
-    free(widths);
-    lks_buf_free(&b);
-    lks_buf_free(&tmp);
-    lks_buf_free(&cells);
+    rc = lks_cli_rowout_finish(out);
+done:
+    lks_cli_rowout_free(out);
     lks_pq_rows_free(it);
-    free(top);
     free(shown);
     free(cols);
     close_file(&f);
