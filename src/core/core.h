@@ -240,6 +240,13 @@ int lks_fmt_time_us(char *out, int64_t us);
  * LKS_ECORRUPT on anything else. */
 int lks_parse_timestamp_us(const char *s, size_t len, int64_t *us);
 
+/* ---- randomness ------------------------------------------------------------ */
+
+/* n random bytes from the kernel (getrandom); never fails. */
+void lks_random_bytes(void *p, size_t n);
+/* A random (version 4) UUID, lowercase "8-4-4-4-12" text plus NUL. */
+void lks_uuid4(char out[37]);
+
 /* ---- small text helpers --------------------------------------------------- */
 
 /* Shortest decimal text that reads back as the same double / float.

@@ -176,11 +176,8 @@ static int open_dir(local_store *ls, const char *key, size_t dirlen) {
 }
 
 static uint64_t random64(void) {
-    uint64_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
-        static uint64_t counter;
-        r = lks_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (++counter * 0x9E3779B97F4A7C15u);
-    }
+    uint64_t r;
+    lks_random_bytes(&r, sizeof r);
     return r;
 }
 
