@@ -226,11 +226,22 @@ static int emit_int64(jctx *c, const lks_pq_logical *lt, int64_t x) {
     return lks_buf_printf(c->b, "%" PRId64, x);
 }
 
+/* INT96: nanoseconds of the day (int64) then the Julian day (a signed int32).
+ * Spark writes microseconds + the Julian epoch as an int64 sum and lets it
+ * wrap, so an instant outside the int64 microsecond range can only be such a
+ * wrapped value: it is read back the way Spark reads it, modulo 2^64 us
+ * (parquet-testing int96_from_spark.md: year 290000). */
 static int emit_int96(jctx *c, const lks_pq_int96 *v) {
     int64_t nanos = (int64_t)lks_load_le64(v->b);
-    int64_t jd = (int64_t)lks_load_le32(v->b + 8);
-    int64_t days = jd - JULIAN_EPOCH_DAY + floor_div(nanos, NS_PER_DAY);
-    return put_timestamp(c, days, floor_mod(nanos, NS_PER_DAY), 9, 1);
+    int32_t jd = (int32_t)lks_load_le32(v->b + 8);
+    __int128 ns = (__int128)((int64_t)jd - JULIAN_EPOCH_DAY) * NS_PER_DAY + nanos;
+    __int128 us = ns / 1000 - (ns % 1000 < 0);
+    if (us > INT64_MAX || us < INT64_MIN) {
+        int64_t sub = (int64_t)(ns - us * 1000); /* [0, 999] */
+        ns = (__int128)(int64_t)(uint64_t)us * 1000 + sub;
+    }
+    __int128 days = ns / NS_PER_DAY - (ns % NS_PER_DAY < 0);
+    return put_timestamp(c, (int64_t)days, (int64_t)(ns - days * NS_PER_DAY), 9, 1);
 }
 
 static int emit_bytes(jctx *c, const lks_pq_field *fl, lks_slice v) {
