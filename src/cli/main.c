@@ -9,7 +9,8 @@
 #include <strings.h>
 
 static const lks_cli_cmd commands[] = {
-    {"parquet", "inspect, print and write Parquet files", lks_cmd_parquet},
+    {"parquet", "look inside Parquet files: schema, metadata, rows", lks_cmd_parquet},
+    {"table", "Delta tables: describe, history, files, scan, create, checkpoint", lks_cmd_table},
     {"config", "list configuration properties, check a properties file", lks_cmd_config},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -192,6 +192,19 @@ int64_t lks_delta_snapshot_app_version(const lks_delta_snapshot *s, const char *
 /* Table property (metaData.configuration) or NULL. */
 const char *lks_delta_snapshot_property(const lks_delta_snapshot *s, const char *key);
 
+/* One commit of the table's history. */
+typedef struct lks_delta_commit {
+    int64_t version;
+    int64_t timestamp;     /* ms (in-commit timestamp, else commitInfo.timestamp, else file mtime) */
+    const char *operation; /* NULL when the commit has no commitInfo */
+    const char *commit_info_json; /* the commitInfo object, NULL when absent */
+    int64_t nadd, nremove; /* file actions in the commit */
+} lks_delta_commit;
+typedef int lks_delta_history_fn(void *ud, const lks_delta_commit *c);
+/* Calls fn for the commits still in the log, newest first, at most `limit`
+ * (0: all); stops early when fn returns non-zero. */
+int lks_delta_history(lks_delta_table *t, int64_t limit, lks_delta_history_fn *fn, void *ud, lks_err *err);
+
 /* ---- deletion vectors ------------------------------------------------------------------ */
 
 /* The set of deleted row indexes of one file (a 64-bit roaring bitmap). */

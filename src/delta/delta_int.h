@@ -65,7 +65,9 @@ int lks_delta_action_parse(const char *line, size_t len, lks_arena *a, lks_delta
 int lks_delta_action_write(lks_buf *b, const lks_delta_action *act);
 
 /* Reads the actions of a Parquet checkpoint (classic part, or V2
- * checkpoint / sidecar file) at object key `key`, calling fn for each. */
+ * checkpoint / sidecar file) at object key `key`, calling fn for each.
+ * The action passed to fn is valid only during that call (copy what you
+ * keep); `a` is not used. */
 typedef int lks_delta_action_fn(void *ud, const lks_delta_action *act, lks_err *err);
 int lks_delta_checkpoint_read_parquet(lks_delta_table *t, const char *key, lks_arena *a, lks_delta_action_fn *fn,
                                       void *ud, lks_err *err);
@@ -75,5 +77,58 @@ int lks_delta_checkpoint_read_parquet(lks_delta_table *t, const char *key, lks_a
  * files.  kind: 'j' commit, 'c' classic checkpoint (single or part), 'v' V2
  * checkpoint (uuid-named), 'r' version checksum (.crc), 'x' compacted. */
 int64_t lks_delta_log_name_version(const char *name, char *kind);
+
+/* ---- deletion vectors and objects (dv.c; D2) ------------------------------------ */
+
+/* Z85 (ZeroMQ RFC 32).  Encoding zero-pads a length that is not a multiple
+ * of 4.  Decoding appends n/5*4 bytes; LKS_ECORRUPT naming the offset on a
+ * length that is not a multiple of 5, a character outside the alphabet or
+ * a group past 2^32-1. */
+int lks_delta_z85_encode(lks_buf *b, const uint8_t *p, size_t n);
+int lks_delta_z85_decode(const char *s, size_t n, lks_buf *out, lks_err *err);
+/* Appends the serialized bitmap of a DV (magic + portable RoaringTreemap)
+ * holding rows (any order, duplicates allowed; each < 2^63: LKS_EINVAL
+ * otherwise).  A DV file wraps it as: version byte 1 (file start), then per
+ * DV a big-endian u32 size, these bytes, a big-endian CRC-32 of them; the
+ * descriptor's offset points at the size field. */
+int lks_delta_dv_serialize(const uint64_t *rows, size_t n, lks_buf *out);
+/* Parses serialized bitmap bytes (hostile input).  LKS_ECORRUPT naming
+ * the offset.  Free with lks_delta_rowset_free(). */
+int lks_delta_dv_parse(const uint8_t *p, size_t n, lks_delta_rowset **out, lks_err *err);
+
+/* An object named by a log path: relative to the table root, or absolute
+ * ("file:/x", "file:///x", "/x", "scheme://..."), which opens a store on
+ * its parent (owned, closed by lks_delta_obj_close).  is_key: `path` is
+ * already an object key of the table's store (as lks_delta_table_key gives). */
+typedef struct lks_delta_obj {
+    lks_store *st;    /* where to read key */
+    const char *key;
+    const char *name; /* for messages */
+    lks_store *owned;
+} lks_delta_obj;
+int lks_delta_obj_open(lks_delta_table *t, const char *path, int is_key, lks_arena *a, lks_delta_obj *o,
+                       lks_err *err);
+void lks_delta_obj_close(lks_delta_obj *o);
+
+/* ---- end deletion vectors and objects ---- */
+
+/* ---- scan helpers (scan.c; D2) ---------------------------------------------------- */
+
+/* Parses a partition value string (PROTOCOL.md "Partition Value
+ * Serialization") of Delta type dt into its canonical form (rf: the column's
+ * read-schema field, for the decimal width).  NULL or "" give a NULL value.
+ * Byte slices point into s or a.  LKS_ECORRUPT naming the column on a bad
+ * value. */
+int lks_delta_partition_value_parse(const lks_delta_type *dt, const lks_pq_field *rf, const char *s, lks_arena *a,
+                                    lks_pq_value *out, lks_err *err);
+/* Reads every row of a Parquet file as rows of `rs`, the read schema of
+ * struct type `root` (columns found by logical name, converted to the
+ * canonical forms as a scan does), calling fn per row (valid during the
+ * call); fn's non-OK status stops and is returned. */
+typedef int lks_delta_row_fn(void *ud, const lks_pq_value *row, lks_err *err);
+int lks_delta_read_parquet_as(const lks_delta_type *root, const lks_pq_schema *rs, const lks_pq_source *src,
+                              lks_delta_row_fn *fn, void *ud, lks_err *err);
+
+/* ---- end scan helpers ---- */
 
 #endif

@@ -811,7 +811,9 @@ int lks_pq_write_column(lks_pq_writer *w, int col, const void *values, const uin
         rep = NULL;
     /* validate levels and count rows */
     int64_t rows = rep ? 0 : (int64_t)n;
+    size_t nonnull = 0;
     for (size_t i = 0; i < n; i++) {
+        nonnull += !def || def[i] == c->max_def;
         if (def && def[i] > c->max_def)
             return lks_err_set(err, LKS_EINVAL, "parquet writer: column %s: definition level %u above %d",
                                c->col->path, def[i], c->max_def);
@@ -824,6 +826,9 @@ int lks_pq_write_column(lks_pq_writer *w, int col, const void *values, const uin
     }
     if (rep && n && rep[0] != 0)
         return lks_err_set(err, LKS_EINVAL, "parquet writer: column %s: batch starts inside a row", c->col->path);
+    /* refused before any level is buffered, so the writer stays consistent */
+    if (nonnull && !values)
+        return lks_err_set(err, LKS_EINVAL, "parquet writer: column %s: values missing", c->col->path);
     const uint8_t *vp = values;
     size_t vsize = value_size(c);
     size_t i = 0;
@@ -850,8 +855,6 @@ int lks_pq_write_column(lks_pq_writer *w, int col, const void *values, const uin
         }
         if (rep && lks_buf_append(&c->rep, rep + i, m * 2) != LKS_OK)
             return fail(w, lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory"));
-        if (k && !vp)
-            return lks_err_set(err, LKS_EINVAL, "parquet writer: column %s: values missing", c->col->path);
         int rc = add_values(c, vp, k, err);
         if (rc != LKS_OK)
             return fail(w, rc);
