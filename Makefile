@@ -8,7 +8,7 @@ SAN     ?= 0
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -g -fPIC $(WARN) $(OPT) $(EXTRA_CFLAGS)
-LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -lm
+LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lm
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -18,7 +18,7 @@ else
 BUILD   ?= build
 endif
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
@@ -73,3 +73,24 @@ clean:
 
 .PHONY: all tests bench check clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- fuzzing ------------------------------------------------------------------
+# `make fuzz` builds the libFuzzer target build/fuzz/fuzz_parquet with clang
+# (ASan + UBSan), compiling the library sources directly (no liblakesync.a:
+# the fuzzer needs them instrumented for coverage).  Run it with
+# tests/scenario/fuzz_smoke.sh or by hand (see fuzz/fuzz_parquet.c).
+FUZZ_CC     ?= clang
+FUZZ_SRC    := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c))
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -Ifuzz -g -O1 $(WARN) -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+fuzz: build/fuzz/fuzz_parquet
+
+build/fuzz/fuzz_parquet: fuzz/fuzz_parquet.c fuzz/exercise.h $(FUZZ_SRC) $(wildcard src/core/*.h src/store/*.h src/parquet/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_parquet.c $(FUZZ_SRC) $(LDLIBS)
+
+# the hostile-input unit test replays files through the fuzzer's exerciser
+$(BUILD)/tests/test_parquet_hostile: fuzz/exercise.h
+
+.PHONY: fuzz

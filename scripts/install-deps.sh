@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 packages=(
     gcc make pkg-config
     clang libclang-rt-14-dev
-    libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libjansson-dev libbrotli-dev libroaring-dev
+    libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libjansson-dev libbrotli-dev libroaring-dev libjsmn-dev
 )
 
 missing=()
