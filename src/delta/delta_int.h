@@ -95,6 +95,12 @@ int lks_delta_dv_serialize(const uint64_t *rows, size_t n, lks_buf *out);
 /* Parses serialized bitmap bytes (hostile input).  LKS_ECORRUPT naming
  * the offset.  Free with lks_delta_rowset_free(). */
 int lks_delta_dv_parse(const uint8_t *p, size_t n, lks_delta_rowset **out, lks_err *err);
+/* Decodes the DV stored at `offset` (-1: absent) with sizeInBytes `size`
+ * of a DV file whose bytes p[0..n) are in memory: version byte, size
+ * field, CRC-32 and bitmap checked exactly as lks_delta_dv_load() does
+ * (which shares the code).  Messages name offsets, not the file. */
+int lks_delta_dv_decode_file(const uint8_t *p, size_t n, int64_t offset, int32_t size, lks_delta_rowset **out,
+                             lks_err *err);
 
 /* An object named by a log path: relative to the table root, or absolute
  * ("file:/x", "file:///x", "/x", "scheme://..."), which opens a store on

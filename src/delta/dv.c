@@ -471,6 +471,48 @@ static const char *uuid_path(const lks_delta_dv *dv, lks_arena *a, lks_err *err)
     return p;
 }
 
+/* The version byte of a DV file and where a DV may start. */
+static int check_file_head(uint8_t version, int64_t off, lks_err *err) {
+    if (version != 1)
+        return lks_err_set(err, LKS_EUNSUPPORTED, "deletion vector file version %u at offset 0 (want 1)", version);
+    if (off < 1)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector offset %" PRId64 " overlaps the version byte", off);
+    return LKS_OK;
+}
+
+/* One stored DV of a file, read from `off`: rec holds 4 + size + 4 bytes
+ * (big-endian size, the bitmap, big-endian CRC-32 of the bitmap). */
+static int decode_record(const uint8_t *rec, int64_t off, size_t size, lks_delta_rowset **out, lks_err *err) {
+    uint32_t dsz = (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 | (uint32_t)rec[2] << 8 | rec[3];
+    if (dsz != size)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector at offset %" PRId64 ": size field %" PRIu32
+                           ", sizeInBytes %zu", off, dsz, size);
+    const uint8_t *q = rec + 4 + size;
+    uint32_t want = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+    uint32_t got = lks_crc32(0, rec + 4, size);
+    if (want != got)
+        return lks_err_set(err, LKS_ECHECKSUM, "deletion vector at offset %" PRId64 ": CRC-32 %08" PRIx32
+                           " != stored %08" PRIx32, off, got, want);
+    return lks_delta_dv_parse(rec + 4, size, out, err);
+}
+
+int lks_delta_dv_decode_file(const uint8_t *p, size_t n, int64_t offset, int32_t size, lks_delta_rowset **out,
+                             lks_err *err) {
+    *out = NULL;
+    if (size < 0)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector: bad sizeInBytes %" PRId32, size);
+    if (n < 1)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector file: empty");
+    int64_t off = offset < 0 ? 0 : offset;
+    int rc = check_file_head(p[0], off, err);
+    if (rc != LKS_OK)
+        return rc;
+    if ((uint64_t)off > n || n - (uint64_t)off < 8 || n - (uint64_t)off - 8 < (uint64_t)size)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector of %" PRId32 " bytes at offset %" PRId64
+                           " runs past the end of the file (%zu bytes)", size, off, n);
+    return decode_record(p + off, off, (size_t)size, out, err);
+}
+
 int lks_delta_dv_load(lks_delta_table *t, const lks_delta_dv *dv, lks_delta_rowset **out, lks_err *err) {
     *out = NULL;
     if (dv->size_in_bytes < 0 || (size_t)dv->size_in_bytes > DV_MAX_BYTES)
@@ -521,10 +563,8 @@ int lks_delta_dv_load(lks_delta_table *t, const lks_delta_dv *dv, lks_delta_rows
         goto done;
     /* the version byte, then this DV's size, bitmap and checksum */
     rc = lks_store_get_range(o.st, o.key, 0, 1, &b, err);
-    if (rc == LKS_OK && b.ptr[0] != 1)
-        rc = lks_err_set(err, LKS_EUNSUPPORTED, "deletion vector file version %u at offset 0 (want 1)", b.ptr[0]);
-    if (rc == LKS_OK && off < 1)
-        rc = lks_err_set(err, LKS_ECORRUPT, "deletion vector offset %" PRId64 " overlaps the version byte", off);
+    if (rc == LKS_OK)
+        rc = check_file_head(b.ptr[0], off, err);
     if (rc == LKS_OK) {
         lks_buf_reset(&b);
         rc = lks_store_get_range(o.st, o.key, (uint64_t)off, 4 + (uint64_t)size + 4, &b, err);
@@ -532,22 +572,8 @@ int lks_delta_dv_load(lks_delta_table *t, const lks_delta_dv *dv, lks_delta_rows
             rc = lks_err_set(err, LKS_ECORRUPT, "deletion vector of %zu bytes at offset %" PRId64
                              " runs past the end of the file", size, off);
     }
-    if (rc == LKS_OK) {
-        uint32_t dsz = (uint32_t)b.ptr[0] << 24 | (uint32_t)b.ptr[1] << 16 | (uint32_t)b.ptr[2] << 8 | b.ptr[3];
-        if (dsz != size)
-            rc = lks_err_set(err, LKS_ECORRUPT, "deletion vector at offset %" PRId64 ": size field %" PRIu32
-                             ", sizeInBytes %zu", off, dsz, size);
-    }
-    if (rc == LKS_OK) {
-        const uint8_t *q = b.ptr + 4 + size;
-        uint32_t want = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-        uint32_t got = lks_crc32(0, b.ptr + 4, size);
-        if (want != got)
-            rc = lks_err_set(err, LKS_ECHECKSUM, "deletion vector at offset %" PRId64 ": CRC-32 %08" PRIx32
-                             " != stored %08" PRIx32, off, got, want);
-    }
     if (rc == LKS_OK)
-        rc = lks_delta_dv_parse(b.ptr + 4, size, out, err);
+        rc = decode_record(b.ptr, off, size, out, err);
     if (rc == LKS_OK && (rc = check_card(dv, *out, "deletion vector", err)) != LKS_OK) {
         lks_delta_rowset_free(*out);
         *out = NULL;

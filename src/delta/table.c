@@ -72,11 +72,16 @@ static size_t uri_decode(char *dst, const char *s, size_t n) {
 }
 
 /* Non-zero when path starts with a URI scheme ("s3:", "file:", ...). */
+/* An absolute path, or a URI: an RFC 3986 scheme (ALPHA *(ALPHA / DIGIT /
+ * "+" / "-" / ".")) and ':'.  "time=1971-07-22T03:06:40Z/part-0.parquet" is
+ * a relative path: '=' cannot occur in a scheme. */
 static int is_absolute_uri(const char *p) {
     if (p[0] == '/') return 1;
-    size_t i = 0;
     if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z'))) return 0;
-    while (p[i] && p[i] != '/' && p[i] != ':') i++;
+    size_t i = 1;
+    while ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+           p[i] == '+' || p[i] == '-' || p[i] == '.')
+        i++;
     return p[i] == ':';
 }
 
