@@ -18,7 +18,7 @@ else
 BUILD   ?= build
 endif
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
@@ -94,3 +94,19 @@ build/fuzz/fuzz_parquet: fuzz/fuzz_parquet.c fuzz/exercise.h $(FUZZ_SRC) $(wildc
 $(BUILD)/tests/test_parquet_hostile: fuzz/exercise.h
 
 .PHONY: fuzz
+
+# ---- fuzzing the Delta log -------------------------------------------------------
+# build/fuzz/fuzz_delta_action (log action parser) and build/fuzz/fuzz_delta_dv
+# (deletion vectors), built like fuzz_parquet with the Delta sources added.
+# Run them with tests/scenario/fuzz_delta.sh or by hand (see fuzz/fuzz_delta_*.c).
+FUZZ_DELTA_SRC := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c))
+FUZZ_DELTA_DEP := fuzz/delta_exercise.h $(FUZZ_DELTA_SRC) \
+                  $(wildcard src/core/*.h src/store/*.h src/parquet/*.h src/delta/*.h)
+
+fuzz: build/fuzz/fuzz_delta_action build/fuzz/fuzz_delta_dv
+
+build/fuzz/fuzz_delta_action build/fuzz/fuzz_delta_dv: build/fuzz/%: fuzz/%.c $(FUZZ_DELTA_DEP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DELTA_SRC) $(LDLIBS)
+
+$(BUILD)/tests/test_delta_hostile: fuzz/delta_exercise.h

@@ -369,7 +369,13 @@ static int decode_values(chunkctx *x, int enc, const uint8_t *p, size_t len, siz
         lks_buf *d = &x->b->data_buf;
         size_t base = d->len;
         lks_slice *o = (lks_slice *)dst;
+        /* values sharing prefixes decode to up to n^2/2 bytes from a small
+         * page: hold a page's values to the page size limit */
+        size_t dmax = d->max;
+        if (d->max - d->len > x->r->o.max_page_bytes)
+            d->max = d->len + x->r->o.max_page_bytes;
         rc = lks_pq_delta_byte_array_decode(p, len, o, k, d, err);
+        d->max = dmax;
         if (rc != LKS_OK)
             break;
         for (size_t i = 0; i < k; i++) {
