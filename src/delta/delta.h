@@ -160,6 +160,8 @@ void lks_delta_table_close(lks_delta_table *t);
  * "<prefix>/part-0.parquet"), URI-decoding it as the log stores paths.
  * Absolute URIs are returned as they are (decoded).  Allocated in a. */
 const char *lks_delta_table_key(const lks_delta_table *t, const char *path, lks_arena *a);
+/* The store the table lives in (borrowed, as given to lks_delta_table_open). */
+lks_store *lks_delta_table_store(const lks_delta_table *t);
 
 typedef struct lks_delta_snapshot {
     int64_t version;
@@ -233,6 +235,11 @@ typedef struct lks_delta_scan_opts {
     const lks_delta_pred *preds; /* conjunction, used only to skip files/row groups */
     int npreds;
     int keep_deleted;       /* 1: do not apply deletion vectors */
+    /* Optional: read only the live files for which file_filter returns
+     * non-zero (`a` points into the snapshot's files); the others count as
+     * skipped.  OPTIMIZE reads the files it rewrites this way. */
+    int (*file_filter)(void *ud, const lks_delta_add *a);
+    void *file_filter_ud;
 } lks_delta_scan_opts;
 
 typedef struct lks_delta_scan lks_delta_scan;
@@ -248,6 +255,11 @@ const lks_pq_schema *lks_delta_scan_schema(const lks_delta_scan *sc);
 int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *err);
 /* Files skipped by partition values / stats so far, and files read. */
 void lks_delta_scan_counts(const lks_delta_scan *sc, size_t *files_skipped, size_t *files_read);
+/* Where the row lks_delta_scan_next() returned last comes from: its live
+ * file (pointing into the snapshot's files) and its row index (position in
+ * the data file, counting rows a deletion vector dropped), for deleting it
+ * by deletion vector.  NULL / -1 before the first row and at the end. */
+void lks_delta_scan_position(const lks_delta_scan *sc, const lks_delta_add **file, int64_t *row_index);
 void lks_delta_scan_free(lks_delta_scan *sc);
 
 /* ---- transactions ----------------------------------------------------------------------------- */
@@ -275,9 +287,29 @@ int lks_delta_txn_read_file(lks_delta_txn *x, const char *path);
 /* Optional: decides whether a concurrently added file may hold rows this
  * transaction's writes depend on (e.g. keys of a merge batch); return 0 to
  * ignore the file.  Without it every concurrent add conflicts with a
- * non-blind transaction. */
+ * non-blind transaction; with it the transaction is never a blind append
+ * (its writes depend on what concurrent adds hold). */
 typedef int lks_delta_conflict_fn(void *ud, const lks_delta_add *concurrent_add);
 void lks_delta_txn_set_conflict_fn(lks_delta_txn *x, lks_delta_conflict_fn *fn, void *ud);
+/* Deletes rows of the live file `file` (an add of the transaction's read
+ * snapshot; borrowed) by deletion vector: `rows` are row indexes (positions
+ * in the data file, 0-based, any order, duplicates allowed).  Unions them
+ * with the file's current DV and stages a remove of the file with its old
+ * DV and an add of the same file with the new one (stats copied, marked
+ * "tightBounds":false); when every row ends up deleted, only the remove.
+ * The DV is stored inline in the log when its serialized bitmap is at most
+ * 64 bytes, else in a new `deletion_vector_<uuid>.bin` in the table root
+ * (written now; orphaned if the commit fails, for VACUUM to reclaim).
+ * Calling it again for the same file in one transaction accumulates.  The
+ * file is registered as read (lks_delta_txn_read_file), so a concurrent
+ * commit that removes or DV-updates it is a conflict.  Deleting no new
+ * rows stages nothing.  Errors: LKS_EINVAL (the table lacks the
+ * deletionVectors feature in protocol 3/7 or delta.enableDeletionVectors=
+ * true; the file is not live in the read snapshot; a row index is not below
+ * the file's stats.numRecords, which a DV needs), LKS_ECORRUPT /
+ * LKS_ECHECKSUM (its current DV), store errors writing the DV file. */
+int lks_delta_txn_delete_rows(lks_delta_txn *x, const lks_delta_add *file, const uint64_t *rows, size_t n,
+                              lks_err *err);
 /* Commits as the next version (retrying lost races up to `max_attempts`,
  * default 10 when 0); *version receives the committed version.  Errors:
  * LKS_ECONFLICT (a logical conflict: names the winning version and why),
@@ -301,6 +333,8 @@ typedef struct lks_delta_writer_opts {
 int lks_delta_writer_open(lks_delta_txn *x, const lks_delta_metadata *meta, const lks_delta_writer_opts *o,
                           lks_delta_writer **out, lks_err *err);
 int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err *err);
+/* Data files finished so far (each is added to the transaction at close). */
+int64_t lks_delta_writer_files(const lks_delta_writer *w);
 /* Finishes the files and adds them to the transaction. */
 int lks_delta_writer_close(lks_delta_writer *w, lks_err *err);
 void lks_delta_writer_free(lks_delta_writer *w);
@@ -310,5 +344,79 @@ void lks_delta_writer_free(lks_delta_writer *w);
 /* Writes a classic single-file Parquet checkpoint of snapshot s and
  * updates _last_checkpoint. */
 int lks_delta_checkpoint_write(lks_delta_table *t, const lks_delta_snapshot *s, lks_err *err);
+
+/* ---- maintenance: VACUUM, OPTIMIZE, log cleanup (maint.c) ------------------------------------------ */
+
+/* VACUUM deletes the data files under the table root that the latest
+ * snapshot does not reference (live files and their deletion-vector files)
+ * and that no tombstone younger than the retention references, and whose
+ * modification time is older than the retention.  It never touches
+ * _delta_log/ nor any file or folder whose name starts with '_' or '.' (at
+ * any depth; partition folders such as `a=1/` are walked, and `_x=1/` when
+ * `_x` is a partition column).  Absolute paths in the log count when they
+ * point inside the table.  Tombstones are those the snapshot keeps (younger
+ * than delta.deletedFileRetentionDuration), as Delta does.  Nothing is
+ * committed.  Before anything, the table's writer protocol is checked
+ * (PROTOCOL.md "VACUUM Protocol Check"): a writer feature lakesync does not
+ * know is LKS_EUNSUPPORTED naming it. */
+typedef int lks_delta_vacuum_fn(void *ud, const char *path, int64_t size);
+typedef struct lks_delta_vacuum_opts {
+    int64_t retention_hours; /* -1: delta.deletedFileRetentionDuration, default 168 (7 days) */
+    int dry_run;             /* 1: only report what would be deleted */
+    int force;               /* 1: allow a retention below the safe minimum */
+    /* Optional: called per file deleted (or, in a dry run, to be deleted),
+     * `path` relative to the table root (valid during the call); non-zero
+     * stops the vacuum early (LKS_OK, result counts what was done). */
+    lks_delta_vacuum_fn *on_file;
+    void *ud;
+} lks_delta_vacuum_opts;
+typedef struct lks_delta_vacuum_result {
+    int64_t files, bytes; /* deleted (dry run: would be deleted) */
+} lks_delta_vacuum_result;
+/* The safe minimum retention is delta.deletedFileRetentionDuration when the
+ * table sets it, else 168 hours; a shorter one without `force` is
+ * LKS_EINVAL saying so.  Store errors stop it (LKS_EIO ...), with *r
+ * counting the files deleted before. */
+int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_delta_vacuum_result *r, lks_err *err);
+
+/* OPTIMIZE (bin-packing): per partition, the live files smaller than
+ * min_file_bytes are packed in path-stable size order into bins of at most
+ * target_file_bytes; each bin of two or more files is read (rows deleted
+ * by deletion vectors dropped) and rewritten with lks_delta_writer into new
+ * files, and one "OPTIMIZE" commit removes the old files and adds the new
+ * ones, all with dataChange=false.  Every rewritten file is registered as
+ * read, so a concurrent commit that removes or DV-updates one of them
+ * conflicts; concurrent appends do not.  A partition with fewer than two
+ * candidates is left alone; when nothing qualifies nothing is committed
+ * (result version -1). */
+typedef struct lks_delta_optimize_opts {
+    int64_t target_file_bytes; /* 0: table property delta.targetFileSize, else 128 MiB */
+    int64_t min_file_bytes;    /* 0: target_file_bytes * 3 / 4 */
+    const lks_delta_snapshot *read; /* optional (borrowed): optimize as of this snapshot; NULL: latest */
+    int max_attempts;          /* commit attempts (0: default) */
+} lks_delta_optimize_opts;
+typedef struct lks_delta_optimize_result {
+    int64_t files_removed, files_added;
+    int64_t bytes_before, bytes_after; /* sizes of the removed / added files */
+    int64_t version;                   /* the OPTIMIZE commit, -1 when nothing was done */
+} lks_delta_optimize_result;
+/* o may be NULL (defaults).  Errors: LKS_ECONFLICT (a concurrent commit
+ * touched a file being rewritten: the new files are left for VACUUM),
+ * scan, writer and commit errors as those functions give them. */
+int lks_delta_optimize(lks_delta_table *t, const lks_delta_optimize_opts *o, lks_delta_optimize_result *r,
+                       lks_err *err);
+
+/* Log cleanup (PROTOCOL.md "Metadata Cleanup"): finds the newest commit
+ * older than delta.logRetentionDuration (default 30 days; commit file
+ * mtimes made monotonic; the cutoff rounded down to midnight UTC), the
+ * newest complete checkpoint at or below it and at or below the checkpoint
+ * s was read from (s->checkpoint_version: one known to be readable), and
+ * deletes the commits, checkpoints, .crc files (and log compactions
+ * starting) below that checkpoint, which stays with its commit.  Nothing
+ * is deleted when there is no such checkpoint.  `s` (borrowed) gives the
+ * table properties; NULL reads the latest snapshot. */
+int lks_delta_log_cleanup(lks_delta_table *t, const lks_delta_snapshot *s, lks_err *err);
+
+/* ---- end maintenance ---- */
 
 #endif

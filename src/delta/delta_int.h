@@ -95,6 +95,9 @@ int lks_delta_dv_serialize(const uint64_t *rows, size_t n, lks_buf *out);
 /* Parses serialized bitmap bytes (hostile input).  LKS_ECORRUPT naming
  * the offset.  Free with lks_delta_rowset_free(). */
 int lks_delta_dv_parse(const uint8_t *p, size_t n, lks_delta_rowset **out, lks_err *err);
+/* Writes the rowset's rows, ascending, into out (room for its cardinality).
+ * LKS_ENOMEM only. */
+int lks_delta_rowset_rows(const lks_delta_rowset *rs, uint64_t *out);
 /* Decodes the DV stored at `offset` (-1: absent) with sizeInBytes `size`
  * of a DV file whose bytes p[0..n) are in memory: version byte, size
  * field, CRC-32 and bitmap checked exactly as lks_delta_dv_load() does
@@ -117,6 +120,34 @@ int lks_delta_obj_open(lks_delta_table *t, const char *path, int is_key, lks_are
 void lks_delta_obj_close(lks_delta_obj *o);
 
 /* ---- end deletion vectors and objects ---- */
+
+/* ---- what dv_write.c needs of a transaction (txn.c) ---------------------------- */
+
+lks_delta_table *lks_delta__txn_table(const lks_delta_txn *x);
+/* The snapshot the transaction reads (NULL: creates the table), and the
+ * protocol / metadata its commit leaves in force (NULL when none yet). */
+const lks_delta_snapshot *lks_delta__txn_read(const lks_delta_txn *x);
+const lks_delta_protocol *lks_delta__txn_protocol(const lks_delta_txn *x);
+const lks_delta_metadata *lks_delta__txn_metadata(const lks_delta_txn *x);
+/* The pending add of `path` (valid until the next add), or NULL. */
+const lks_delta_add *lks_delta__txn_pending_add(const lks_delta_txn *x, const char *path);
+/* Drops the pending add of `path` (no-op when there is none). */
+void lks_delta__txn_drop_add(lks_delta_txn *x, const char *path);
+/* Non-zero when the transaction removes `path`. */
+int lks_delta__txn_removes(const lks_delta_txn *x, const char *path);
+
+/* ---- end transaction internals ---- */
+
+/* ---- what maint.c needs (snapshot.c, txn.c) ---------------------------------------- */
+
+/* "interval 1 week", "7 days", "2 hours", ... (a Delta duration property)
+ * → milliseconds; -1 when not understood. */
+int64_t lks_delta_interval_ms(const char *s);
+/* The adds staged in a transaction so far (valid until the next add); the
+ * caller may change fields other than strings (OPTIMIZE clears dataChange). */
+lks_delta_add *lks_delta__txn_adds(lks_delta_txn *x, size_t *n);
+
+/* ---- end maintenance internals ---- */
 
 /* ---- scan helpers (scan.c; D2) ---------------------------------------------------- */
 

@@ -135,14 +135,122 @@ int lks_delta_rowset_contains(const lks_delta_rowset *rs, uint64_t row) {
 
 uint64_t lks_delta_rowset_cardinality(const lks_delta_rowset *rs) { return rs ? rs->card : 0; }
 
+int lks_delta_rowset_rows(const lks_delta_rowset *rs, uint64_t *out) {
+    if (!rs)
+        return LKS_OK;
+    size_t k = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        uint64_t c = roaring_bitmap_get_cardinality(rs->b[i].bm);
+        uint32_t *lows = malloc((size_t)(c ? c : 1) * sizeof *lows);
+        if (!lows)
+            return LKS_ENOMEM;
+        roaring_bitmap_to_uint32_array(rs->b[i].bm, lows);
+        uint64_t high = (uint64_t)rs->b[i].high << 32;
+        for (uint64_t j = 0; j < c; j++)
+            out[k++] = high | lows[j];
+        free(lows);
+    }
+    return LKS_OK;
+}
+
 static uint32_t bswap32(uint32_t v) {
     return v >> 24 | (v >> 8 & 0xFF00u) | (v << 8 & 0xFF0000u) | v << 24;
 }
 
+/* Checks a portable 32-bit roaring bitmap (RoaringFormatSpec) at p[0..len)
+ * before CRoaring sees it, and gives its exact size: CRoaring 0.2 trusts
+ * the header (it multiplies the container count in 32 bits and allocates
+ * by it; a bitset container's cardinality is taken from the header, not
+ * counted), so a hostile header could make it over-allocate or report
+ * cardinalities that its own row extraction then overruns.  Keys must
+ * ascend, array values ascend, runs ascend without overlap, and every
+ * container's cardinality match its content. */
+#define RB_COOKIE_NO_RUN 12346
+#define RB_COOKIE 12347
+static int check_portable(const uint8_t *p, size_t len, uint64_t at, size_t *used, lks_err *err) {
+    lks_cur c;
+    lks_cur_init(&c, p, len, at);
+    uint32_t cookie = lks_cur_le32(&c), n;
+    const uint8_t *runs = NULL;
+    int has_offsets = 1;
+    if ((cookie & 0xFFFF) == RB_COOKIE) {
+        n = (cookie >> 16) + 1;
+        runs = lks_cur_take(&c, (n + 7) / 8);
+        has_offsets = n >= 4;
+    } else if (!c.failed && cookie == RB_COOKIE_NO_RUN) {
+        n = lks_cur_le32(&c);
+        if (!c.failed && n > 65536)
+            return lks_err_set(err, LKS_ECORRUPT, "deletion vector: 32-bit bitmap at offset %" PRIu64
+                               " claims %" PRIu32 " containers", at, n);
+    } else {
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector: 32-bit bitmap at offset %" PRIu64
+                           " has no portable-format cookie", at);
+    }
+    const uint8_t *hdr = lks_cur_take(&c, (size_t)n * 4);
+    if (has_offsets)
+        lks_cur_take(&c, (size_t)n * 4);
+    if (c.failed)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector: 32-bit bitmap header at offset %" PRIu64
+                           " runs past the end", at);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t key = (uint32_t)hdr[4 * k] | (uint32_t)hdr[4 * k + 1] << 8;
+        uint32_t card = ((uint32_t)hdr[4 * k + 2] | (uint32_t)hdr[4 * k + 3] << 8) + 1;
+        uint64_t cat = lks_cur_offset(&c);
+        if (k > 0 && key <= ((uint32_t)hdr[4 * k - 4] | (uint32_t)hdr[4 * k - 3] << 8))
+            return lks_err_set(err, LKS_ECORRUPT, "deletion vector: container keys not ascending at offset %" PRIu64,
+                               at);
+        uint64_t got = 0;
+        if (runs && (runs[k / 8] >> (k % 8) & 1)) {
+            uint32_t nr = lks_cur_le16(&c);
+            const uint8_t *r = lks_cur_take(&c, (size_t)nr * 4);
+            if (c.failed)
+                break;
+            int32_t prev_end = -1;
+            for (uint32_t j = 0; j < nr; j++) {
+                uint32_t start = (uint32_t)r[4 * j] | (uint32_t)r[4 * j + 1] << 8;
+                uint32_t rl = (uint32_t)r[4 * j + 2] | (uint32_t)r[4 * j + 3] << 8;
+                if ((int32_t)start <= prev_end || start + rl > 65535)
+                    return lks_err_set(err, LKS_ECORRUPT, "deletion vector: bad run %" PRIu32 " in the container at "
+                                       "offset %" PRIu64, j, cat);
+                prev_end = (int32_t)(start + rl);
+                got += rl + 1;
+            }
+        } else if (card <= 4096) {
+            const uint8_t *v = lks_cur_take(&c, (size_t)card * 2);
+            if (c.failed)
+                break;
+            for (uint32_t j = 1; j < card; j++)
+                if (((uint32_t)v[2 * j] | (uint32_t)v[2 * j + 1] << 8) <=
+                    ((uint32_t)v[2 * j - 2] | (uint32_t)v[2 * j - 1] << 8))
+                    return lks_err_set(err, LKS_ECORRUPT, "deletion vector: array container at offset %" PRIu64
+                                       " not ascending", cat);
+            got = card;
+        } else {
+            const uint8_t *w = lks_cur_take(&c, 8192);
+            if (c.failed)
+                break;
+            for (size_t j = 0; j < 8192; j++)
+                got += (uint64_t)__builtin_popcount(w[j]);
+        }
+        if (got != card)
+            return lks_err_set(err, LKS_ECORRUPT, "deletion vector: container at offset %" PRIu64 " holds %" PRIu64
+                               " values, its header says %" PRIu32, cat, got, card);
+    }
+    if (c.failed)
+        return lks_err_set(err, LKS_ECORRUPT, "deletion vector: 32-bit bitmap at offset %" PRIu64 " runs past the end",
+                           at);
+    *used = (size_t)(lks_cur_offset(&c) - at);
+    return LKS_OK;
+}
+
 /* Adds a 32-bit portable bitmap at the cursor as bucket `high`. */
 static int add_bucket(lks_delta_rowset *rs, size_t i, uint32_t high, lks_cur *c, size_t len, lks_err *err) {
+    size_t used = 0;
+    int rc = check_portable(c->p, len, lks_cur_offset(c), &used, err);
+    if (rc != LKS_OK)
+        return rc;
     size_t sz = roaring_bitmap_portable_deserialize_size((const char *)c->p, len);
-    if (sz == 0 || sz > len)
+    if (sz != used)
         return lks_err_set(err, LKS_ECORRUPT, "deletion vector: bad 32-bit bitmap at offset %" PRIu64,
                            lks_cur_offset(c));
     roaring_bitmap_t *bm = roaring_bitmap_portable_deserialize_safe((const char *)c->p, sz);

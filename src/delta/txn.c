@@ -178,6 +178,38 @@ static int prop_true(const lks_delta_txn *x, const char *key) {
 lks_delta_table *lks_delta__txn_table(const lks_delta_txn *x);
 lks_delta_table *lks_delta__txn_table(const lks_delta_txn *x) { return x->t; }
 
+/* Transaction internals for dv_write.c (declared in delta_int.h). */
+const lks_delta_snapshot *lks_delta__txn_read(const lks_delta_txn *x) { return x->read; }
+const lks_delta_protocol *lks_delta__txn_protocol(const lks_delta_txn *x) { return eff_protocol(x); }
+const lks_delta_metadata *lks_delta__txn_metadata(const lks_delta_txn *x) { return eff_meta(x); }
+
+const lks_delta_add *lks_delta__txn_pending_add(const lks_delta_txn *x, const char *path) {
+    for (size_t i = 0; i < x->nadds; i++)
+        if (strcmp(x->adds[i].path, path) == 0) return &x->adds[i];
+    return NULL;
+}
+
+void lks_delta__txn_drop_add(lks_delta_txn *x, const char *path) {
+    for (size_t i = 0; i < x->nadds; i++)
+        if (strcmp(x->adds[i].path, path) == 0) {
+            memmove(&x->adds[i], &x->adds[i + 1], (x->nadds - i - 1) * sizeof *x->adds);
+            x->nadds--;
+            return;
+        }
+}
+
+int lks_delta__txn_removes(const lks_delta_txn *x, const char *path) {
+    for (size_t i = 0; i < x->nremoves; i++)
+        if (strcmp(x->removes[i].path, path) == 0) return 1;
+    return 0;
+}
+
+/* The staged adds (maint.c; declared in delta_int.h). */
+lks_delta_add *lks_delta__txn_adds(lks_delta_txn *x, size_t *n) {
+    *n = x->nadds;
+    return x->adds;
+}
+
 /* ---- building a transaction ---------------------------------------------------------- */
 
 int lks_delta_txn_begin(lks_delta_table *t, const lks_delta_snapshot *read, const char *operation,
@@ -521,8 +553,11 @@ static int check_writable(lks_delta_txn *x, lks_err *err) {
 
 /* ---- the commit file ------------------------------------------------------------------ */
 
+/* A transaction with a conflict_fn depends on what concurrent adds hold
+ * (a merge inserting keys it found nowhere), so it is never blind. */
 static int blind_append(const lks_delta_txn *x) {
-    return !x->read_all && x->nread == 0 && x->nremoves == 0 && !x->has_metadata && !x->has_protocol;
+    return !x->read_all && x->nread == 0 && x->nremoves == 0 && !x->has_metadata && !x->has_protocol &&
+           !x->conflict_fn;
 }
 
 static int build_commit(lks_delta_txn *x, int64_t ts, int64_t ict, lks_buf *b) {
@@ -726,6 +761,11 @@ static void maybe_checkpoint(lks_delta_txn *x, int64_t v) {
     if (rc == LKS_OK) rc = lks_delta_checkpoint_write(x->t, s, &e);
     if (rc != LKS_OK)
         lks_log(LKS_LOG_WARN, "delta", "checkpoint of version %" PRId64 " failed (the commit stands): %s", v, e.msg);
+    /* expired log files go after a checkpoint, unless the table says not to */
+    const char *cl = rc == LKS_OK ? lks_delta_snapshot_property(s, "delta.enableExpiredLogCleanup") : NULL;
+    if (rc == LKS_OK && !(cl && strcasecmp(cl, "false") == 0) && lks_delta_log_cleanup(x->t, s, &e) != LKS_OK)
+        lks_log(LKS_LOG_WARN, "delta", "log cleanup after checkpoint %" PRId64 " failed (the commit stands): %s", v,
+                e.msg);
     lks_delta_snapshot_free(s);
 }
 

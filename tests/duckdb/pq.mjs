@@ -12,6 +12,13 @@
 //                                             `cat` of a file holding them prints)
 //   node pq.mjs compare A.jsonl B.jsonl       value-by-value comparison; exit 1 on
 //                                             any difference
+//   node pq.mjs delta-rows FILES.json         rows of a Delta snapshot read by DuckDB
+//                                             from its live data files: rows whose
+//                                             file_row_number is in the file's
+//                                             "deleted" list dropped, partition
+//                                             columns from "partitionValues", columns
+//                                             in table order (FILES.json as written
+//                                             by tests/tools/delta_gen dump)
 //
 // SPEC.json: {"columns":[{"name":"id","type":"BIGINT","nullable":false}, ...],
 //             "rows":[[1, "x", ...], ...],
@@ -439,6 +446,53 @@ async function cmdCat(file) {
                 s += keys[c] + toJson(toJv(cols[c][r], types[c], rounds[c]));
             }
             out.line(s + '}');
+        }
+    }
+    out.flush();
+}
+
+/* ------------------------------------------------------------------------ */
+/* delta-rows                                                               */
+/* ------------------------------------------------------------------------ */
+
+// A partition value (PROTOCOL.md "Partition Value Serialization") as a
+// jsonl value of its Delta type; null stays null.
+function partitionJv(text, type) {
+    if (text === null || text === undefined || text === '') return null;
+    if (type === 'string' || type === 'date') return text;
+    if (/^(long|integer|short|byte)$/.test(type)) return new Num(BigInt(text).toString());
+    if (type === 'boolean') return text === 'true';
+    throw new Error(`delta-rows: partition column type ${type} not supported`);
+}
+
+async function cmdDeltaRows(manifestFile) {
+    const man = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    const con = await open();
+    const out = makeWriter(1);
+    const keys = man.columns.map((c) => JSON.stringify(c.name) + ':');
+    for (const f of man.files) {
+        const del = new Set(f.deleted.map((x) => BigInt(x)));
+        const pv = man.columns.map((c) => (c.partition ? toJson(partitionJv(f.partitionValues[c.name], c.type)) : null));
+        const res = await con.stream('SELECT * FROM read_parquet(' + sqlStr(f.path) + ', file_row_number=true)');
+        const names = res.columnNames();
+        const types = res.columnTypes();
+        const rn = names.indexOf('file_row_number');
+        if (rn < 0) throw new Error(`${f.path}: no file_row_number column`);
+        const at = man.columns.map((c) => (c.partition ? -1 : names.indexOf(c.name)));
+        for (;;) {
+            const chunk = await res.fetchChunk();
+            if (!chunk || chunk.rowCount === 0) break;
+            const cols = chunk.getColumns();
+            for (let r = 0; r < chunk.rowCount; r++) {
+                if (del.has(BigInt(cols[rn][r]))) continue;
+                let s = '{';
+                for (let c = 0; c < keys.length; c++) {
+                    if (c) s += ',';
+                    const v = pv[c] !== null ? pv[c] : at[c] < 0 ? 'null' : toJson(toJv(cols[at[c]][r], types[at[c]], null));
+                    s += keys[c] + v;
+                }
+                out.line(s + '}');
+            }
         }
     }
     out.flush();
@@ -992,6 +1046,7 @@ async function main(argv) {
     if (cmd === 'gen' && args.length === 4) { await cmdGen(...args); return 0; }
     if (cmd === 'rows' && args.length === 1) { cmdRows(args[0]); return 0; }
     if (cmd === 'compare' && args.length === 2) return cmdCompare(args[0], args[1]);
+    if (cmd === 'delta-rows' && args.length === 1) { await cmdDeltaRows(args[0]); return 0; }
     return usage();
 }
 

@@ -15,6 +15,11 @@
  *   - add partitionValues keys equal the partition columns (no column
  *     mapping), values strings or null;
  *   - stats (when present) parse as a JSON object with numRecords >= 0;
+ *   - an add with a deletionVector: the protocol in force lists the
+ *     deletionVectors reader and writer feature; the descriptor has
+ *     storageType u/i/p, pathOrInlineDv, sizeInBytes and a cardinality in
+ *     1..numRecords; stats with numRecords are present ("Per-file
+ *     Statistics": they must be, for a file with a DV);
  *   - _last_checkpoint, when present, names an existing checkpoint.
  *
  * lks_delta_validate(dir, msg, cap) returns the number of problems and puts
@@ -158,6 +163,7 @@ static int lks_delta_validate(const char *dir, char *msg, size_t cap) {
     lks_dv_set live = {0}, ever = {0}, ckpts = {0};
     json_t *partcols = NULL;
     int64_t expect = 0;
+    int dv_ok = 0; /* the protocol in force has the deletionVectors features */
     for (size_t i = 0; i < nn; i++) {
         const char *nm = names[i];
         size_t l = strlen(nm);
@@ -204,6 +210,14 @@ static int lks_delta_validate(const char *dir, char *msg, size_t cap) {
                             int hasw = json_object_get(a, "writerFeatures") != NULL;
                             if (hasr != (json_integer_value(r) == 3) || hasw != (json_integer_value(w) == 7))
                                 lks_dv_problem(&c, "v%" PRId64 ": feature lists do not match versions", v);
+                            int inr = 0, inw = 0;
+                            size_t ix;
+                            json_t *fe;
+                            json_array_foreach(json_object_get(a, "readerFeatures"), ix, fe)
+                                inr |= json_is_string(fe) && !strcmp(json_string_value(fe), "deletionVectors");
+                            json_array_foreach(json_object_get(a, "writerFeatures"), ix, fe)
+                                inw |= json_is_string(fe) && !strcmp(json_string_value(fe), "deletionVectors");
+                            dv_ok = inr && inw;
                         }
                     } else if (!strcmp(k, "metaData")) {
                         nmeta++;
@@ -251,12 +265,37 @@ static int lks_delta_validate(const char *dir, char *msg, size_t cap) {
                                 !json_is_boolean(json_object_get(a, "dataChange")))
                                 lks_dv_problem(&c, "v%" PRId64 ": %s: size/modificationTime/dataChange", v, fp);
                             json_t *st = json_object_get(a, "stats");
+                            int64_t nrec = -1;
                             if (st && !json_is_null(st)) {
-                                json_t *sj = json_is_string(st) ? json_loads(json_string_value(st), 0, &je) : NULL;
+                                json_t *sj = json_is_string(st)
+                                                 ? json_loads(json_string_value(st), JSON_DECODE_INT_AS_REAL, &je)
+                                                 : NULL;
                                 json_t *nr = json_object_get(sj, "numRecords");
-                                if (!json_is_object(sj) || !json_is_integer(nr) || json_integer_value(nr) < 0)
+                                double nd = json_is_number(nr) ? json_number_value(nr) : -1;
+                                if (!json_is_object(sj) || nd < 0 || nd != (double)(int64_t)nd)
                                     lks_dv_problem(&c, "v%" PRId64 ": %s: stats without numRecords", v, fp);
+                                else
+                                    nrec = (int64_t)nd;
                                 json_decref(sj);
+                            }
+                            json_t *dv = json_object_get(a, "deletionVector");
+                            if (dv && !json_is_null(dv)) {
+                                const char *stt = json_string_value(json_object_get(dv, "storageType"));
+                                json_t *card = json_object_get(dv, "cardinality");
+                                if (!dv_ok)
+                                    lks_dv_problem(&c, "v%" PRId64 ": %s: deletion vector without the deletionVectors "
+                                                   "feature", v, fp);
+                                if (!stt || strlen(stt) != 1 || !strchr("uip", stt[0]) ||
+                                    !json_is_string(json_object_get(dv, "pathOrInlineDv")) ||
+                                    !json_is_integer(json_object_get(dv, "sizeInBytes")) || !json_is_integer(card))
+                                    lks_dv_problem(&c, "v%" PRId64 ": %s: malformed deletionVector", v, fp);
+                                else if (nrec < 0)
+                                    lks_dv_problem(&c, "v%" PRId64 ": %s: deletion vector without stats.numRecords",
+                                                   v, fp);
+                                else if (json_integer_value(card) < 1 || json_integer_value(card) > nrec)
+                                    lks_dv_problem(&c, "v%" PRId64 ": %s: deletion vector cardinality %" PRId64
+                                                   " outside 1..%" PRId64, v, fp, (int64_t)json_integer_value(card),
+                                                   nrec);
                             }
                         } else {
                             if (lks_dv_has(&rems, fp)) lks_dv_problem(&c, "v%" PRId64 ": %s removed twice", v, fp);
