@@ -14,6 +14,8 @@ static const char usage_text[] =
     "                                      [--columns A,B] [--limit N]\n"
     "       lakesync table create    TABLE --schema SCHEMA [--partition-by A,B] [--property K=V]...\n"
     "       lakesync table checkpoint TABLE\n"
+    "       lakesync table vacuum    TABLE [--retain HOURS] [--dry-run] [--force]\n"
+    "       lakesync table optimize  TABLE [--target-size BYTES]\n"
     "\n"
     "TABLE is the table's root directory (a path or file:///URI), the one that\n"
     "holds _delta_log/.  --version reads the table as of version N;\n"
@@ -30,7 +32,45 @@ static const char usage_text[] =
     "              decimal(12,2), ts timestamp\"; --property\n"
     "              delta.enableDeletionVectors=true makes a table whose merges\n"
     "              mark deleted rows (reader 3 / writer 7)\n"
-    "  checkpoint  writes a checkpoint of the latest version\n";
+    "  checkpoint  writes a checkpoint of the latest version\n"
+    "  vacuum      deletes data files the table no longer references\n"
+    "  optimize    rewrites small files into fewer, bigger ones\n"
+    "\n"
+    "`lakesync table vacuum --help` and `lakesync table optimize --help` say more.\n";
+
+static const char vacuum_help[] =
+    "usage: lakesync table vacuum TABLE [--retain HOURS] [--dry-run] [--force]\n"
+    "\n"
+    "Deletes the data files under the table root that the latest version does\n"
+    "not reference (neither a live file, nor a deletion vector of one, nor a\n"
+    "file removed less than the retention ago) and that were last modified more\n"
+    "than the retention ago.  _delta_log/ and hidden files and folders (names\n"
+    "starting with '_' or '.') are never touched.  Deleted files cannot be read\n"
+    "by time travel to the versions that used them.\n"
+    "\n"
+    "  --retain HOURS  retention (default: the table property\n"
+    "                  delta.deletedFileRetentionDuration, else 168 hours = 7 days)\n"
+    "  --dry-run       only list the files that would be deleted\n"
+    "  --force         allow a retention below that default; files a running\n"
+    "                  writer has not committed yet may be deleted\n"
+    "\n"
+    "Prints each file (path relative to the table, size) and a total.\n";
+
+static const char optimize_help[] =
+    "usage: lakesync table optimize TABLE [--target-size BYTES]\n"
+    "\n"
+    "Bin-packs small data files: per partition, files smaller than 3/4 of the\n"
+    "target size are grouped into bins of at most the target size and each bin\n"
+    "is rewritten as new files (rows deleted by deletion vectors dropped), in\n"
+    "one OPTIMIZE commit whose actions carry dataChange=false.  Earlier versions\n"
+    "stay readable by time travel until VACUUM removes the old files.  A\n"
+    "concurrent commit that deletes from a file being rewritten makes one of the\n"
+    "two fail with a conflict; concurrent appends do not.\n"
+    "\n"
+    "  --target-size BYTES  target file size (suffixes k, m, g accepted; default:\n"
+    "                       the table property delta.targetFileSize, else 128 MiB)\n"
+    "\n"
+    "Prints the files removed and added, with their total sizes.\n";
 
 typedef struct tabopts {
     const char *uri;
@@ -43,6 +83,9 @@ typedef struct tabopts {
     const char *partition_by;
     const char **props;
     int nprops;
+    int64_t retain_hours; /* -1: the table's default */
+    int dry_run, force;
+    int64_t target_size;  /* 0: the table's default */
 } tabopts;
 
 typedef struct tab {
@@ -313,7 +356,7 @@ static int cmd_scan(const tabopts *o) {
         for (char *tok = strtok(colbuf, ","); tok; tok = strtok(NULL, ","))
             cols[ncols++] = tok;
     }
-    lks_delta_scan_opts so = {cols, ncols, NULL, 0, 0};
+    lks_delta_scan_opts so = {.columns = cols, .ncolumns = ncols};
     lks_delta_scan *sc = NULL;
     lks_cli_rowout *out = NULL;
     uint8_t *shown = NULL;
@@ -517,21 +560,109 @@ static int cmd_checkpoint(const tabopts *o) {
     return LKS_EXIT_OK;
 }
 
+typedef struct vac_print {
+    lks_buf b;
+    int dry_run;
+    int rc;
+} vac_print;
+
+static int on_vacuum_file(void *ud, const char *path, int64_t size) {
+    vac_print *p = ud;
+    lks_buf_printf(&p->b, "%s%s  %lld bytes\n", p->dry_run ? "would delete " : "deleted ", path, (long long)size);
+    if (p->b.len > 65536 && (p->rc = lks_cli_write(stdout, &p->b)) != LKS_EXIT_OK)
+        return 1;
+    return 0;
+}
+
+static int cmd_vacuum(const tabopts *o) {
+    tab x;
+    lks_err err = {0};
+    if (tab_open(&x, o, 0, &err) != LKS_OK) {
+        tab_close(&x);
+        return lks_cli_error(&err);
+    }
+    vac_print p = {.dry_run = o->dry_run, .rc = LKS_EXIT_OK};
+    lks_buf_init(&p.b, 0);
+    lks_delta_vacuum_opts vo = {.retention_hours = o->retain_hours, .dry_run = o->dry_run, .force = o->force,
+                                .on_file = on_vacuum_file, .ud = &p};
+    lks_delta_vacuum_result r;
+    int rc = lks_delta_vacuum(x.t, &vo, &r, &err);
+    if (p.rc == LKS_EXIT_OK && (rc == LKS_OK || r.files > 0)) {
+        lks_buf_printf(&p.b, "%s %lld files, %lld bytes\n", o->dry_run ? "would delete" : "deleted", (long long)r.files,
+                       (long long)r.bytes);
+        p.rc = lks_cli_write(stdout, &p.b);
+    }
+    if (rc != LKS_OK)
+        p.rc = lks_cli_error(&err);
+    lks_buf_free(&p.b);
+    tab_close(&x);
+    return p.rc;
+}
+
+static int cmd_optimize(const tabopts *o) {
+    tab x;
+    lks_err err = {0};
+    if (tab_open(&x, o, 0, &err) != LKS_OK) {
+        tab_close(&x);
+        return lks_cli_error(&err);
+    }
+    lks_delta_optimize_opts oo = {.target_file_bytes = o->target_size};
+    lks_delta_optimize_result r;
+    int rc = lks_delta_optimize(x.t, &oo, &r, &err);
+    tab_close(&x);
+    if (rc != LKS_OK)
+        return lks_cli_error(&err);
+    if (r.version < 0)
+        printf("nothing to optimize: no partition has two or more small files\n");
+    else
+        printf("version %lld: removed %lld files (%lld bytes), added %lld files (%lld bytes)\n", (long long)r.version,
+               (long long)r.files_removed, (long long)r.bytes_before, (long long)r.files_added,
+               (long long)r.bytes_after);
+    return LKS_EXIT_OK;
+}
+
+/* "134217728", "128m", "64k", "1g" (optionally "…b", "…ib") → bytes; -1 otherwise. */
+static int64_t parse_size(const char *s) {
+    char *e;
+    long long n = strtoll(s, &e, 10);
+    if (e == s || n <= 0)
+        return -1;
+    int64_t mul = 1;
+    if (*e) {
+        switch (*e | 0x20) {
+        case 'k': mul = (int64_t)1 << 10; break;
+        case 'm': mul = (int64_t)1 << 20; break;
+        case 'g': mul = (int64_t)1 << 30; break;
+        case 'b': break;
+        default: return -1;
+        }
+        e++;
+        if ((*e | 0x20) == 'i')
+            e++;
+        if ((*e | 0x20) == 'b')
+            e++;
+        if (*e)
+            return -1;
+    }
+    return n > INT64_MAX / mul ? -1 : n * mul;
+}
+
 int lks_cmd_table(int argc, char **argv) {
     if (argc < 2 || lks_cli_is_help(argv[1])) {
         fputs(usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? LKS_EXIT_USAGE : LKS_EXIT_OK;
     }
     const char *sub = argv[1];
-    static const char *const subs[] = {"describe", "history", "files", "scan", "create", "checkpoint"};
+    static const char *const subs[] = {"describe", "history", "files",   "scan",
+                                       "create",   "checkpoint", "vacuum", "optimize"};
     int which = -1;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         if (strcmp(sub, subs[i]) == 0)
             which = i;
     if (which < 0)
-        return lks_cli_usage_error("table", "unknown subcommand '%s' (expected describe, history, files, scan, create "
-                                            "or checkpoint)", sub);
-    tabopts o = {.version = -1, .ts_ms = -1, .limit = -1};
+        return lks_cli_usage_error("table", "unknown subcommand '%s' (expected describe, history, files, scan, create, "
+                                            "checkpoint, vacuum or optimize)", sub);
+    tabopts o = {.version = -1, .ts_ms = -1, .limit = -1, .retain_hours = -1};
     o.fmt = which == 3 && isatty(1) ? LKS_FMT_TABLE : which == 3 ? LKS_FMT_JSONL : LKS_FMT_TABLE;
     o.props = calloc((size_t)argc, sizeof(char *));
     if (!o.props)
@@ -541,7 +672,7 @@ int lks_cmd_table(int argc, char **argv) {
         const char *v;
         int m;
         if (lks_cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
+            fputs(which == 6 ? vacuum_help : which == 7 ? optimize_help : usage_text, stdout);
             free(o.props);
             return LKS_EXIT_OK;
         }
@@ -583,6 +714,24 @@ int lks_cmd_table(int argc, char **argv) {
             if (m > 0)
                 o.props[o.nprops++] = v;
             rc = m < 0 ? LKS_EXIT_USAGE : rc;
+        } else if ((m = lks_cli_opt_value("table", argc, argv, &i, "--retain", &v)) != 0) {
+            char *end;
+            o.retain_hours = m < 0 ? -1 : strtoll(v, &end, 10);
+            if (m < 0)
+                rc = LKS_EXIT_USAGE;
+            else if (*v == 0 || *end || o.retain_hours < 0)
+                rc = lks_cli_usage_error("table", "--retain needs a number of hours, not '%s'", v);
+        } else if ((m = lks_cli_opt_value("table", argc, argv, &i, "--target-size", &v)) != 0) {
+            o.target_size = m < 0 ? 0 : parse_size(v);
+            if (m < 0)
+                rc = LKS_EXIT_USAGE;
+            else if (o.target_size <= 0)
+                rc = lks_cli_usage_error("table", "--target-size needs a size in bytes (e.g. 134217728 or 128m), not '%s'",
+                                         v);
+        } else if (strcmp(argv[i], "--dry-run") == 0) {
+            o.dry_run = 1;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            o.force = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             rc = lks_cli_usage_error("table", "unknown option '%s'", argv[i]);
         } else if (o.uri) {
@@ -602,7 +751,9 @@ int lks_cmd_table(int argc, char **argv) {
         case 2: rc = cmd_files(&o); break;
         case 3: rc = cmd_scan(&o); break;
         case 4: rc = cmd_create(&o); break;
-        default: rc = cmd_checkpoint(&o); break;
+        case 5: rc = cmd_checkpoint(&o); break;
+        case 6: rc = cmd_vacuum(&o); break;
+        default: rc = cmd_optimize(&o); break;
         }
     }
     free(o.props);

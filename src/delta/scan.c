@@ -1245,7 +1245,10 @@ struct lks_delta_scan {
     spred *preds;
     int npreds;
     int keep_deleted;
+    int (*file_filter)(void *ud, const lks_delta_add *a);
+    void *file_filter_ud;
     size_t next_file, skipped, nread;
+    int64_t row_index;  /* of the row returned last */
     /* the current file */
     int open;
     const lks_delta_add *add;
@@ -1298,6 +1301,13 @@ void lks_delta_scan_counts(const lks_delta_scan *sc, size_t *files_skipped, size
         *files_read = sc->nread;
 }
 
+void lks_delta_scan_position(const lks_delta_scan *sc, const lks_delta_add **file, int64_t *row_index) {
+    if (file)
+        *file = sc->open ? sc->add : NULL;
+    if (row_index)
+        *row_index = sc->open ? sc->row_index : -1;
+}
+
 static void close_file(lks_delta_scan *sc) {
     if (sc->fr.rs)
         frd_close(&sc->fr);
@@ -1342,6 +1352,8 @@ int lks_delta_scan_open(lks_delta_table *t, const lks_delta_snapshot *s, const l
     sc->root = root;
     sc->cm = cm_mode(s);
     sc->keep_deleted = o ? o->keep_deleted : 0;
+    sc->file_filter = o ? o->file_filter : NULL;
+    sc->file_filter_ud = o ? o->file_filter_ud : NULL;
     lks_arena_init(&sc->farena, 0);
     int rc = lks_delta_schema_to_parquet(root, 0, &sc->rs, err);
     if (rc != LKS_OK) {
@@ -1605,6 +1617,10 @@ int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *e
             if (sc->next_file >= sc->s->nfiles)
                 return 0;
             const lks_delta_add *a = &sc->s->files[sc->next_file++];
+            if (sc->file_filter && !sc->file_filter(sc->file_filter_ud, a)) {
+                sc->skipped++;
+                continue;
+            }
             int skip = skip_file(sc, a, err);
             lks_arena_reset(&sc->farena);
             if (skip) {
@@ -1634,6 +1650,7 @@ int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *e
         for (int k = 0; k < sc->ncols; k++)
             if (sc->is_part[k])
                 sc->items[k] = sc->pvals[k];
+        sc->row_index = ri;
         *row = &sc->row;
         return 1;
     }

@@ -13,6 +13,7 @@
 #include "delta/log.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -389,6 +390,15 @@ static int read_commit(replay *r, const lks_delta_log_file *f, lks_arena *scratc
     r->commit_ict = r->commit_ts = -1;
     if (!rc) rc = parse_lines(r, f->name, &b, scratch, acts, &nacts, cap);
     lks_buf_free(&b);
+    /* PROTOCOL.md: at most one metaData (and one protocol) action per version */
+    int nmeta = 0, nproto = 0;
+    for (size_t i = 0; !rc && i < nacts; i++) {
+        nmeta += (*acts)[i].kind == LKS_DA_METADATA;
+        nproto += (*acts)[i].kind == LKS_DA_PROTOCOL;
+    }
+    if (!rc && (nmeta > 1 || nproto > 1))
+        rc = lks_err_set(r->err, LKS_ECORRUPT, "%s: %d %s actions in one commit (at most one per version)", f->name,
+                         nmeta > 1 ? nmeta : nproto, nmeta > 1 ? "metaData" : "protocol");
     /* removes (and everything else) first, then adds */
     for (size_t i = 0; !rc && i < nacts; i++)
         if ((*acts)[i].kind != LKS_DA_ADD) rc = apply(r, &(*acts)[i]);
@@ -483,6 +493,8 @@ static int64_t parse_interval_ms(const char *s) {
     }
     return any ? total : -1;
 }
+
+int64_t lks_delta_interval_ms(const char *s) { return s ? parse_interval_ms(s) : -1; }
 
 static int cmp_add(const void *a, const void *b) {
     const lks_delta_add *x = a, *y = b;
@@ -645,26 +657,34 @@ static int build(lks_delta_table *t, const lks_delta_log_listing *l, const lks_d
 static int snapshot_from_listing(lks_delta_table *t, const lks_delta_log_listing *l, int64_t version,
                                  lks_delta_snapshot **out, lks_err *err) {
     int64_t max_cp = -1;
+    int64_t bad_cp = -1;  /* the first checkpoint that failed, and why */
+    char bad_msg[256] = "";
     for (int attempt = 0;; attempt++) {
         lks_delta_segment sg;
         int rc = lks_delta_log_segment(l, version, max_cp, &sg, err);
-        if (rc) {
-            lks_delta_segment_free(&sg);
-            return rc;
-        }
         int cp_failed = 0;
         int64_t cpv = sg.checkpoint_version;
-        rc = build(t, l, &sg, out, &cp_failed, err);
+        if (!rc) rc = build(t, l, &sg, out, &cp_failed, err);
         lks_delta_segment_free(&sg);
         /* an unreadable checkpoint: fall back to an older one (or none) */
         if (rc && cp_failed && cpv >= 0 && (rc == LKS_ECORRUPT || rc == LKS_ENOTFOUND) && attempt < 16) {
             lks_log(LKS_LOG_WARN, "delta", "checkpoint %lld unreadable (%s); trying an older one", (long long)cpv,
                     err ? err->msg : "");
             if (cpv == 0) return rc;
+            if (bad_cp < 0) {
+                bad_cp = cpv;
+                snprintf(bad_msg, sizeof bad_msg, "%.200s", err ? err->msg : "");
+            }
             max_cp = cpv - 1;
             /* lks_delta_log_segment treats max_checkpoint -1 as "any":
              * with no older checkpoint, segment() starts from commit 0 */
             continue;
+        }
+        /* the fallback failed too: say why the checkpoint was left out */
+        if (rc && bad_cp >= 0 && err) {
+            char first[256];
+            snprintf(first, sizeof first, "%.200s", err->msg);
+            lks_err_set(err, rc, "%s (checkpoint %lld was unreadable: %s)", first, (long long)bad_cp, bad_msg);
         }
         return rc;
     }
