@@ -48,16 +48,29 @@ enum {
     LKS_CT_JSON       /* JSON text */
 };
 
+/* What the kind alone loses but Debezium's JSON spells out (so a writer
+ * can reproduce it): 0 for none. */
+enum {
+    LKS_CD_YEAR = 1,  /* INT16: MySQL YEAR (io.debezium.time.Year) */
+    LKS_CD_ENUM,      /* STRING: ENUM (io.debezium.data.Enum, `allowed`) */
+    LKS_CD_SET,       /* STRING: SET (io.debezium.data.EnumSet, `allowed`) */
+    LKS_CD_BIT,       /* BYTES: BIT(n), precision = n; bytes big-endian, (n+7)/8 of them */
+    LKS_CD_GEOMETRY,  /* BYTES: WKB of a spatial column (io.debezium.data.geometry.Geometry) */
+    LKS_CD_POINT      /* BYTES: WKB of a POINT column (io.debezium.data.geometry.Point) */
+};
+
 typedef struct lks_cdc_type {
     int kind;          /* LKS_CT_* */
-    int precision;     /* DECIMAL (0: unknown); DATETIME/TIME/TIMESTAMP fsp (-1 unknown) */
+    int precision;     /* DECIMAL (0: unknown); DATETIME/TIME/TIMESTAMP fsp (-1 unknown); BIT length */
     int scale;         /* DECIMAL */
     int optional;      /* nullable */
+    int detail;        /* LKS_CD_*, 0 when none (added member: zero-initialise) */
 } lks_cdc_type;
 
 typedef struct lks_cdc_field {
     const char *name;
     lks_cdc_type type;
+    const char *allowed; /* ENUM/SET: the comma-separated allowed values, else NULL */
 } lks_cdc_field;
 
 /* The columns of a row image, in the source table's order. */
@@ -108,6 +121,17 @@ typedef struct lks_cdc_row {
 
 enum { LKS_CDC_CREATE = 'c', LKS_CDC_UPDATE = 'u', LKS_CDC_DELETE = 'd', LKS_CDC_READ = 'r', LKS_CDC_TRUNCATE = 't' };
 
+/* source.snapshot (Debezium's SnapshotRecord; a JSON boolean reads as FALSE/TRUE). */
+enum {
+    LKS_SNAP_FALSE = 0,
+    LKS_SNAP_TRUE = 1,
+    LKS_SNAP_LAST = 2,
+    LKS_SNAP_FIRST = 3,
+    LKS_SNAP_FIRST_IN_DATA_COLLECTION = 4,
+    LKS_SNAP_LAST_IN_DATA_COLLECTION = 5,
+    LKS_SNAP_INCREMENTAL = 6
+};
+
 typedef struct lks_cdc_source {
     const char *connector;  /* "mysql" */
     const char *name;       /* topic prefix (source.name) */
@@ -116,7 +140,7 @@ typedef struct lks_cdc_source {
     const char *gtid;       /* NULL when absent */
     const char *file;       /* binlog file, NULL when absent */
     int64_t pos, row;       /* -1 when absent */
-    int snapshot;           /* 0 false, 1 true, 2 "last", 3 "first"/"first_in_data_collection"... */
+    int snapshot;           /* LKS_SNAP_*: 0 false, 1 true, 2 "last", 3 "first", ... */
     int64_t ts_ms;          /* commit time at the source, -1 when absent */
     int64_t ts_us;          /* -1 when absent */
 } lks_cdc_source;

@@ -104,3 +104,5 @@ const char *lks_delta_table_key(const lks_delta_table *t, const char *path, lks_
     uri_decode(out + o, path, n);
     return out;
 }
+
+lks_store *lks_delta_table_store(const lks_delta_table *t) { return t->st; }

@@ -78,6 +78,7 @@ struct lks_delta_writer {
     lks_buf scratch, key;
     lks_delta_add *done;    /* finished files */
     size_t ndone, cdone;
+    int64_t nfiles;         /* files finished in all */
     int failed;
 };
 
@@ -584,6 +585,7 @@ static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     a->dv.offset = -1;
     if (!a->stats) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
     w->ndone++;
+    w->nfiles++;
     lks_buf_reset(&p->data);
     return LKS_OK;
 }
@@ -837,6 +839,8 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
     }
     return rc;
 }
+
+int64_t lks_delta_writer_files(const lks_delta_writer *w) { return w->nfiles; }
 
 int lks_delta_writer_close(lks_delta_writer *w, lks_err *err) {
     if (w->failed) return lks_err_set(err, LKS_EINVAL, "delta writer: an earlier write failed");

@@ -30,6 +30,8 @@
 #include "delta/delta.h"
 #include "rawzone/rawzone.h"
 
+#include <signal.h>
+
 typedef struct lks_merge_stats {
     int64_t events;        /* events added to the batch */
     int64_t upserts, deletes, truncates; /* after dedupe */
@@ -52,19 +54,30 @@ typedef struct lks_merge_opts {
 typedef struct lks_merge_batch lks_merge_batch;
 
 /* Starts a batch for the table (which may not exist yet).  The table is
- * borrowed.  The snapshot the batch reads is taken at commit time. */
+ * borrowed.  The snapshot the batch reads is taken at commit time; this
+ * call only reads the table's primary key (lakesync.primaryKey) and column
+ * types, which fix how keys are compared.  Free with lks_merge_batch_free. */
 int lks_merge_batch_new(lks_delta_table *t, const lks_merge_opts *o, lks_merge_batch **out, lks_err *err);
 /* Adds one event (copied).  `stream` names its source stream (e.g.
  * "salesdb-cdc.salesdb.CUSTOMER:0"); `next_pos` is that stream's position
  * after this event (e.g. Kafka offset + 1).  Events of one stream must come
- * in stream order. */
+ * in stream order.  ev NULL only moves the stream's position (a record
+ * that is no row change: a tombstone, a schema change, a dead letter). */
 int lks_merge_batch_add(lks_merge_batch *b, const lks_cdc_event *ev, const char *stream, int64_t next_pos,
                         lks_err *err);
 /* Events held (after dedupe) and bytes of memory used, to size batches. */
 void lks_merge_batch_size(const lks_merge_batch *b, int64_t *events, size_t *bytes);
 /* Applies and commits the batch (retrying lost races; LKS_ECONFLICT when a
  * concurrent writer touched the same keys).  A batch with no events but
- * stream positions still commits the positions.  stats may be NULL. */
+ * stream positions still commits the positions (nothing, version -1, while
+ * the table does not exist: there is no schema to create it from).  stats
+ * may be NULL.  On success the batch is emptied and takes the next events.
+ * On failure it is left as it was: after LKS_ECONFLICT the caller commits
+ * it again, which re-reads the table from a fresh snapshot (files written
+ * by the failed attempt are left for VACUUM).  Other errors: LKS_EINVAL for
+ * a column whose type changed incompatibly (naming it), a non-nullable
+ * column without a value, or a stream the table already holds past this
+ * batch's position; scan, writer and commit errors as they give them. */
 int lks_merge_batch_commit(lks_merge_batch *b, lks_merge_stats *stats, lks_err *err);
 void lks_merge_batch_free(lks_merge_batch *b);
 
@@ -89,6 +102,9 @@ typedef struct lks_merge_rawzone_opts {
     const char *dead_letter;      /* key prefix in the raw store for undecodable records; NULL: stop */
     lks_merge_progress_fn *progress;
     void *progress_ud;
+    /* Optional: once *stop is non-zero (e.g. set by a signal handler), the
+     * pass commits what it has read so far and returns LKS_OK. */
+    const volatile sig_atomic_t *stop;
 } lks_merge_rawzone_opts;
 
 /* One pass: for each target table, reads the raw zone from the positions

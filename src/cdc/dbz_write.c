@@ -1,0 +1,661 @@
+/*
+ * dbz_write.c — writes change events as Debezium's MySQL connector does,
+ * through Kafka Connect's JsonConverter.
+ *
+ * Field order follows Debezium's code (2.x/3.x), which JsonConverter keeps:
+ * payload before, after, source, op, ts_ms, ts_us, ts_ns, transaction (the
+ * envelope builder appends the transaction block after ts_ns); source
+ * version, connector, name, ts_ms, snapshot, db, sequence, ts_us, ts_ns,
+ * table, server_id, gtid, file, pos, row, thread, query.  Field schemas in
+ * JsonConverter's order: type, fields, optional, name, version, doc,
+ * parameters, default, field.
+ *
+ * Values the model does not carry are written as Debezium writes them when
+ * it has nothing to say: transaction null, thread null, query null,
+ * sequence null; payload ts_us/ts_ns derive from ts_ms.  The source
+ * "version" names lakesync.  BIGINT UNSIGNED is written in Debezium's
+ * precise form (Decimal, scale 0, base64) so that 2^64-1 survives; DECIMAL,
+ * TIME/DATETIME and binary columns follow the given handling modes.
+ */
+#include "cdc/json_tok.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct wctx {
+    lks_buf *b;
+    int dec, time, bin;
+    int schemas;
+    lks_buf tmp;
+    lks_err *err;
+} wctx;
+
+#define PUT(w, lit) lks_buf_append((w)->b, lit, sizeof(lit) - 1)
+
+static int put_str(wctx *w, const char *s) { return lks_json_quote(w->b, s ? s : "", s ? strlen(s) : 0); }
+
+static int put_i64(wctx *w, int64_t v) { return lks_buf_printf(w->b, "%lld", (long long)v); }
+
+static int nomem(wctx *w) { return lks_err_set(w->err, LKS_ENOMEM, "cdc: output buffer cap or memory exhausted"); }
+
+/* ---- schemas --------------------------------------------------------------------- */
+
+/* Connect type, logical name and parameters of a column under the modes. */
+typedef struct spell {
+    const char *type, *name;
+    int version;
+    const char *doc;
+    char params[160];
+    int struct_kind; /* 1 geometry, 2 point, 3 variable-scale decimal */
+} spell;
+
+static void spell_of(const wctx *w, const lks_cdc_field *f, spell *sp) {
+    const lks_cdc_type *t = &f->type;
+    memset(sp, 0, sizeof *sp);
+    sp->version = 1;
+    switch (t->kind) {
+    case LKS_CT_BOOL: sp->type = "boolean"; break;
+    case LKS_CT_INT8:
+    case LKS_CT_INT16:
+        if (t->detail == LKS_CD_YEAR)
+            sp->type = "int32", sp->name = "io.debezium.time.Year";
+        else
+            sp->type = "int16"; /* Debezium widens TINYINT to INT16 */
+        break;
+    case LKS_CT_INT32: sp->type = "int32"; break;
+    case LKS_CT_INT64: sp->type = "int64"; break;
+    case LKS_CT_UINT64:
+        sp->type = "bytes", sp->name = "org.apache.kafka.connect.data.Decimal";
+        snprintf(sp->params, sizeof sp->params, "{\"scale\":\"0\"}");
+        break;
+    case LKS_CT_FLOAT: sp->type = "float"; break;
+    case LKS_CT_DOUBLE: sp->type = "double"; break;
+    case LKS_CT_DECIMAL:
+        if (w->dec == DBZ_DEC_DOUBLE)
+            sp->type = "double";
+        else if (w->dec == DBZ_DEC_STRING)
+            sp->type = "string";
+        else if (t->precision <= 0)
+            sp->type = "struct", sp->name = "io.debezium.data.VariableScaleDecimal", sp->doc = "Variable scaled decimal",
+            sp->struct_kind = 3;
+        else {
+            sp->type = "bytes", sp->name = "org.apache.kafka.connect.data.Decimal";
+            snprintf(sp->params, sizeof sp->params, "{\"scale\":\"%d\",\"connect.decimal.precision\":\"%d\"}", t->scale,
+                     t->precision);
+        }
+        break;
+    case LKS_CT_STRING:
+        sp->type = "string";
+        if (t->detail == LKS_CD_ENUM || t->detail == LKS_CD_SET)
+            sp->name = t->detail == LKS_CD_ENUM ? "io.debezium.data.Enum" : "io.debezium.data.EnumSet";
+        break;
+    case LKS_CT_BYTES:
+        if (t->detail == LKS_CD_BIT) {
+            sp->type = "bytes", sp->name = "io.debezium.data.Bits";
+            snprintf(sp->params, sizeof sp->params, "{\"length\":\"%d\"}", t->precision > 0 ? t->precision : 1);
+        } else if (t->detail == LKS_CD_GEOMETRY) {
+            sp->type = "struct", sp->name = "io.debezium.data.geometry.Geometry", sp->doc = "Geometry", sp->struct_kind = 1;
+        } else if (t->detail == LKS_CD_POINT) {
+            sp->type = "struct", sp->name = "io.debezium.data.geometry.Point", sp->doc = "Geometry (POINT)",
+            sp->struct_kind = 2;
+        } else {
+            sp->type = w->bin == DBZ_BIN_BYTES ? "bytes" : "string";
+        }
+        break;
+    case LKS_CT_DATE:
+        sp->type = "int32";
+        sp->name = w->time == DBZ_TIME_CONNECT ? "org.apache.kafka.connect.data.Date" : "io.debezium.time.Date";
+        break;
+    case LKS_CT_TIME:
+        if (w->time == DBZ_TIME_CONNECT)
+            sp->type = "int32", sp->name = "org.apache.kafka.connect.data.Time";
+        else if (w->time == DBZ_TIME_ADAPTIVE && t->precision >= 0 && t->precision <= 3)
+            sp->type = "int32", sp->name = "io.debezium.time.Time";
+        else if (t->precision > 6)
+            sp->type = "int64", sp->name = "io.debezium.time.NanoTime";
+        else
+            sp->type = "int64", sp->name = "io.debezium.time.MicroTime";
+        break;
+    case LKS_CT_DATETIME:
+        sp->type = "int64";
+        if (w->time == DBZ_TIME_CONNECT)
+            sp->name = "org.apache.kafka.connect.data.Timestamp";
+        else if (t->precision >= 0 && t->precision <= 3)
+            sp->name = "io.debezium.time.Timestamp";
+        else if (t->precision > 6)
+            sp->name = "io.debezium.time.NanoTimestamp";
+        else
+            sp->name = "io.debezium.time.MicroTimestamp";
+        break;
+    case LKS_CT_TIMESTAMP: sp->type = "string", sp->name = "io.debezium.time.ZonedTimestamp"; break;
+    case LKS_CT_JSON: sp->type = "string", sp->name = "io.debezium.data.Json"; break;
+    default: sp->type = NULL; break;
+    }
+}
+
+static int put_field_schema(wctx *w, const lks_cdc_field *f, int force_required) {
+    spell sp;
+    spell_of(w, f, &sp);
+    if (!sp.type)
+        return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\" has unknown type %d", f->name, f->type.kind);
+    int rc = PUT(w, "{\"type\":\"") || lks_buf_append(w->b, sp.type, strlen(sp.type)) || PUT(w, "\"");
+    if (sp.struct_kind == 1)
+        rc = rc || PUT(w, ",\"fields\":[{\"type\":\"bytes\",\"optional\":false,\"field\":\"wkb\"},"
+                          "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]");
+    else if (sp.struct_kind == 2)
+        rc = rc || PUT(w, ",\"fields\":[{\"type\":\"double\",\"optional\":false,\"field\":\"x\"},"
+                          "{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
+                          "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
+                          "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]");
+    else if (sp.struct_kind == 3)
+        rc = rc || PUT(w, ",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
+                          "{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}]");
+    int opt = f->type.optional && !force_required;
+    rc = rc || (opt ? PUT(w, ",\"optional\":true") : PUT(w, ",\"optional\":false"));
+    if (sp.name)
+        rc = rc || PUT(w, ",\"name\":") || put_str(w, sp.name) || lks_buf_printf(w->b, ",\"version\":%d", sp.version);
+    if (sp.doc)
+        rc = rc || PUT(w, ",\"doc\":") || put_str(w, sp.doc);
+    if (sp.params[0])
+        rc = rc || PUT(w, ",\"parameters\":") || lks_buf_append(w->b, sp.params, strlen(sp.params));
+    else if (f->type.detail == LKS_CD_ENUM || f->type.detail == LKS_CD_SET)
+        rc = rc || PUT(w, ",\"parameters\":{\"allowed\":") || put_str(w, f->allowed ? f->allowed : "") || PUT(w, "}");
+    rc = rc || PUT(w, ",\"field\":") || put_str(w, f->name) || PUT(w, "}");
+    return rc ? nomem(w) : LKS_OK;
+}
+
+/* "<server>.<db>.<table>" as Debezium names a table's schemas. */
+static int put_schema_name(wctx *w, const lks_cdc_event *ev, const char *suffix) {
+    const lks_cdc_source *s = &ev->source;
+    char name[512];
+    snprintf(name, sizeof name, "%s.%s.%s.%s", s->name ? s->name : "lakesync", s->db ? s->db : "",
+             s->table ? s->table : "", suffix);
+    return put_str(w, name);
+}
+
+static int put_row_schema(wctx *w, const lks_cdc_event *ev, const char *field) {
+    if (PUT(w, "{\"type\":\"struct\",\"fields\":["))
+        return nomem(w);
+    for (int i = 0; ev->schema && i < ev->schema->nfields; i++) {
+        if (i && PUT(w, ","))
+            return nomem(w);
+        int rc = put_field_schema(w, &ev->schema->fields[i], 0);
+        if (rc)
+            return rc;
+    }
+    if (PUT(w, "],\"optional\":true,\"name\":") || put_schema_name(w, ev, "Value") || PUT(w, ",\"field\":") ||
+        put_str(w, field) || PUT(w, "}"))
+        return nomem(w);
+    return LKS_OK;
+}
+
+static const char SOURCE_SCHEMA[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+    "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
+    "\"parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"},"
+    "\"default\":\"false\",\"field\":\"snapshot\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"table\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"server_id\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"gtid\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"file\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"pos\"},"
+    "{\"type\":\"int32\",\"optional\":false,\"field\":\"row\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"thread\"},"
+    "{\"type\":\"string\",\"optional\":true,\"field\":\"query\"}"
+    "],\"optional\":false,\"name\":\"io.debezium.connector.mysql.Source\",\"version\":1,\"field\":\"source\"}";
+
+static const char ENVELOPE_TAIL[] =
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}"
+    "],\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
+
+static int put_envelope_schema(wctx *w, const lks_cdc_event *ev) {
+    int rc;
+    if (PUT(w, "{\"type\":\"struct\",\"fields\":["))
+        return nomem(w);
+    if ((rc = put_row_schema(w, ev, "before")) != 0)
+        return rc;
+    if (PUT(w, ","))
+        return nomem(w);
+    if ((rc = put_row_schema(w, ev, "after")) != 0)
+        return rc;
+    if (PUT(w, ",") || lks_buf_append(w->b, SOURCE_SCHEMA, sizeof SOURCE_SCHEMA - 1) || PUT(w, ",") ||
+        lks_buf_append(w->b, ENVELOPE_TAIL, sizeof ENVELOPE_TAIL - 1) || PUT(w, "],\"optional\":false,\"name\":") ||
+        put_schema_name(w, ev, "Envelope") || PUT(w, ",\"version\":2}"))
+        return nomem(w);
+    return LKS_OK;
+}
+
+/* ---- values ------------------------------------------------------------------------- */
+
+static int put_b64(wctx *w, const uint8_t *p, size_t n, int url) {
+    size_t at = w->b->len + 1;
+    if (PUT(w, "\"") || lks_base64_encode(w->b, p, n))
+        return -1;
+    if (url)
+        for (size_t i = at; i < w->b->len; i++)
+            w->b->ptr[i] = w->b->ptr[i] == '+' ? '-' : w->b->ptr[i] == '/' ? '_' : w->b->ptr[i];
+    return PUT(w, "\"");
+}
+
+static int put_hex(wctx *w, const uint8_t *p, size_t n) {
+    static const char hx[] = "0123456789abcdef";
+    if (PUT(w, "\"") || lks_buf_reserve(w->b, n * 2))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        w->b->ptr[w->b->len++] = (uint8_t)hx[p[i] >> 4];
+        w->b->ptr[w->b->len++] = (uint8_t)hx[p[i] & 15];
+    }
+    return PUT(w, "\"");
+}
+
+/* Java's Double.toString / Float.toString layout (what Jackson writes) of
+ * the shortest round-trip digits: plain with at least one fraction digit
+ * for 1e-3 <= |v| < 1e7, else d.dddE[-]n. */
+static int java_layout(char *out, const char *t, int n) {
+    int neg = t[0] == '-', i = neg, intlen = -1, idx = 0, nd = 0, e10 = 0, ex = 0;
+    char dig[40];
+    for (; i < n && t[i] != 'e' && t[i] != 'E'; i++) {
+        if (t[i] == '.') {
+            intlen = idx;
+            continue;
+        }
+        if (nd == 0 && t[i] == '0') {
+            idx++;
+            continue;
+        }
+        if (nd == 0)
+            e10 = -idx; /* completed below once intlen is known */
+        if (nd < 39)
+            dig[nd++] = t[i];
+        idx++;
+    }
+    if (intlen < 0)
+        intlen = idx;
+    if (i < n)
+        ex = atoi(t + i + 1);
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    if (nd == 0) {
+        dig[nd++] = '0';
+        e10 = 0;
+    } else {
+        e10 = e10 + intlen - 1 + ex;
+    }
+    int o = 0;
+    if (neg)
+        out[o++] = '-';
+    if (e10 >= -3 && e10 < 7) {
+        if (e10 < 0) {
+            out[o++] = '0';
+            out[o++] = '.';
+            for (int k = -1; k > e10; k--)
+                out[o++] = '0';
+            for (int k = 0; k < nd; k++)
+                out[o++] = dig[k];
+        } else {
+            for (int k = 0; k <= e10; k++)
+                out[o++] = k < nd ? dig[k] : '0';
+            out[o++] = '.';
+            if (nd > e10 + 1)
+                for (int k = e10 + 1; k < nd; k++)
+                    out[o++] = dig[k];
+            else
+                out[o++] = '0';
+        }
+    } else {
+        out[o++] = dig[0];
+        out[o++] = '.';
+        if (nd > 1)
+            for (int k = 1; k < nd; k++)
+                out[o++] = dig[k];
+        else
+            out[o++] = '0';
+        o += snprintf(out + o, 16, "E%d", e10);
+    }
+    out[o] = 0;
+    return o;
+}
+
+static int put_f64(wctx *w, double v, int single) {
+    char t[40], j[64];
+    int n = single ? lks_fmt_float(t, (float)v) : lks_fmt_double(t, v);
+    if (isnan(v) || isinf(v))
+        return PUT(w, "\"") || lks_buf_append(w->b, t, (size_t)n) || PUT(w, "\"");
+    n = java_layout(j, t, n);
+    return lks_buf_append(w->b, j, (size_t)n);
+}
+
+/* The decimal's unscaled bytes at `scale` (rescaled exactly when needed). */
+static int dec_at_scale(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v, int scale, uint8_t *out, size_t *len) {
+    if (v->u.dec.len == 0 || v->u.dec.len > DBZ_DEC_MAX)
+        return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": bad decimal width %zu", f->name, v->u.dec.len);
+    if (v->u.dec.scale == scale) {
+        memcpy(out, v->u.dec.be, v->u.dec.len);
+        *len = v->u.dec.len;
+        return LKS_OK;
+    }
+    lks_buf_reset(&w->tmp);
+    if (lks_fmt_decimal_be(&w->tmp, v->u.dec.be, v->u.dec.len, v->u.dec.scale))
+        return nomem(w);
+    int r = lks_dbz_dec_from_text((const char *)w->tmp.ptr, w->tmp.len, scale, out, len, NULL);
+    if (r)
+        return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": decimal %.*s does not fit scale %d", f->name,
+                           (int)w->tmp.len, (const char *)w->tmp.ptr, scale);
+    return LKS_OK;
+}
+
+static int put_timestamp(wctx *w, int64_t us, int fsp) {
+    char t[48];
+    int n = lks_fmt_timestamp_us(t, us, 1); /* ...SS.ffffffZ */
+    char *dot = memchr(t, '.', (size_t)n);
+    if (dot) {
+        int keep;
+        if (fsp > 0)
+            keep = fsp > 6 ? 6 : fsp;
+        else {
+            keep = 6;
+            while (keep > 0 && dot[keep] == '0')
+                keep--;
+        }
+        size_t head = (size_t)(dot - t) + (keep ? (size_t)keep + 1 : 0);
+        t[head] = 'Z';
+        n = (int)head + 1;
+    }
+    return PUT(w, "\"") || lks_buf_append(w->b, t, (size_t)n) || PUT(w, "\"");
+}
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0); }
+
+static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
+    const lks_cdc_type *t = &f->type;
+    if (v->kind == LKS_CV_NULL)
+        return PUT(w, "null") ? nomem(w) : LKS_OK;
+    int rc = 0, want;
+    switch (t->kind) {
+    case LKS_CT_BOOL: want = LKS_CV_BOOL; break;
+    case LKS_CT_UINT64: want = LKS_CV_UINT; break;
+    case LKS_CT_FLOAT:
+    case LKS_CT_DOUBLE: want = LKS_CV_DOUBLE; break;
+    case LKS_CT_DECIMAL: want = LKS_CV_DECIMAL; break;
+    case LKS_CT_STRING:
+    case LKS_CT_BYTES:
+    case LKS_CT_JSON: want = LKS_CV_BYTES; break;
+    default: want = LKS_CV_INT; break;
+    }
+    if (v->kind != want)
+        return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": value kind %d does not match its type %d", f->name,
+                           v->kind, t->kind);
+    uint8_t be[DBZ_DEC_MAX + 1];
+    size_t len;
+    switch (t->kind) {
+    case LKS_CT_BOOL: rc = v->u.b ? PUT(w, "true") : PUT(w, "false"); break;
+    case LKS_CT_INT8:
+    case LKS_CT_INT16:
+    case LKS_CT_INT32:
+    case LKS_CT_INT64:
+    case LKS_CT_DATE: rc = put_i64(w, v->u.i64); break;
+    case LKS_CT_UINT64: {
+        be[0] = 0;
+        for (int k = 0; k < 8; k++)
+            be[1 + k] = (uint8_t)(v->u.u64 >> (56 - 8 * k));
+        size_t off = lks_dbz_dec_trim(be, 9);
+        rc = put_b64(w, be + off, 9 - off, 0);
+        break;
+    }
+    case LKS_CT_FLOAT:
+    case LKS_CT_DOUBLE: rc = put_f64(w, v->u.f64, t->kind == LKS_CT_FLOAT); break;
+    case LKS_CT_DECIMAL:
+        if (w->dec != DBZ_DEC_PRECISE) {
+            lks_buf_reset(&w->tmp);
+            if (lks_fmt_decimal_be(&w->tmp, v->u.dec.be, v->u.dec.len, v->u.dec.scale) || lks_buf_cstr(&w->tmp))
+                return nomem(w);
+            if (w->dec == DBZ_DEC_STRING)
+                rc = lks_json_quote(w->b, (const char *)w->tmp.ptr, w->tmp.len);
+            else
+                rc = put_f64(w, strtod((const char *)w->tmp.ptr, NULL), 0);
+        } else if (t->precision <= 0) {
+            if (v->u.dec.len == 0 || v->u.dec.len > DBZ_DEC_MAX)
+                return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": bad decimal width", f->name);
+            rc = lks_buf_printf(w->b, "{\"scale\":%d,\"value\":", v->u.dec.scale) ||
+                 put_b64(w, v->u.dec.be, v->u.dec.len, 0) || PUT(w, "}");
+        } else {
+            int e = dec_at_scale(w, f, v, t->scale, be, &len);
+            if (e)
+                return e;
+            rc = put_b64(w, be, len, 0);
+        }
+        break;
+    case LKS_CT_STRING:
+    case LKS_CT_JSON: rc = lks_json_quote(w->b, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
+    case LKS_CT_BYTES:
+        if (t->detail == LKS_CD_BIT) { /* big-endian → Debezium's little-endian */
+            size_t n = v->u.bytes.len;
+            uint8_t *le = malloc(n ? n : 1);
+            if (!le)
+                return nomem(w);
+            for (size_t k = 0; k < n; k++)
+                le[k] = v->u.bytes.ptr[n - 1 - k];
+            rc = put_b64(w, le, n, 0);
+            free(le);
+        } else if (t->detail == LKS_CD_GEOMETRY) {
+            rc = PUT(w, "{\"wkb\":") || put_b64(w, v->u.bytes.ptr, v->u.bytes.len, 0) || PUT(w, ",\"srid\":null}");
+        } else if (t->detail == LKS_CD_POINT) {
+            double x = 0, y = 0;
+            const uint8_t *q = v->u.bytes.ptr;
+            if (v->u.bytes.len >= 21) { /* WKB point: order, type, x, y */
+                uint64_t bx = 0, by = 0;
+                for (int k = 0; k < 8; k++) {
+                    int le = q[0] == 1;
+                    bx |= (uint64_t)q[5 + (le ? k : 7 - k)] << (8 * k);
+                    by |= (uint64_t)q[13 + (le ? k : 7 - k)] << (8 * k);
+                }
+                memcpy(&x, &bx, 8);
+                memcpy(&y, &by, 8);
+            }
+            rc = PUT(w, "{\"x\":") || put_f64(w, x, 0) || PUT(w, ",\"y\":") || put_f64(w, y, 0) || PUT(w, ",\"wkb\":") ||
+                 put_b64(w, v->u.bytes.ptr, v->u.bytes.len, 0) || PUT(w, ",\"srid\":null}");
+        } else if (w->bin == DBZ_BIN_HEX) {
+            rc = put_hex(w, v->u.bytes.ptr, v->u.bytes.len);
+        } else {
+            rc = put_b64(w, v->u.bytes.ptr, v->u.bytes.len, w->bin == DBZ_BIN_BASE64_URL);
+        }
+        break;
+    case LKS_CT_TIME:
+    case LKS_CT_DATETIME: {
+        spell sp;
+        spell_of(w, f, &sp);
+        int64_t x = v->u.i64;
+        if (strcmp(sp.name, "io.debezium.time.Time") == 0 || strcmp(sp.name, "io.debezium.time.Timestamp") == 0 ||
+            strncmp(sp.name, "org.apache.kafka", 16) == 0)
+            x = floor_div(x, 1000);
+        else if (strncmp(sp.name, "io.debezium.time.Nano", 21) == 0) {
+            if (x > INT64_MAX / 1000 || x < INT64_MIN / 1000)
+                return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": time out of nanosecond range", f->name);
+            x *= 1000;
+        }
+        rc = put_i64(w, x);
+        break;
+    }
+    case LKS_CT_TIMESTAMP: rc = put_timestamp(w, v->u.i64, t->precision); break;
+    default: return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": unknown type %d", f->name, t->kind);
+    }
+    return rc ? nomem(w) : LKS_OK;
+}
+
+static int put_row(wctx *w, const lks_cdc_event *ev, int has, const lks_cdc_row *row) {
+    if (!has)
+        return PUT(w, "null") ? nomem(w) : LKS_OK;
+    if (!ev->schema || row->n != ev->schema->nfields)
+        return lks_err_set(w->err, LKS_EINVAL, "cdc: row has %d values for %d columns", row->n,
+                           ev->schema ? ev->schema->nfields : 0);
+    if (PUT(w, "{"))
+        return nomem(w);
+    int first = 1;
+    for (int i = 0; i < row->n; i++) {
+        if (row->v[i].kind == LKS_CV_ABSENT)
+            continue;
+        const lks_cdc_field *f = &ev->schema->fields[i];
+        if ((!first && PUT(w, ",")) || put_str(w, f->name) || PUT(w, ":"))
+            return nomem(w);
+        first = 0;
+        int rc = put_value(w, f, &row->v[i]);
+        if (rc)
+            return rc;
+    }
+    return PUT(w, "}") ? nomem(w) : LKS_OK;
+}
+
+static int put_source(wctx *w, const lks_cdc_event *ev) {
+    static const char *const snaps[] = {"false", "true", "last", "first", "first_in_data_collection",
+                                        "last_in_data_collection", "incremental"};
+    const lks_cdc_source *s = &ev->source;
+    int64_t ms = s->ts_ms >= 0 ? s->ts_ms : 0;
+    int64_t us = s->ts_us >= 0 ? s->ts_us : ms * 1000;
+    int snap = s->snapshot >= 0 && s->snapshot < 7 ? s->snapshot : 0;
+    int rc = PUT(w, "{\"version\":\"lakesync-" LKS_VERSION "\",\"connector\":") ||
+             put_str(w, s->connector ? s->connector : "mysql") || PUT(w, ",\"name\":") || put_str(w, s->name) ||
+             lks_buf_printf(w->b, ",\"ts_ms\":%lld,\"snapshot\":\"%s\",\"db\":", (long long)ms, snaps[snap]) ||
+             put_str(w, s->db) ||
+             lks_buf_printf(w->b, ",\"sequence\":null,\"ts_us\":%lld,\"ts_ns\":%lld,\"table\":", (long long)us,
+                            (long long)(us > INT64_MAX / 1000 ? INT64_MAX : us * 1000));
+    rc = rc || (s->table ? put_str(w, s->table) : PUT(w, "null"));
+    rc = rc || lks_buf_printf(w->b, ",\"server_id\":%lld,\"gtid\":", (long long)s->server_id);
+    rc = rc || (s->gtid ? put_str(w, s->gtid) : PUT(w, "null"));
+    rc = rc || PUT(w, ",\"file\":") || put_str(w, s->file) ||
+         lks_buf_printf(w->b, ",\"pos\":%lld,\"row\":%lld,\"thread\":null,\"query\":null}",
+                        (long long)(s->pos >= 0 ? s->pos : 0), (long long)(s->row >= 0 ? s->row : 0));
+    return rc ? nomem(w) : LKS_OK;
+}
+
+static int wctx_init(wctx *w, lks_buf *b, const lks_dbz_write_opts *o, lks_err *err) {
+    memset(w, 0, sizeof *w);
+    w->b = b;
+    w->err = err;
+    lks_buf_init(&w->tmp, 4096);
+    if (o) {
+        int rc;
+        if ((rc = lks_dbz_mode_decimal(o->decimal_handling_mode, &w->dec, err)) ||
+            (rc = lks_dbz_mode_time(o->time_precision_mode, &w->time, err)) ||
+            (rc = lks_dbz_mode_binary(o->binary_handling_mode, &w->bin, err)))
+            return rc;
+        w->schemas = o->schemas_enable;
+    }
+    return LKS_OK;
+}
+
+int lks_dbz_write(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err) {
+    wctx w;
+    int rc = wctx_init(&w, b, o, err);
+    if (rc)
+        return rc;
+    if (!strchr("cudrt", ev->op) || !ev->op) {
+        rc = lks_err_set(err, LKS_EINVAL, "cdc: unknown op %d", ev->op);
+        goto out;
+    }
+    if (w.schemas) {
+        if (PUT(&w, "{\"schema\":")) {
+            rc = nomem(&w);
+            goto out;
+        }
+        if ((rc = put_envelope_schema(&w, ev)) != 0)
+            goto out;
+        if (PUT(&w, ",\"payload\":")) {
+            rc = nomem(&w);
+            goto out;
+        }
+    }
+    if (PUT(&w, "{\"before\":")) {
+        rc = nomem(&w);
+        goto out;
+    }
+    int trunc = ev->op == LKS_CDC_TRUNCATE;
+    if ((rc = put_row(&w, ev, trunc ? 0 : ev->has_before, &ev->before)) ||
+        (rc = (PUT(&w, ",\"after\":") ? nomem(&w) : 0)) || (rc = put_row(&w, ev, trunc ? 0 : ev->has_after, &ev->after)) ||
+        (rc = (PUT(&w, ",\"source\":") ? nomem(&w) : 0)) || (rc = put_source(&w, ev)))
+        goto out;
+    if (lks_buf_printf(b, ",\"op\":\"%c\"", ev->op)) {
+        rc = nomem(&w);
+        goto out;
+    }
+    if (ev->ts_ms >= 0 && ev->ts_ms <= INT64_MAX / 1000000)
+        rc = lks_buf_printf(b, ",\"ts_ms\":%lld,\"ts_us\":%lld,\"ts_ns\":%lld", (long long)ev->ts_ms,
+                            (long long)ev->ts_ms * 1000, (long long)ev->ts_ms * 1000000);
+    else
+        rc = PUT(&w, ",\"ts_ms\":null,\"ts_us\":null,\"ts_ns\":null");
+    rc = rc || PUT(&w, ",\"transaction\":null}") || (w.schemas && PUT(&w, "}"));
+    if (rc)
+        rc = nomem(&w);
+out:
+    lks_buf_free(&w.tmp);
+    return rc;
+}
+
+int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err) {
+    wctx w;
+    int rc = wctx_init(&w, b, o, err);
+    if (rc)
+        return rc;
+    const lks_cdc_row *row = ev->has_after ? &ev->after : ev->has_before ? &ev->before : NULL;
+    if (!ev->schema || ev->nkey <= 0 || !row) {
+        rc = lks_err_set(err, LKS_EINVAL, "cdc: event has no key columns or no row image");
+        goto out;
+    }
+    for (int k = 0; k < ev->nkey; k++)
+        if (ev->key[k] < 0 || ev->key[k] >= ev->schema->nfields || ev->key[k] >= row->n ||
+            row->v[ev->key[k]].kind == LKS_CV_ABSENT) {
+            rc = lks_err_set(err, LKS_EINVAL, "cdc: key column %d missing from the row image", ev->key[k]);
+            goto out;
+        }
+    if (w.schemas) {
+        if (PUT(&w, "{\"schema\":{\"type\":\"struct\",\"fields\":[")) {
+            rc = nomem(&w);
+            goto out;
+        }
+        for (int k = 0; k < ev->nkey; k++) {
+            if (k && PUT(&w, ",")) {
+                rc = nomem(&w);
+                goto out;
+            }
+            if ((rc = put_field_schema(&w, &ev->schema->fields[ev->key[k]], 1)) != 0)
+                goto out;
+        }
+        if (PUT(&w, "],\"optional\":false,\"name\":") || put_schema_name(&w, ev, "Key") || PUT(&w, "},\"payload\":")) {
+            rc = nomem(&w);
+            goto out;
+        }
+    }
+    if (PUT(&w, "{")) {
+        rc = nomem(&w);
+        goto out;
+    }
+    for (int k = 0; k < ev->nkey; k++) {
+        const lks_cdc_field *f = &ev->schema->fields[ev->key[k]];
+        if ((k && PUT(&w, ",")) || put_str(&w, f->name) || PUT(&w, ":")) {
+            rc = nomem(&w);
+            goto out;
+        }
+        if ((rc = put_value(&w, f, &row->v[ev->key[k]])) != 0)
+            goto out;
+    }
+    rc = PUT(&w, "}") || (w.schemas && PUT(&w, "}")) ? nomem(&w) : LKS_OK;
+out:
+    lks_buf_free(&w.tmp);
+    return rc;
+}

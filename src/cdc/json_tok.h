@@ -1,0 +1,45 @@
+/*
+ * json_tok.h — internal to cdc/: the pieces the Debezium reader and writer
+ * share (connector-setting names, exact decimal text conversion, base64
+ * into caller memory).  Not a public interface.
+ */
+#ifndef LKS_CDC_JSON_TOK_H
+#define LKS_CDC_JSON_TOK_H
+
+#include "cdc/cdc.h"
+
+/* decimal.handling.mode */
+enum { DBZ_DEC_PRECISE = 0, DBZ_DEC_DOUBLE, DBZ_DEC_STRING };
+/* time.precision.mode */
+enum { DBZ_TIME_ADAPTIVE_US = 0, DBZ_TIME_ADAPTIVE, DBZ_TIME_CONNECT };
+/* binary.handling.mode */
+enum { DBZ_BIN_BYTES = 0, DBZ_BIN_BASE64, DBZ_BIN_BASE64_URL, DBZ_BIN_HEX };
+
+/* Maps a setting's text to its enum (NULL: the default).  LKS_ECONFIG on an
+ * unknown spelling, naming the setting. */
+int lks_dbz_mode_decimal(const char *s, int *out, lks_err *err);
+int lks_dbz_mode_time(const char *s, int *out, lks_err *err);
+int lks_dbz_mode_binary(const char *s, int *out, lks_err *err);
+
+/* Largest unscaled decimal the model holds: 32 bytes of two's complement. */
+#define DBZ_DEC_MAX 32
+
+/* Converts JSON-number or plain decimal text ("-12.30", "1.5e3") to the
+ * unscaled big-endian two's complement value at `scale` (scale < 0: the
+ * text's own scale, returned in *scale_out).  Exact: never through double.
+ * out holds DBZ_DEC_MAX bytes; the minimal length goes to *outlen.
+ * Returns 0, -1 bad syntax, -2 the text has nonzero digits beyond the
+ * scale, -3 the value does not fit 32 bytes. */
+int lks_dbz_dec_from_text(const char *q, size_t n, int scale, uint8_t *out, size_t *outlen, int *scale_out);
+
+/* Minimal two's complement length of a big-endian value (drops redundant
+ * sign bytes); returns the offset of the first kept byte. */
+size_t lks_dbz_dec_trim(const uint8_t *be, size_t len);
+
+/* Decodes base64 (standard or URL-safe alphabet, padding optional) into
+ * out (room for n/4*3+3 bytes).  Returns the decoded length or -1. */
+long lks_dbz_b64_decode(const char *s, size_t n, uint8_t *out);
+/* Decodes hex text into out (n/2 bytes); -1 on bad input. */
+long lks_dbz_hex_decode(const char *s, size_t n, uint8_t *out);
+
+#endif
