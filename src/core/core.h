@@ -246,6 +246,8 @@ int lks_parse_timestamp_us(const char *s, size_t len, int64_t *us);
 void lks_random_bytes(void *p, size_t n);
 /* A random (version 4) UUID, lowercase "8-4-4-4-12" text plus NUL. */
 void lks_uuid4(char out[37]);
+/* The text form of 16 UUID bytes (lowercase "8-4-4-4-12" plus NUL). */
+void lks_uuid_format(char out[37], const uint8_t b[16]);
 
 /* ---- small text helpers --------------------------------------------------- */
 

@@ -168,4 +168,9 @@ int lks_delta_read_parquet_as(const lks_delta_type *root, const lks_pq_schema *r
 
 /* ---- end scan helpers ---- */
 
+/* The table-relative path "<prefix>/deletion_vector_<uuid>.bin" of a 'u'
+ * (relative, Z85 UUID) deletion vector descriptor; memory in a.  NULL with
+ * LKS_ECORRUPT for a malformed descriptor, LKS_ENOMEM. */
+const char *lks_delta_dv_uuid_path(const lks_delta_dv *dv, lks_arena *a, lks_err *err);
+
 #endif

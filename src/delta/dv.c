@@ -547,7 +547,7 @@ static int check_card(const lks_delta_dv *dv, lks_delta_rowset *rs, const char *
 }
 
 /* "<prefix>/deletion_vector_<uuid>.bin" from a 'u' descriptor. */
-static const char *uuid_path(const lks_delta_dv *dv, lks_arena *a, lks_err *err) {
+const char *lks_delta_dv_uuid_path(const lks_delta_dv *dv, lks_arena *a, lks_err *err) {
     const char *s = dv->path_or_inline ? dv->path_or_inline : "";
     size_t n = strlen(s);
     if (n < 20) {
@@ -556,21 +556,15 @@ static const char *uuid_path(const lks_delta_dv *dv, lks_arena *a, lks_err *err)
     }
     lks_buf u;
     lks_buf_init(&u, 64);
-    if (lks_delta_z85_decode(s + n - 20, 20, &u, err) != LKS_OK) {
+    if (lks_delta_z85_decode(s + n - 20, 20, &u, err) != LKS_OK || u.len < 16) {
         lks_buf_free(&u);
+        if (err && err->code == LKS_OK)
+            lks_err_set(err, LKS_ECORRUPT, "bad UUID");
         lks_err_prefix(err, "deletion vector '%s'", s);
         return NULL;
     }
-    static const char hex[] = "0123456789abcdef";
     char id[37];
-    int k = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            id[k++] = '-';
-        id[k++] = hex[u.ptr[i] >> 4];
-        id[k++] = hex[u.ptr[i] & 15];
-    }
-    id[k] = 0;
+    lks_uuid_format(id, u.ptr);
     lks_buf_free(&u);
     const char *p = n > 20 ? lks_arena_printf(a, "%.*s/deletion_vector_%s.bin", (int)(n - 20), s, id)
                            : lks_arena_printf(a, "deletion_vector_%s.bin", id);
@@ -662,7 +656,7 @@ int lks_delta_dv_load(lks_delta_table *t, const lks_delta_dv *dv, lks_delta_rows
     lks_buf b;
     lks_buf_init(&b, DV_MAX_BYTES + 16);
     int rc = LKS_OK;
-    const char *path = dv->storage_type == 'u' ? uuid_path(dv, &a, err) : dv->path_or_inline;
+    const char *path = dv->storage_type == 'u' ? lks_delta_dv_uuid_path(dv, &a, err) : dv->path_or_inline;
     if (!path) {
         rc = err ? err->code : LKS_ECORRUPT;
         goto done;

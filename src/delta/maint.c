@@ -76,31 +76,9 @@ static const char *dv_path(const lks_delta_dv *dv, lks_arena *a, int *oom) {
         return dv->path_or_inline;
     if (dv->storage_type != 'u' || !dv->path_or_inline)
         return NULL;
-    const char *s = dv->path_or_inline;
-    size_t n = strlen(s);
-    if (n < 20)
-        return NULL;
-    lks_buf u;
-    lks_buf_init(&u, 64);
-    lks_err e;
-    if (lks_delta_z85_decode(s + n - 20, 20, &u, &e) != LKS_OK || u.len < 16) {
-        lks_buf_free(&u);
-        return NULL;
-    }
-    static const char hex[] = "0123456789abcdef";
-    char id[37];
-    int k = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            id[k++] = '-';
-        id[k++] = hex[u.ptr[i] >> 4];
-        id[k++] = hex[u.ptr[i] & 15];
-    }
-    id[k] = 0;
-    lks_buf_free(&u);
-    const char *p = n > 20 ? lks_arena_printf(a, "%.*s/deletion_vector_%s.bin", (int)(n - 20), s, id)
-                           : lks_arena_printf(a, "deletion_vector_%s.bin", id);
-    if (!p)
+    lks_err e = {0};
+    const char *p = lks_delta_dv_uuid_path(dv, a, &e);
+    if (!p && e.code == LKS_ENOMEM)
         *oom = 1;
     return p;
 }

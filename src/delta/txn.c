@@ -70,49 +70,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t elem) {
 
 static int64_t now_ms(void) { return lks_now_us() / 1000; }
 
-static void fill_random(void *p, size_t n) {
-    uint8_t *b = p;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom(b + got, n - got, 0);
-        if (r > 0) {
-            got += (size_t)r;
-            continue;
-        }
-        if (r < 0 && errno == EINTR) continue;
-        /* no getrandom: fall back to /dev/urandom, then to the clock */
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ssize_t k = read(fd, b + got, n - got);
-            close(fd);
-            if (k > 0) {
-                got += (size_t)k;
-                continue;
-            }
-        }
-        uint64_t x = lks_mono_ns() ^ (uint64_t)getpid() << 32 ^ (uint64_t)lks_now_us();
-        for (; got < n; got++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            b[got] = (uint8_t)x;
-        }
-    }
-}
 
-/* A random (version 4) UUID as 36 characters + NUL. */
-static void uuid4(char out[37]) {
-    uint8_t r[16];
-    fill_random(r, sizeof r);
-    r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-    r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-    static const char hx[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-        out[o++] = hx[r[i] >> 4];
-        out[o++] = hx[r[i] & 15];
-    }
-    out[o] = 0;
-}
 
 static const char *adup(lks_arena *a, const char *s, int *fail) {
     if (!s) return NULL;
@@ -226,7 +184,7 @@ int lks_delta_txn_begin(lks_delta_table *t, const lks_delta_snapshot *read, cons
         lks_delta_txn_free(x);
         return lks_err_set(err, LKS_ENOMEM, "delta txn: out of memory");
     }
-    uuid4(x->txn_id);
+    lks_uuid4(x->txn_id);
     *out = x;
     return LKS_OK;
 }
@@ -262,7 +220,7 @@ int lks_delta_txn_set_metadata(lks_delta_txn *x, const lks_delta_metadata *m) {
     if (m->id) {
         d->id = adup(&x->a, m->id, &fail);
     } else {
-        uuid4(id);
+        lks_uuid4(id);
         d->id = adup(&x->a, id, &fail);
     }
     d->name = adup(&x->a, m->name, &fail);
@@ -738,7 +696,7 @@ static void commit_key(const lks_delta_table *t, int64_t v, char *out, size_t ca
 
 static void backoff(int attempt) {
     unsigned r;
-    fill_random(&r, sizeof r);
+    lks_random_bytes(&r, sizeof r);
     int cap_ms = attempt < 7 ? 1 << attempt : 100;
     long us = (long)(r % (unsigned)(cap_ms * 1000 + 1)) + 100;
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};

@@ -84,36 +84,7 @@ struct lks_delta_writer {
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-static void rnd(void *p, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom((uint8_t *)p + got, n - got, 0);
-        if (r > 0) got += (size_t)r;
-        else if (r < 0 && errno == EINTR) continue;
-        else {
-            uint64_t s = lks_mono_ns() ^ (uint64_t)getpid() << 40;
-            for (; got < n; got++) {
-                s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-                ((uint8_t *)p)[got] = (uint8_t)(s >> 56);
-            }
-        }
-    }
-}
 
-static void uuid4(char out[37]) {
-    uint8_t r[16];
-    rnd(r, sizeof r);
-    r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-    r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-    static const char hx[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-        out[o++] = hx[r[i] >> 4];
-        out[o++] = hx[r[i] & 15];
-    }
-    out[o] = 0;
-}
 
 static const char *phys_name(const lks_delta_writer *w, const lks_delta_type *t) {
     return w->colmap && t->physical_name ? t->physical_name : t->name;
@@ -541,7 +512,7 @@ static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     if (rc) return lks_err_prefix(err, "delta writer");
     if (p->rows == 0) return LKS_OK;
     char id[37];
-    uuid4(id);
+    lks_uuid4(id);
     lks_buf *rel = &w->scratch;
     lks_buf_reset(rel);
     rc = lks_buf_printf(rel, "%spart-%05d-%s-c000%s.parquet", p->dir, w->file_seq++, id, codec_ext(w->o.parquet.codec));
