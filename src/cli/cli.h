@@ -41,6 +41,7 @@ typedef struct lks_cli_cmd {
 int lks_cmd_parquet(int argc, char **argv); /* cmd_parquet.c */
 int lks_cmd_config(int argc, char **argv);  /* main.c */
 int lks_cmd_table(int argc, char **argv);   /* cmd_table.c */
+int lks_cmd_merge(int argc, char **argv);   /* cmd_merge.c */
 
 /* ---- output formats (rows as text, DESIGN.md §3) ------------------------- */
 
