@@ -7,13 +7,13 @@
 #     `lakesync parquet cat`;
 #   DuckDB → lakesync: `pq.mjs gen` writes a random file with DuckDB;
 #     `lakesync parquet cat` must print what DuckDB prints.
-# Seeds: LKS_RT_SEEDS (default 40; 10 with LAKESYNC_QUICK), rows per file 300.
+# Seeds: LKS_RT_SEEDS (default 24; 10 with LAKESYNC_QUICK), rows per file 300.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 bin=${LAKESYNC_BIN:-build/lakesync}
 gen=$(dirname "$bin")/tools/pq_gen
 pq=tests/duckdb/pq.mjs
-seeds=${LKS_RT_SEEDS:-40}
+seeds=${LKS_RT_SEEDS:-24}
 [ -n "${LAKESYNC_QUICK:-}" ] && seeds=${LKS_RT_SEEDS:-10}
 pass=0 fail=0 skip=0
 
