@@ -8,7 +8,7 @@ SAN     ?= 0
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -g -fPIC $(WARN) $(OPT) $(EXTRA_CFLAGS)
-LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lm
+LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lm -lsqlite3
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -18,7 +18,8 @@ else
 BUILD   ?= build
 endif
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c) \
+              $(filter-out src/sql/ext.c,$(wildcard src/sql/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
@@ -30,7 +31,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-all: $(BUILD)/liblakesync.a $(BUILD)/liblakesync.so $(BUILD)/lakesync
+all: $(BUILD)/liblakesync.a $(BUILD)/liblakesync.so $(BUILD)/lakesync $(BUILD)/ext/lakesync.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,8 +44,15 @@ $(BUILD)/liblakesync.a: $(LIB_OBJ)
 $(BUILD)/liblakesync.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# `lakesync sql` has line editing and history when libedit is installed
+# (Debian libedit-dev, see scripts/install-deps.sh); plain stdin otherwise.
+ifeq ($(shell pkg-config --exists libedit 2>/dev/null && echo y),y)
+$(CLI_OBJ): CFLAGS += -DLKS_HAVE_LIBEDIT
+CLI_LIBS := -ledit
+endif
+
 $(BUILD)/lakesync: $(CLI_OBJ) $(BUILD)/liblakesync.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblakesync.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblakesync.a $(LDLIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblakesync.a tests/harness.h
 	@mkdir -p $(dir $@)
@@ -73,6 +81,26 @@ clean:
 
 .PHONY: all tests bench check clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- the SQLite loadable extension ------------------------------------------------
+# build/ext/lakesync.so: `.load build/ext/lakesync` in the stock sqlite3 shell
+# (entry point sqlite3_lakesync_init).  The module (src/sql/vtab.c) is compiled
+# a second time with LKS_SQLITE_EXT so it calls SQLite through the host's
+# sqlite3_api routines; ext.c holds the entry point.  Not linked with
+# -lsqlite3: the host provides SQLite.  (A SAN=1 build of it only loads into
+# a sanitizer-built host.)
+EXT_OBJ := $(BUILD)/obj-ext/src/sql/vtab.o $(BUILD)/obj-ext/src/sql/ext.o \
+           $(filter-out $(BUILD)/obj/src/sql/%,$(LIB_OBJ))
+
+$(BUILD)/obj-ext/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DLKS_SQLITE_EXT -MMD -MP -c $< -o $@
+
+$(BUILD)/ext/lakesync.so: $(EXT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(filter-out -lsqlite3,$(LDLIBS))
+
+-include $(EXT_OBJ:.o=.d)
 
 # ---- fuzzing ------------------------------------------------------------------
 # `make fuzz` builds the libFuzzer target build/fuzz/fuzz_parquet with clang

@@ -42,6 +42,7 @@ int lks_cmd_parquet(int argc, char **argv); /* cmd_parquet.c */
 int lks_cmd_config(int argc, char **argv);  /* main.c */
 int lks_cmd_table(int argc, char **argv);   /* cmd_table.c */
 int lks_cmd_merge(int argc, char **argv);   /* cmd_merge.c */
+int lks_cmd_sql(int argc, char **argv);     /* cmd_sql.c */
 
 /* ---- output formats (rows as text, DESIGN.md §3) ------------------------- */
 
@@ -75,6 +76,20 @@ int lks_cli_rowout_open(const struct lks_pq_schema *s, const uint8_t *shown, int
                         lks_cli_rowout **out);
 int lks_cli_rowout_row(lks_cli_rowout *o, const struct lks_pq_value *row);
 int lks_cli_rowout_finish(lks_cli_rowout *o); /* flushes what is buffered */
+
+/* The same printer for rows that come as text cells under column names
+ * (SQL results).  A cell is NULL (null / empty CSV field / "NULL"), RAW (a
+ * JSON literal printed as is in every format: numbers) or STR (text: a JSON
+ * string in jsonl, the bare text in csv and table).  `names` are copied;
+ * lks_cli_rowout_cells takes one cell per column, borrowed for the call. */
+enum { LKS_CLI_CELL_NULL = 0, LKS_CLI_CELL_RAW = 1, LKS_CLI_CELL_STR = 2 };
+typedef struct lks_cli_cell {
+    int kind;
+    const char *p;
+    size_t len;
+} lks_cli_cell;
+int lks_cli_rowout_open_names(const char *const *names, int ncols, int fmt, FILE *f, lks_cli_rowout **out);
+int lks_cli_rowout_cells(lks_cli_rowout *o, const lks_cli_cell *cells);
 void lks_cli_rowout_free(lks_cli_rowout *o);
 
 /* ---- errors --------------------------------------------------------------- */

@@ -12,6 +12,7 @@ static const lks_cli_cmd commands[] = {
     {"parquet", "look inside Parquet files: schema, metadata, rows", lks_cmd_parquet},
     {"table", "Delta tables: describe, history, files, scan, create, checkpoint", lks_cmd_table},
     {"merge", "raw change events (Debezium JSON) into Delta tables, exactly once", lks_cmd_merge},
+    {"sql", "SQL over the warehouse's Delta tables (SQLite), with time travel", lks_cmd_sql},
     {"config", "list configuration properties, check a properties file", lks_cmd_config},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -326,8 +326,15 @@ fail:
     return rc;
 }
 
+/* The values buffer is kept, emptied, for the next object (freed by
+ * lks_rz_reader_free): a fresh buffer of tens of MB per object costs a page
+ * fault per page on first touch, which was most of the reading time. */
 static void close_object(lks_rz_reader *r) {
+    lks_buf raw = r->vals.raw;
+    lks_buf_init(&r->vals.raw, 0);
     ls_free(&r->vals);
+    r->vals.raw = raw;
+    lks_buf_reset(&r->vals.raw);
     ls_free(&r->keys);
     r->open = 0;
 }
@@ -343,12 +350,16 @@ static char *keys_key(lks_arena *a, const lks_rz_object *obj) {
 
 static int open_object(lks_rz_reader *r, lks_err *err) {
     const lks_rz_object *obj = &r->objs[r->idx];
+    lks_buf raw = r->vals.raw; /* empty, kept by close_object */
     memset(&r->vals, 0, sizeof r->vals);
     memset(&r->keys, 0, sizeof r->keys);
     r->vals.name = obj->key;
     r->vals.gz = obj->gzip;
     r->vals.max_line = r->max_line;
-    lks_buf_init(&r->vals.raw, 0);
+    if (raw.ptr)
+        r->vals.raw = raw;
+    else
+        lks_buf_init(&r->vals.raw, 0);
     lks_buf_init(&r->vals.win, 0);
     lks_buf_init(&r->keys.raw, 0);
     lks_buf_init(&r->keys.win, 0);
@@ -518,6 +529,7 @@ void lks_rz_reader_free(lks_rz_reader *r) {
     if (!r)
         return;
     close_object(r);
+    lks_buf_free(&r->vals.raw);
     lks_arena_free(&r->arena);
     free(r);
 }
