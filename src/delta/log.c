@@ -155,12 +155,13 @@ static int64_t read_last_checkpoint(lks_delta_table *t) {
     return v;
 }
 
-int lks_delta_log_list(lks_delta_table *t, lks_delta_log_listing *out, lks_err *err) {
+static int log_list(lks_delta_table *t, int flags, lks_delta_log_listing *out, lks_err *err) {
     memset(out, 0, sizeof *out);
     lks_arena_init(&out->arena, 0);
     out->last_checkpoint = -1;
+    out->names_only = (flags & LKS_STORE_LIST_NAMES) != 0;
     lctx c = {out, 0, strlen(t->log_prefix), 0, 0};
-    int rc = lks_store_list(t->st, t->log_prefix, list_cb, &c, err);
+    int rc = lks_store_list_flags(t->st, t->log_prefix, flags, list_cb, &c, err);
     if (rc) return lks_err_prefix(err, "listing %s", t->log_prefix);
     if (c.oom) return lks_err_set(err, LKS_ENOMEM, "listing %s: out of memory", t->log_prefix);
     if (out->n == 0)
@@ -173,6 +174,26 @@ int lks_delta_log_list(lks_delta_table *t, lks_delta_log_listing *out, lks_err *
     if (!sorted) qsort(out->files, out->n, sizeof *out->files, cmp_file);
     out->last_checkpoint = read_last_checkpoint(t);
     return LKS_OK;
+}
+
+int lks_delta_log_list(lks_delta_table *t, lks_delta_log_listing *out, lks_err *err) {
+    return log_list(t, 0, out, err);
+}
+
+int lks_delta_log_list_names(lks_delta_table *t, lks_delta_log_listing *out, lks_err *err) {
+    return log_list(t, LKS_STORE_LIST_NAMES, out, err);
+}
+
+int lks_delta_log_mtime(lks_delta_table *t, const lks_delta_log_listing *l, const lks_delta_log_file *f,
+                        int64_t *mtime_us, lks_err *err) {
+    if (!l->names_only) {
+        *mtime_us = f->mtime_us;
+        return LKS_OK;
+    }
+    lks_store_entry ent;
+    int rc = lks_store_head(t->st, f->key, &ent, err);
+    *mtime_us = rc ? 0 : ent.mtime_us;
+    return rc;
 }
 
 void lks_delta_log_listing_free(lks_delta_log_listing *l) {

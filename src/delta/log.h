@@ -14,7 +14,7 @@ typedef struct lks_delta_log_file {
     int part, nparts;  /* classic multi-part checkpoints: 1-based part of nparts; else 1 of 1 */
     const char *key;   /* object key */
     const char *name;  /* last segment of key */
-    uint64_t size;
+    uint64_t size;     /* size and mtime: 0 when the listing was names only */
     int64_t mtime_us;
 } lks_delta_log_file;
 
@@ -24,6 +24,7 @@ typedef struct lks_delta_log_listing {
     lks_delta_log_file *files;
     size_t n;
     int64_t last_checkpoint; /* version named by a valid _last_checkpoint, -1 none */
+    int names_only;          /* listed with LKS_STORE_LIST_NAMES: size/mtime_us unknown */
     lks_arena arena;         /* owns the above */
 } lks_delta_log_listing;
 
@@ -31,7 +32,15 @@ typedef struct lks_delta_log_listing {
  * malformed).  LKS_ENOTFOUND when the table has no log at all.  Free with
  * lks_delta_log_listing_free() (also after an error). */
 int lks_delta_log_list(lks_delta_table *t, lks_delta_log_listing *out, lks_err *err);
+/* The same listing without the size and mtime of each file (one metadata
+ * call per file saved); lks_delta_log_mtime() gives a file's mtime. */
+int lks_delta_log_list_names(lks_delta_table *t, lks_delta_log_listing *out, lks_err *err);
 void lks_delta_log_listing_free(lks_delta_log_listing *l);
+
+/* mtime (µs) of file f of listing l: from the listing, or asked of the
+ * store when l is names only. */
+int lks_delta_log_mtime(lks_delta_table *t, const lks_delta_log_listing *l, const lks_delta_log_file *f,
+                        int64_t *mtime_us, lks_err *err);
 
 /* Latest version of the listing (commit or checkpoint), -1 when empty. */
 int64_t lks_delta_log_latest(const lks_delta_log_listing *l);

@@ -617,6 +617,11 @@ typedef struct frd {
     int64_t rg_left, row_index;
     uint8_t *rg_skip;
     const char *name;
+    /* per top-level column: its read field, and 1 when the file value is
+     * taken as it is (a planned leaf needing no conversion) */
+    int ntop;
+    int *topg;
+    uint8_t *direct;
 } frd;
 
 /* File child of group f matching delta field dt, or -1; *pos its position. */
@@ -880,6 +885,8 @@ static void frd_close(frd *x) {
     free(x->cols);
     free(x->colsel);
     free(x->rg_skip);
+    free(x->topg);
+    free(x->direct);
     lks_arena_free(&x->row_arena);
     memset(x, 0, sizeof *x);
 }
@@ -903,7 +910,9 @@ static int frd_open(frd *x, const lks_delta_type *root, const lks_pq_schema *rs,
     x->cols = calloc((size_t)x->fs->num_cols + 1, sizeof *x->cols);
     x->colsel = calloc((size_t)x->fs->num_cols + 1, 1);
     x->rg_skip = calloc((size_t)nrg + 1, 1);
-    if (!x->plan || !x->cols || !x->colsel || !x->rg_skip) {
+    x->topg = calloc((size_t)root->nchildren + 1, sizeof(int));
+    x->direct = calloc((size_t)root->nchildren + 1, 1);
+    if (!x->plan || !x->cols || !x->colsel || !x->rg_skip || !x->topg || !x->direct) {
         frd_close(x);
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
     }
@@ -923,6 +932,11 @@ static int frd_open(frd *x, const lks_delta_type *root, const lks_pq_schema *rs,
                 }
             }
         }
+        int dk = root->children[k].kind;
+        x->topg[k] = g;
+        x->direct[k] = x->plan[g].ff >= 0 && x->plan[g].op == CV_COPY && dk != LKS_DT_STRUCT &&
+                       dk != LKS_DT_ARRAY && dk != LKS_DT_MAP;
+        x->ntop = k + 1;
         g = subtree_end(rs, g);
     }
     return LKS_OK;
@@ -1173,8 +1187,8 @@ static int frd_next(frd *x, lks_pq_value *items, int64_t *row_index, lks_err *er
     int rc = lks_pq_rows_next(x->rows, &frow, err);
     if (rc <= 0)
         return rc;
-    const lks_pq_file_meta *fm = lks_pq_reader_meta(x->rd);
     while (x->rg_left <= 0) {
+        const lks_pq_file_meta *fm = lks_pq_reader_meta(x->rd);
         x->rg++;
         while (x->rg < fm->num_row_groups && x->rg_skip[x->rg])
             x->rg++;
@@ -1187,19 +1201,29 @@ static int frd_next(frd *x, lks_pq_value *items, int64_t *row_index, lks_err *er
     }
     *row_index = x->row_index++;
     x->rg_left--;
-    lks_arena_reset(&x->row_arena);
-    int g = 1;
-    for (int k = 0; k < x->root->nchildren && g < x->rs->num_fields; k++) {
-        memset(&items[k], 0, sizeof items[k]);
+    if (x->row_arena.used_total)
+        lks_arena_reset(&x->row_arena);
+    for (int k = 0; k < x->ntop; k++) {
+        int g = x->topg[k];
         const pnode *pn = &x->plan[g];
-        if (pn->ff >= 0) {
-            if (frow->kind != LKS_PQ_V_GROUP || (size_t)pn->pos >= frow->u.list.n)
-                return lks_err_set(err, LKS_EINTERNAL, "file row does not match its schema");
-            rc = conv(x, &x->root->children[k], g, &frow->u.list.items[pn->pos], &items[k], err);
-            if (rc != LKS_OK)
-                return rc;
+        if (pn->ff < 0) {
+            memset(&items[k], 0, sizeof items[k]);
+            continue;
         }
-        g = subtree_end(x->rs, g);
+        if (frow->kind != LKS_PQ_V_GROUP || (size_t)pn->pos >= frow->u.list.n)
+            return lks_err_set(err, LKS_EINTERNAL, "file row does not match its schema");
+        const lks_pq_value *in = &frow->u.list.items[pn->pos];
+        if (x->direct[k]) {
+            if (in->kind == LKS_PQ_V_NULL)
+                memset(&items[k], 0, sizeof items[k]);
+            else
+                items[k] = *in;
+            continue;
+        }
+        memset(&items[k], 0, sizeof items[k]);
+        rc = conv(x, &x->root->children[k], g, in, &items[k], err);
+        if (rc != LKS_OK)
+            return rc;
     }
     return 1;
 }
@@ -1262,6 +1286,10 @@ struct lks_delta_scan {
     lks_pq_value row;
     lks_pq_value *items;
     int data_cols; /* any column read from files */
+    /* the last file's reader and iterator, kept until the next file has
+     * taken their memory */
+    lks_pq_reader *spare_rd;
+    lks_pq_rows *spare_rows;
 };
 
 static int cm_mode(const lks_delta_snapshot *s) {
@@ -1308,13 +1336,24 @@ void lks_delta_scan_position(const lks_delta_scan *sc, const lks_delta_add **fil
         *row_index = sc->open ? sc->row_index : -1;
 }
 
+static void free_spares(lks_delta_scan *sc) {
+    lks_pq_rows_free(sc->spare_rows); /* before its reader */
+    sc->spare_rows = NULL;
+    lks_pq_reader_free(sc->spare_rd);
+    sc->spare_rd = NULL;
+}
+
 static void close_file(lks_delta_scan *sc) {
-    if (sc->fr.rs)
+    free_spares(sc);
+    if (sc->fr.rs) {
+        sc->spare_rows = sc->fr.rows;
+        sc->fr.rows = NULL;
         frd_close(&sc->fr);
-    lks_pq_reader_free(sc->rd);
+    }
+    sc->spare_rd = sc->rd;
     sc->rd = NULL;
     lks_delta_obj_close(&sc->src.o);
-    lks_buf_free(&sc->src.tmp);
+    lks_buf_reset(&sc->src.tmp); /* kept for the next file */
     lks_delta_rowset_free(sc->dv);
     sc->dv = NULL;
     lks_arena_reset(&sc->farena);
@@ -1326,6 +1365,8 @@ void lks_delta_scan_free(lks_delta_scan *sc) {
     if (!sc)
         return;
     close_file(sc);
+    free_spares(sc);
+    lks_buf_free(&sc->src.tmp);
     lks_arena_free(&sc->farena);
     lks_pq_schema_free(sc->rs);
     free(sc->gfield);
@@ -1355,6 +1396,7 @@ int lks_delta_scan_open(lks_delta_table *t, const lks_delta_snapshot *s, const l
     sc->file_filter = o ? o->file_filter : NULL;
     sc->file_filter_ud = o ? o->file_filter_ud : NULL;
     lks_arena_init(&sc->farena, 0);
+    lks_buf_init(&sc->src.tmp, 0);
     int rc = lks_delta_schema_to_parquet(root, 0, &sc->rs, err);
     if (rc != LKS_OK) {
         lks_arena_free(&sc->farena);
@@ -1587,7 +1629,6 @@ static int open_file(lks_delta_scan *sc, const lks_delta_add *a, lks_err *err) {
     int rc = lks_delta_obj_open(sc->t, a->path, 0, &sc->farena, &sc->src.o, err);
     if (rc != LKS_OK)
         return rc;
-    lks_buf_init(&sc->src.tmp, 0);
     lks_store_entry ent;
     rc = lks_store_head(sc->src.o.st, sc->src.o.key, &ent, err);
     if (rc != LKS_OK)
@@ -1601,6 +1642,7 @@ static int open_file(lks_delta_scan *sc, const lks_delta_add *a, lks_err *err) {
     rc = lks_pq_reader_open(&sc->pqsrc, &ro, &sc->rd, err);
     if (rc != LKS_OK)
         return lks_err_prefix(err, "data file %s", a->path);
+    lks_pq_reader_take_buffers(sc->rd, sc->spare_rd);
     rc = frd_open(&sc->fr, sc->root, sc->rs, sc->cm, sc->rd, sc->want, a->path, err);
     if (rc != LKS_OK)
         return lks_err_prefix(err, "data file %s", a->path);
@@ -1608,6 +1650,8 @@ static int open_file(lks_delta_scan *sc, const lks_delta_add *a, lks_err *err) {
     rc = frd_start(&sc->fr, err);
     if (rc != LKS_OK)
         return lks_err_prefix(err, "data file %s", a->path);
+    lks_pq_rows_take_buffers(sc->fr.rows, sc->spare_rows);
+    free_spares(sc);
     return LKS_OK;
 }
 

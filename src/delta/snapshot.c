@@ -639,10 +639,10 @@ static int build(lks_delta_table *t, const lks_delta_log_listing *l, const lks_d
             s->timestamp = r.commit_ict;
         } else if (ict_on && cf) {
             rc = read_ict(t, cf, &s->timestamp, err);
-        } else if (cf) {
-            s->timestamp = cf->mtime_us / 1000;
-        } else if (sg->ncheckpoint > 0) {
-            s->timestamp = sg->checkpoint[0]->mtime_us / 1000;
+        } else if (cf || sg->ncheckpoint > 0) {
+            int64_t mt;
+            rc = lks_delta_log_mtime(t, l, cf ? cf : sg->checkpoint[0], &mt, err);
+            s->timestamp = mt / 1000;
         }
     }
     replay_free(&r);
@@ -694,7 +694,8 @@ int lks_delta_snapshot_at_version(lks_delta_table *t, int64_t version, lks_delta
     *out = NULL;
     if (!t) return lks_err_set(err, LKS_EINVAL, "snapshot: no table");
     lks_delta_log_listing l;
-    int rc = lks_delta_log_list(t, &l, err);
+    /* names only: the one mtime a snapshot needs is asked for in build() */
+    int rc = lks_delta_log_list_names(t, &l, err);
     if (!rc) rc = snapshot_from_listing(t, &l, version, out, err);
     lks_delta_log_listing_free(&l);
     return rc;

@@ -278,4 +278,10 @@ void lks_pq_rows_skip_row_group(lks_pq_rows *it, int rg);
 int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err);
 void lks_pq_rows_free(lks_pq_rows *it);
 
+/* Moves the working memory (page and value buffers) of a reader, or of an
+ * iterator, that is no longer used into a fresh one, so that reading file
+ * after file reuses memory already touched.  `from` stays valid to free. */
+void lks_pq_reader_take_buffers(lks_pq_reader *r, lks_pq_reader *from);
+void lks_pq_rows_take_buffers(lks_pq_rows *it, lks_pq_rows *from);
+
 #endif

@@ -177,6 +177,26 @@ void lks_pq_reader_free(lks_pq_reader *r) {
     free(r);
 }
 
+/* Gives dst src's memory when dst has none; both stay empty and valid. */
+static void take_buf(lks_buf *dst, lks_buf *src) {
+    if (dst->ptr || !src->ptr)
+        return;
+    dst->ptr = src->ptr;
+    dst->cap = src->cap;
+    dst->len = 0;
+    src->ptr = NULL;
+    src->len = src->cap = 0;
+}
+
+void lks_pq_reader_take_buffers(lks_pq_reader *r, lks_pq_reader *from) {
+    if (!r || !from || r == from)
+        return;
+    take_buf(&r->chunk, &from->chunk);
+    take_buf(&r->page, &from->page);
+    take_buf(&r->dict, &from->dict);
+    take_buf(&r->idx, &from->idx);
+}
+
 const lks_pq_file_meta *lks_pq_reader_meta(const lks_pq_reader *r) { return &r->fm; }
 const lks_pq_schema *lks_pq_reader_schema(const lks_pq_reader *r) { return r->schema; }
 

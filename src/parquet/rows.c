@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A selected child of the root on the flat fast path. */
+struct flatcol {
+    int col;      /* its column */
+    int item;     /* its position among the root's items */
+    int optional; /* def level below which it is NULL (0: required) */
+    int max_def;
+    int type;
+};
+
 struct lks_pq_rows {
     lks_pq_reader *r;
     const lks_pq_schema *s;
@@ -30,6 +39,12 @@ struct lks_pq_rows {
     lks_arena arena;   /* the current row's values */
     lks_pq_value root;
     const char *name;
+    /* flat fast path: every child of the root is a leaf that is not
+     * repeated, or has nothing selected below it */
+    int flat;
+    int nflat;          /* selected children of the root */
+    struct flatcol *fc; /* per selected child */
+    lks_pq_value *flat_items; /* the row's items, one per child of the root */
 };
 
 int lks_pq_rows_open(lks_pq_reader *r, const int *cols, int ncols, lks_pq_rows **out, lks_err *err) {
@@ -95,6 +110,31 @@ int lks_pq_rows_open(lks_pq_reader *r, const int *cols, int ncols, lks_pq_rows *
                 break;
             }
     }
+    int nroot = nf > 0 ? s->fields[0].num_children : 0;
+    it->flat = 1;
+    for (int k = 0, f = 1; k < nroot && f < nf; k++, f = it->end[f])
+        if (it->first[f] >= 0 && (s->leaf[f] < 0 || s->fields[f].repetition == LKS_PQ_REPEATED))
+            it->flat = 0;
+    if (it->flat) {
+        it->fc = calloc((size_t)nroot + 1, sizeof *it->fc);
+        it->flat_items = calloc((size_t)nroot + 1, sizeof(lks_pq_value));
+        if (!it->fc || !it->flat_items) {
+            lks_pq_rows_free(it);
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        }
+        for (int k = 0, f = 1; k < nroot && f < nf; k++, f = it->end[f])
+            if (it->first[f] >= 0) {
+                struct flatcol *fc = &it->fc[it->nflat++];
+                fc->col = s->leaf[f];
+                fc->item = k;
+                fc->optional = s->fields[f].repetition == LKS_PQ_OPTIONAL ? it->def_level[f] : 0;
+                fc->max_def = s->cols[fc->col].max_def;
+                fc->type = s->cols[fc->col].type;
+            }
+        it->root.kind = LKS_PQ_V_GROUP;
+        it->root.u.list.items = it->flat_items;
+        it->root.u.list.n = (size_t)nroot;
+    }
     *out = it;
     return LKS_OK;
 }
@@ -119,8 +159,40 @@ void lks_pq_rows_free(lks_pq_rows *it) {
     free(it->pos);
     free(it->vpos);
     free(it->skip);
+    free(it->fc);
+    free(it->flat_items);
     lks_arena_free(&it->arena);
     free(it);
+}
+
+/* Gives dst src's memory when dst has none; both stay empty and valid. */
+static void take_buf(lks_buf *dst, lks_buf *src) {
+    if (dst->ptr || !src->ptr)
+        return;
+    dst->ptr = src->ptr;
+    dst->cap = src->cap;
+    dst->len = 0;
+    src->ptr = NULL;
+    src->len = src->cap = 0;
+}
+
+void lks_pq_rows_take_buffers(lks_pq_rows *it, lks_pq_rows *from) {
+    if (!it || !from || it == from)
+        return;
+    int j = 0, nj = from->s->num_cols;
+    for (int c = 0; c < it->s->num_cols; c++) {
+        if (!it->sel[c])
+            continue;
+        while (j < nj && !from->sel[j])
+            j++;
+        if (j >= nj)
+            break;
+        lks_pq_colbatch *d = &it->b[c], *f = &from->b[j++];
+        take_buf(&d->vals_buf, &f->vals_buf);
+        take_buf(&d->def_buf, &f->def_buf);
+        take_buf(&d->rep_buf, &f->rep_buf);
+        take_buf(&d->data_buf, &f->data_buf);
+    }
 }
 
 /* ---- assembly --------------------------------------------------------------------- */
@@ -276,6 +348,39 @@ static int check_consumed(lks_pq_rows *it, lks_err *err) {
     return LKS_OK;
 }
 
+/* The flat fast path: what assemble() does for a root whose selected
+ * children are all unrepeated leaves, without the arena. */
+static int next_flat(lks_pq_rows *it, lks_err *err) {
+    for (int i = 0; i < it->nflat; i++) {
+        const struct flatcol *fc = &it->fc[i];
+        int c = fc->col;
+        const lks_pq_colbatch *b = &it->b[c];
+        lks_pq_value *out = &it->flat_items[fc->item];
+        size_t pos = it->pos[c];
+        actx a = {it, err};
+        if (pos >= b->n)
+            return corrupt(&a, c, "levels end early");
+        int d = b->def ? b->def[pos] : fc->max_def;
+        it->pos[c] = pos + 1;
+        if (d < fc->optional) {
+            memset(out, 0, sizeof *out); /* NULL */
+            continue;
+        }
+        size_t vp = it->vpos[c];
+        if (d != fc->max_def)
+            return corrupt(&a, c, "columns disagree on nulls");
+        if (vp >= b->nvals)
+            return corrupt(&a, c, "values end early");
+        it->vpos[c] = vp + 1;
+        switch (fc->type) {
+        case LKS_PQ_INT64: out->kind = LKS_PQ_V_INT64, out->u.i64 = ((const int64_t *)b->values)[vp]; break;
+        case LKS_PQ_DOUBLE: out->kind = LKS_PQ_V_DOUBLE, out->u.f64 = ((const double *)b->values)[vp]; break;
+        default: leaf_value(b, fc->type, vp, out); break;
+        }
+    }
+    return LKS_OK;
+}
+
 int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err) {
     const lks_pq_file_meta *fm = lks_pq_reader_meta(it->r);
     while (it->rg < 0 || it->row >= it->nrows) {
@@ -295,6 +400,14 @@ int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err) {
         int rc = load_row_group(it, next, err);
         if (rc != LKS_OK)
             return rc;
+    }
+    if (it->flat) {
+        int rc = next_flat(it, err);
+        if (rc != LKS_OK)
+            return rc;
+        it->row++;
+        *row = &it->root;
+        return 1;
     }
     lks_arena_reset(&it->arena);
     for (int c = 0; c < it->s->num_cols; c++)

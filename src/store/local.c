@@ -279,6 +279,7 @@ typedef struct lister {
     lks_store_list_fn *fn;
     void *ud;
     lks_buf path; /* the key being built */
+    int flags;    /* LKS_STORE_LIST_* */
     int stopped;
     lks_err *err;
 } lister;
@@ -320,8 +321,13 @@ static int walk(lister *lst, int dir_fd, const char *name_prefix, int depth) {
         if (strncmp(nm, name_prefix, plen) != 0 || lks_store_is_temp_name(nm, nlen))
             continue;
         struct stat sb;
-        if (fstatat(dirfd(d), nm, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+        if ((lst->flags & LKS_STORE_LIST_NAMES) && (de->d_type == DT_REG || de->d_type == DT_DIR)) {
+            /* names only: the entry's type is known without a stat */
+            memset(&sb, 0, sizeof sb);
+            sb.st_mode = de->d_type == DT_REG ? S_IFREG : S_IFDIR;
+        } else if (fstatat(dirfd(d), nm, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
             continue; /* vanished meanwhile */
+        }
         if (S_ISLNK(sb.st_mode)) {
             /* follow links to files; never to directories (no cycles) */
             if (fstatat(dirfd(d), nm, &sb, 0) != 0 || !S_ISREG(sb.st_mode))
@@ -349,8 +355,13 @@ static int walk(lister *lst, int dir_fd, const char *name_prefix, int depth) {
         memcpy(en->name, nm, nlen);
         en->name[nlen] = en->is_dir ? '/' : 0;
         en->name[nlen + 1] = 0;
-        en->size = (uint64_t)sb.st_size;
-        en->mtime_us = (int64_t)sb.st_mtim.tv_sec * 1000000 + sb.st_mtim.tv_nsec / 1000;
+        if (lst->flags & LKS_STORE_LIST_NAMES) {
+            en->size = 0; /* unknown, as the flag allows */
+            en->mtime_us = 0;
+        } else {
+            en->size = (uint64_t)sb.st_size;
+            en->mtime_us = (int64_t)sb.st_mtim.tv_sec * 1000000 + sb.st_mtim.tv_nsec / 1000;
+        }
         n++;
     }
     if (rc == LKS_OK && n > 1)
@@ -389,7 +400,8 @@ static int walk(lister *lst, int dir_fd, const char *name_prefix, int depth) {
     return rc;
 }
 
-static int local_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+int lks_store_local_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud,
+                               lks_err *err) {
     local_store *ls = L(st);
     const char *slash = strrchr(prefix, '/');
     size_t dirlen = slash ? (size_t)(slash - prefix) : 0;
@@ -406,7 +418,7 @@ static int local_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, 
             return LKS_OK; /* nothing under a missing folder */
         return lks_err_set(err, LKS_EIO, "list %s/%.*s: %s", ls->root, (int)dirlen, prefix, strerror(errno));
     }
-    lister lst = {ls, fn, ud, {0}, 0, err};
+    lister lst = {ls, fn, ud, {0}, flags, 0, err};
     lks_buf_init(&lst.path, 1 << 16);
     int rc = LKS_OK;
     if (slash)
@@ -419,6 +431,10 @@ static int local_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, 
     rc = walk(&lst, fd, slash ? slash + 1 : prefix, 0);
     lks_buf_free(&lst.path);
     return rc;
+}
+
+static int local_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+    return lks_store_local_list_flags(st, prefix, 0, fn, ud, err);
 }
 
 /* ---- open / close -------------------------------------------------------------------- */

@@ -180,11 +180,19 @@ int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, si
     return rc ? rc : st->ops->put(st, key, data, len, 1, err);
 }
 
-int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+int lks_store_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err) {
     if (!prefix)
         prefix = "";
     int rc = check_prefix(prefix, err);
-    return rc ? rc : st->ops->list(st, prefix, fn, ud, err);
+    if (rc)
+        return rc;
+    if (flags && strcmp(st->ops->scheme, "file") == 0)
+        return lks_store_local_list_flags(st, prefix, flags, fn, ud, err);
+    return st->ops->list(st, prefix, fn, ud, err);
+}
+
+int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+    return lks_store_list_flags(st, prefix, 0, fn, ud, err);
 }
 
 int lks_store_delete(lks_store *st, const char *key, lks_err *err) {

@@ -21,9 +21,20 @@ typedef struct lks_store lks_store;
 
 typedef struct lks_store_entry {
     const char *key;  /* relative to the store root; borrowed for the callback */
-    uint64_t size;
+    uint64_t size;    /* 0 if unknown (listing with LKS_STORE_LIST_NAMES) */
     int64_t mtime_us; /* last modification, microseconds since epoch (0 if unknown) */
 } lks_store_entry;
+
+/* Flags of lks_store_list_flags(). */
+enum {
+    /* The caller needs only the keys: a backend may report size and
+     * mtime_us as 0 (unknown) instead of paying a metadata call per object
+     * (the local backend then stats only what its directory entries do not
+     * tell apart: symbolic links, or every entry on filesystems without
+     * d_type).  Use lks_store_head() for the few objects whose size or
+     * mtime matters. */
+    LKS_STORE_LIST_NAMES = 1
+};
 
 /* Return non-zero to stop listing early (lks_store_list then returns LKS_OK). */
 typedef int lks_store_list_fn(void *ud, const lks_store_entry *ent);
@@ -65,6 +76,9 @@ int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, si
 /* Calls fn for every object whose key starts with prefix (byte prefix, not
  * only a folder), in ascending key order.  "" lists everything. */
 int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err);
+/* lks_store_list with LKS_STORE_LIST_* flags (0: the same as lks_store_list,
+ * every entry's size and mtime_us filled in). */
+int lks_store_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err);
 /* Deletes one object; deleting an absent key is LKS_OK. */
 int lks_store_delete(lks_store *st, const char *key, lks_err *err);
 
@@ -73,6 +87,11 @@ int lks_store_check_key(const char *key, lks_err *err);
 
 /* Backends. */
 int lks_store_local_open(const char *path, lks_store **out, lks_err *err);
+/* The local backend's list with LKS_STORE_LIST_* flags (st must be a local
+ * store, scheme "file"); lks_store_list_flags() calls it, other backends
+ * get their plain list and fill in every field. */
+int lks_store_local_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud,
+                               lks_err *err);
 
 /* Non-zero when the last key segment `name` (len bytes) has the form of the
  * local backend's temporary files, ".<name>.tmp.<pid>.<16 hex digits>":
