@@ -456,7 +456,16 @@ int lks_delta_schema_to_parquet(const lks_delta_type *root, int physical, lks_pq
     if (!f) return lks_err_set(err, LKS_ENOMEM, "schema to parquet: out of memory");
     bctx c = {f, 0, physical, err};
     int rc = emit(&c, root, "spark_schema", LKS_PQ_REQUIRED, -1);
-    if (!rc) rc = lks_pq_schema_build(f, c.n, out, err);
+    if (!rc) {
+        rc = lks_pq_schema_build(f, c.n, out, err);
+        /* the Delta schema came from a table's log: a schema Parquet cannot
+         * hold (an empty field name...) is a table we cannot read, not a
+         * caller's mistake */
+        if (rc == LKS_EINVAL) {
+            lks_err_prefix(err, "table schema");
+            rc = err ? (err->code = LKS_EUNSUPPORTED) : LKS_EUNSUPPORTED;
+        }
+    }
     free(f);
     return rc;
 }

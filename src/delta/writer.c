@@ -30,6 +30,20 @@
 #include <unistd.h>
 
 #define STRING_PREFIX 32
+#define BATCH_ROWS 65536            /* rows buffered per column before lks_pq_write_column */
+#define BATCH_BYTES_MAX ((size_t)16 << 20)
+
+/* A flat file schema's column buffered for a batch: the present values in
+ * physical array form (byte values as {offset, length} into part.bytes),
+ * the definition levels when the column is optional. */
+typedef struct colbuf {
+    lks_buf vals, def;
+    size_t nvals;
+} colbuf;
+
+typedef struct bref {
+    size_t off, len;
+} bref;
 
 typedef struct acc {
     int64_t nulls;
@@ -47,6 +61,10 @@ typedef struct part {
     lks_buf data;
     int64_t rows;
     acc *accs;
+    colbuf *cb;             /* flat schemas: per data column, the pending batch */
+    lks_buf bytes;          /* byte values of the pending batch */
+    int64_t brows;          /* rows in the pending batch */
+    size_t braw;            /* its approximate size */
     struct part *next;      /* hash chain */
 } part;
 
@@ -72,6 +90,9 @@ struct lks_delta_writer {
     int nleaves;
     int *bloom_cols;
     int nbloom;
+    int flat;               /* every data column is a top-level primitive: column batches */
+    size_t batch_bytes;     /* end a batch past this many buffered bytes */
+    lks_buf slices;         /* scratch: a byte column's lks_slice array */
     part **buckets;
     size_t nbuckets, nparts;
     int file_seq;
@@ -490,6 +511,102 @@ static int start_file(lks_delta_writer *w, part *p, lks_err *err) {
     return LKS_OK;
 }
 
+/* Hands p's pending column batch to its Parquet writer. */
+static int flush_batch(lks_delta_writer *w, part *p, lks_err *err) {
+    if (!p->brows) return LKS_OK;
+    int rc = LKS_OK;
+    for (int j = 0; j < w->ndata && !rc; j++) {
+        const lks_pq_column *col = &w->fschema->cols[j];
+        colbuf *c = &p->cb[j];
+        const void *vals = c->vals.ptr;
+        if (col->type == LKS_PQ_BYTE_ARRAY || col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY) {
+            lks_buf_reset(&w->slices);
+            if (lks_buf_reserve(&w->slices, c->nvals * sizeof(lks_slice) + 1) != LKS_OK)
+                return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+            lks_slice *sl = (lks_slice *)(void *)w->slices.ptr;
+            const bref *br = (const bref *)(const void *)c->vals.ptr;
+            for (size_t i = 0; i < c->nvals; i++) {
+                sl[i].ptr = br[i].len ? p->bytes.ptr + br[i].off : (const uint8_t *)"";
+                sl[i].len = br[i].len;
+            }
+            vals = sl;
+        }
+        rc = lks_pq_write_column(p->pw, j, vals, col->max_def ? (const uint16_t *)(const void *)c->def.ptr : NULL,
+                                 NULL, (size_t)p->brows, err);
+    }
+    if (!rc) rc = lks_pq_writer_end_batch(p->pw, p->brows, err);
+    for (int j = 0; j < w->ndata; j++) {
+        lks_buf_reset(&p->cb[j].vals);
+        lks_buf_reset(&p->cb[j].def);
+        p->cb[j].nvals = 0;
+    }
+    lks_buf_reset(&p->bytes);
+    p->brows = 0;
+    p->braw = 0;
+    if (rc) return lks_err_prefix(err, "delta writer");
+    return LKS_OK;
+}
+
+/* Checks a flat row's data values against their columns (as the Parquet
+ * writer would) and appends them to p's pending batch. */
+static int buffer_row(lks_delta_writer *w, part *p, lks_err *err) {
+    for (int j = 0; j < w->ndata; j++) {
+        const lks_pq_column *col = &w->fschema->cols[j];
+        const lks_pq_value *v = &w->fitems[j];
+        if (v->kind == LKS_PQ_V_NULL) {
+            if (!col->max_def)
+                return lks_err_set(err, LKS_EINVAL, "delta writer: parquet writer: required field %s is null", col->path);
+            continue;
+        }
+        int want;
+        switch (col->type) {
+        case LKS_PQ_BOOLEAN: want = LKS_PQ_V_BOOL; break;
+        case LKS_PQ_INT32: want = LKS_PQ_V_INT32; break;
+        case LKS_PQ_INT64: want = LKS_PQ_V_INT64; break;
+        case LKS_PQ_INT96: want = LKS_PQ_V_INT96; break;
+        case LKS_PQ_FLOAT: want = LKS_PQ_V_FLOAT; break;
+        case LKS_PQ_DOUBLE: want = LKS_PQ_V_DOUBLE; break;
+        default: want = LKS_PQ_V_BYTES; break;
+        }
+        if (v->kind != want ||
+            (col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY && v->u.bytes.len != (size_t)col->type_length))
+            return lks_err_set(err, LKS_EINVAL,
+                               "delta writer: parquet writer: column %s: value of kind %d does not fit the column",
+                               col->path, v->kind);
+    }
+    for (int j = 0; j < w->ndata; j++) {
+        const lks_pq_column *col = &w->fschema->cols[j];
+        const lks_pq_value *v = &w->fitems[j];
+        colbuf *c = &p->cb[j];
+        int rc = LKS_OK;
+        if (col->max_def) {
+            uint16_t d = v->kind == LKS_PQ_V_NULL ? 0 : (uint16_t)col->max_def;
+            rc = lks_buf_append(&c->def, &d, 2);
+        }
+        if (!rc && v->kind != LKS_PQ_V_NULL) {
+            switch (col->type) {
+            case LKS_PQ_BOOLEAN: rc = lks_buf_append_byte(&c->vals, v->u.b != 0); p->braw += 1; break;
+            case LKS_PQ_INT32: rc = lks_buf_append(&c->vals, &v->u.i32, 4); p->braw += 4; break;
+            case LKS_PQ_INT64: rc = lks_buf_append(&c->vals, &v->u.i64, 8); p->braw += 8; break;
+            case LKS_PQ_INT96: rc = lks_buf_append(&c->vals, &v->u.i96, 12); p->braw += 12; break;
+            case LKS_PQ_FLOAT: rc = lks_buf_append(&c->vals, &v->u.f32, 4); p->braw += 4; break;
+            case LKS_PQ_DOUBLE: rc = lks_buf_append(&c->vals, &v->u.f64, 8); p->braw += 8; break;
+            default: {
+                bref br = {p->bytes.len, v->u.bytes.len};
+                if (br.len) rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len);
+                if (!rc) rc = lks_buf_append(&c->vals, &br, sizeof br);
+                p->braw += br.len + 4;
+                break;
+            }
+            }
+            c->nvals++;
+        }
+        if (rc) return lks_err_set(err, rc, "delta writer: out of memory");
+    }
+    p->brows++;
+    return LKS_OK;
+}
+
 static const char *codec_ext(int codec) {
     switch (codec) {
     case LKS_PQ_UNCOMPRESSED: return "";
@@ -506,7 +623,13 @@ static const char *codec_ext(int codec) {
 /* Closes p's current file, publishes it and records its add. */
 static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     if (!p->pw) return LKS_OK;
-    int rc = lks_pq_writer_close(p->pw, err);
+    int rc = flush_batch(w, p, err);
+    if (rc) {
+        lks_pq_writer_free(p->pw);
+        p->pw = NULL;
+        return rc;
+    }
+    rc = lks_pq_writer_close(p->pw, err);
     lks_pq_writer_free(p->pw);
     p->pw = NULL;
     if (rc) return lks_err_prefix(err, "delta writer");
@@ -569,6 +692,12 @@ static void part_free(lks_delta_writer *w, part *p) {
         lks_buf_free(&p->accs[i].maxb);
     }
     free(p->accs);
+    for (int j = 0; p->cb && j < w->ndata; j++) {
+        lks_buf_free(&p->cb[j].vals);
+        lks_buf_free(&p->cb[j].def);
+    }
+    free(p->cb);
+    lks_buf_free(&p->bytes);
     for (int i = 0; i < p->npv; i++) free((char *)p->pv[i].value);
     free(p->pv);
     free(p->dir);
@@ -589,6 +718,7 @@ int lks_delta_writer_open(lks_delta_txn *x, const lks_delta_metadata *meta, cons
     lks_arena_init(&w->a, 0);
     lks_buf_init(&w->scratch, 0);
     lks_buf_init(&w->key, 0);
+    lks_buf_init(&w->slices, 0);
     w->x = x;
     w->t = lks_delta__txn_table(x);
     if (o) w->o = *o;
@@ -678,6 +808,17 @@ int lks_delta_writer_open(lks_delta_txn *x, const lks_delta_metadata *meta, cons
         }
         w->bloom_cols[w->nbloom++] = col;
     }
+    w->flat = w->fschema->num_cols == w->ndata;
+    for (int j = 0; j < w->ndata && w->flat; j++) {
+        int k = fch[j].kind;
+        const lks_pq_column *col = &w->fschema->cols[j];
+        if (k == LKS_DT_STRUCT || k == LKS_DT_ARRAY || k == LKS_DT_MAP || col->max_rep != 0 || col->max_def > 1 ||
+            w->fschema->parent[col->field] != 0)
+            w->flat = 0;
+    }
+    w->batch_bytes = w->o.parquet.row_group_bytes / 8;
+    if (w->batch_bytes > BATCH_BYTES_MAX) w->batch_bytes = BATCH_BYTES_MAX;
+    if (w->batch_bytes < 1) w->batch_bytes = 1;
     *out = w;
     return LKS_OK;
 fail:
@@ -764,7 +905,15 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
         p->dir = strdup(ds);
         p->accs = calloc((size_t)w->nleaves + 1, sizeof *p->accs);
         p->pv = calloc((size_t)w->npart + 1, sizeof *p->pv);
-        int bad = !p->dir || !p->accs || !p->pv;
+        lks_buf_init(&p->bytes, LKS_BUF_MAX_DEFAULT);
+        if (w->flat) {
+            p->cb = calloc((size_t)w->ndata + 1, sizeof *p->cb);
+            for (int j = 0; p->cb && j < w->ndata; j++) {
+                lks_buf_init(&p->cb[j].vals, LKS_BUF_MAX_DEFAULT);
+                lks_buf_init(&p->cb[j].def, LKS_BUF_MAX_DEFAULT);
+            }
+        }
+        int bad = !p->dir || !p->accs || !p->pv || (w->flat && !p->cb);
         for (int i = 0; !bad && i < w->nleaves; i++) {
             lks_buf_init(&p->accs[i].minb, 0);
             lks_buf_init(&p->accs[i].maxb, 0);
@@ -798,12 +947,27 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
         return lks_err_set(err, rc == LKS_ENOMEM ? rc : LKS_EINVAL,
                            "delta writer: a value does not match its column's type");
     }
-    rc = lks_pq_write_row(p->pw, &frow, err);
-    if (rc) {
-        w->failed = 1;
-        return lks_err_prefix(err, "delta writer");
+    if (w->flat) {
+        rc = buffer_row(w, p, err);
+        if (rc) {
+            w->failed = 1;
+            return rc;
+        }
+        p->rows++;
+        if (p->brows < BATCH_ROWS && p->braw < w->batch_bytes) return LKS_OK;
+        rc = flush_batch(w, p, err);
+        if (rc) {
+            w->failed = 1;
+            return rc;
+        }
+    } else {
+        rc = lks_pq_write_row(p->pw, &frow, err);
+        if (rc) {
+            w->failed = 1;
+            return lks_err_prefix(err, "delta writer");
+        }
+        p->rows++;
     }
-    p->rows++;
     if ((int64_t)p->data.len >= w->o.target_file_bytes) {
         rc = finish_file(w, p, err);
         if (rc) w->failed = 1;
@@ -851,6 +1015,7 @@ void lks_delta_writer_free(lks_delta_writer *w) {
     free(w->done);
     lks_buf_free(&w->scratch);
     lks_buf_free(&w->key);
+    lks_buf_free(&w->slices);
     lks_arena_free(&w->a);
     free(w);
 }

@@ -76,6 +76,8 @@ typedef struct applier {
     int nk;                /* key columns (0 until an event fixed them) */
     int truncate;
     lks_buf tmp, kbuf;
+    uint64_t *kf;          /* blocked bloom filter of the keys' hashes (row lookups) */
+    uint64_t kfmask;       /* words - 1 */
     lks_arena fa;          /* per-file scratch */
     lks_arena a;           /* the commit's lifetime */
 } applier;
@@ -592,9 +594,33 @@ static int row_key(applier *ap, const lks_pq_value *items, size_t n) {
     return 1;
 }
 
+/* The key filter: a word chosen by the hash's top bits, two bits in it.
+ * Small enough to stay in cache, so that the table rows that are none of
+ * the batch's keys (most of them) rarely touch the batch's hash table. */
+static uint64_t kf_bits(uint64_t h) { return (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63)); }
+
+static size_t kf_word(const applier *ap, uint64_t h) {
+    return (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 20) & ap->kfmask;
+}
+
+static void kf_build(applier *ap) {
+    const lks_merge_batch *b = ap->b;
+    size_t words = 1;
+    while (words * 8 < b->nents && words < ((size_t)1 << 40)) words *= 2; /* 8-16 bits a key */
+    ap->kf = calloc(words, sizeof *ap->kf);
+    if (!ap->kf) return; /* no filter: every lookup goes to the table */
+    ap->kfmask = words - 1;
+    for (size_t i = 0; i < b->nents; i++) ap->kf[kf_word(ap, b->ents[i].hash)] |= kf_bits(b->ents[i].hash);
+}
+
 static const lks_merge_entry *row_entry(applier *ap, const lks_pq_value *row) {
     if (row->kind != LKS_PQ_V_GROUP || !row_key(ap, row->u.list.items, row->u.list.n)) return NULL;
-    return lks_merge__find(ap->b, ap->kbuf.ptr, ap->kbuf.len, lks_hash(ap->kbuf.ptr, ap->kbuf.len));
+    uint64_t h = lks_hash(ap->kbuf.ptr, ap->kbuf.len);
+    if (ap->kf) {
+        uint64_t m = kf_bits(h);
+        if ((ap->kf[kf_word(ap, h)] & m) != m) return NULL;
+    }
+    return lks_merge__find(ap->b, ap->kbuf.ptr, ap->kbuf.len, h);
 }
 
 typedef struct filt {
@@ -632,6 +658,141 @@ static int remove_file(lks_delta_txn *x, const lks_delta_add *a) {
     return lks_delta_txn_remove(x, &r);
 }
 
+#define COW_HOLD_MAX ((size_t)64 << 20) /* rows held before a file's first hit */
+
+/* Deep copy of a scanned value into a; *bytes counts what it took. */
+static int value_copy(lks_arena *a, lks_pq_value *dst, const lks_pq_value *src, size_t *bytes) {
+    *dst = *src;
+    if (src->kind == LKS_PQ_V_BYTES && src->u.bytes.len) {
+        uint8_t *q = lks_arena_alloc(a, src->u.bytes.len);
+        if (!q) return LKS_ENOMEM;
+        memcpy(q, src->u.bytes.ptr, src->u.bytes.len);
+        dst->u.bytes.ptr = q;
+        *bytes += src->u.bytes.len;
+    } else if ((src->kind == LKS_PQ_V_GROUP || src->kind == LKS_PQ_V_REPEATED) && src->u.list.n) {
+        lks_pq_value *it = lks_arena_alloc(a, src->u.list.n * sizeof *it);
+        if (!it) return LKS_ENOMEM;
+        *bytes += src->u.list.n * sizeof *it;
+        for (size_t i = 0; i < src->u.list.n; i++)
+            if (value_copy(a, &it[i], &src->u.list.items[i], bytes) != LKS_OK) return LKS_ENOMEM;
+        dst->u.list.items = it;
+    }
+    return LKS_OK;
+}
+
+/* Writes a kept table row (read schema) padded to the commit's columns. */
+static int write_kept(applier *ap, lks_delta_writer *w, lks_pq_value *wide, const lks_pq_value *row,
+                      lks_merge_stats *st, lks_err *err) {
+    lks_pq_value wrow;
+    wrow.kind = LKS_PQ_V_GROUP;
+    wrow.u.list.items = wide;
+    wrow.u.list.n = (size_t)ap->ncols;
+    size_t n = row->u.list.n < (size_t)ap->ncols ? row->u.list.n : (size_t)ap->ncols;
+    memcpy(wide, row->u.list.items, n * sizeof *wide);
+    memset(wide + n, 0, ((size_t)ap->ncols - n) * sizeof *wide);
+    int rc = lks_delta_writer_write(w, &wrow, err);
+    if (rc == LKS_OK) st->rows_written++;
+    return rc;
+}
+
+/* Copy-on-write in one pass: reads every candidate file once (all
+ * columns); the rows before a file's first hit are held, then written once
+ * it has one, and dropped when the file has none.  Files handled here are
+ * taken out of cand; a file whose held rows grew past COW_HOLD_MAX before
+ * its first hit stays in cand for the two-pass path. */
+static int cow_one_pass(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq_value *wide, uint8_t *cand,
+                        lks_merge_stats *st, lks_err *err) {
+    const lks_delta_snapshot *snap = ap->snap;
+    filt fc = {snap, cand};
+    lks_delta_scan_opts so;
+    memset(&so, 0, sizeof so);
+    so.file_filter = file_filter;
+    so.file_filter_ud = &fc;
+    lks_delta_scan *sc = NULL;
+    lks_arena held;
+    lks_arena_init(&held, 0);
+    lks_pq_value *pend = NULL;
+    size_t npend = 0, cpend = 0, hbytes = 0;
+    int64_t cur = -1;
+    int cur_hit = 0, cur_over = 0;
+    int rc = lks_delta_scan_open(ap->t, snap, &so, &sc, err);
+    if (rc) goto fail;
+    for (;;) {
+        const lks_pq_value *row = NULL;
+        int more = lks_delta_scan_next(sc, &row, err);
+        if (more < 0) {
+            rc = more;
+            goto fail;
+        }
+        int64_t f = -1;
+        if (more) {
+            const lks_delta_add *fa;
+            int64_t ri;
+            lks_delta_scan_position(sc, &fa, &ri);
+            if (!fa) continue;
+            f = fa - snap->files;
+        }
+        if (f != cur) {
+            if (cur >= 0) {
+                if (cur_hit) {
+                    if (remove_file(x, &snap->files[cur]) != LKS_OK) {
+                        rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+                        goto done;
+                    }
+                    st->files_removed++;
+                    cand[cur] = 0;
+                } else if (!cur_over) {
+                    cand[cur] = 0; /* none of our keys: left as it is */
+                }
+            }
+            npend = 0;
+            hbytes = 0;
+            lks_arena_reset(&held);
+            cur = f;
+            cur_hit = cur_over = 0;
+        }
+        if (!more) break;
+        if (cur_over) continue;
+        if (row_entry(ap, row)) {
+            if (!cur_hit) {
+                cur_hit = 1;
+                for (size_t i = 0; i < npend; i++) {
+                    rc = write_kept(ap, w, wide, &pend[i], st, err);
+                    if (rc) goto fail;
+                }
+                npend = 0;
+                lks_arena_reset(&held);
+            }
+            continue;
+        }
+        if (row->kind != LKS_PQ_V_GROUP) continue;
+        if (cur_hit) {
+            rc = write_kept(ap, w, wide, row, st, err);
+            if (rc) goto fail;
+            continue;
+        }
+        if (grow((void **)&pend, &cpend, npend, sizeof *pend) || value_copy(&held, &pend[npend], row, &hbytes)) {
+            rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+            goto done;
+        }
+        npend++;
+        if (hbytes + npend * sizeof *pend > COW_HOLD_MAX) {
+            cur_over = 1; /* undecided: the two-pass path reads this file */
+            npend = 0;
+            lks_arena_reset(&held);
+        }
+    }
+    rc = LKS_OK;
+    goto done;
+fail:
+    lks_err_prefix(err, "merge");
+done:
+    lks_delta_scan_free(sc);
+    free(pend);
+    lks_arena_free(&held);
+    return rc;
+}
+
 /* Takes the batch's keys out of the live files (steps 1-3 of the header). */
 static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq_value *wide, lks_merge_stats *st,
                       lks_err *err) {
@@ -660,6 +821,13 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq
         }
     }
     if (!ncand) goto done;
+    if (!dv_table(snap)) {
+        rc = cow_one_pass(ap, x, w, wide, cand, st, err);
+        if (rc) goto done;
+        ncand = 0;
+        for (size_t i = 0; i < nf; i++) ncand += cand[i];
+        if (!ncand) goto done;
+    }
     /* the key columns of the candidates */
     const char **kc = lks_arena_alloc(&ap->a, (size_t)b->nkeys * sizeof *kc);
     if (!kc) {
@@ -825,6 +993,7 @@ static int write_upserts(applier *ap, lks_delta_writer *w, lks_pq_value *wide, l
 static void applier_free(applier *ap) {
     free(ap->keys);
     free(ap->pass);
+    free(ap->kf);
     for (int j = 0; ap->lo && j < ap->b->nkeys; j++) lks_buf_free(&ap->lo[j]);
     for (int j = 0; ap->hi && j < ap->b->nkeys; j++) lks_buf_free(&ap->hi[j]);
     free(ap->lo);
@@ -921,6 +1090,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
     for (size_t i = 0; i < b->nents; i++) ap.keys[i].k = b->ents[i].key, ap.keys[i].n = b->ents[i].klen;
     ap.nkeys = b->nents;
     qsort(ap.keys, ap.nkeys, sizeof *ap.keys, keyref_cmp);
+    kf_build(&ap);
 
     /* the metadata this commit leaves in force */
     lks_delta_metadata meta;
