@@ -987,15 +987,11 @@ static void concurrency(int dv) {
 static void t_concurrent_cow(void) { concurrency(0); }
 static void t_concurrent_dv(void) { concurrency(1); }
 
-/* ---- measurements ------------------------------------------------------------------------------ */
+/* ---- larger batches --------------------------------------------------------------------------- */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void measure(int dv, int nfiles, int per_file) {
+/* Many files with disjoint key ranges: ten updates spread over the key
+ * space touch ten files and skip the rest by stats. */
+static void spread_updates(int dv, int nfiles, int per_file) {
     fx f;
     REQUIRE(fx_open(&f) == 0);
     lks_err err;
@@ -1005,79 +1001,51 @@ static void measure(int dv, int nfiles, int per_file) {
     REQUIRE(b);
     lks_merge_stats st;
     int64_t pos = 0;
-    double t0 = now_s();
     for (int k = 0; k < nfiles; k++) {
         for (int i = 0; i < per_file; i++)
             CHECK_OK(add3(b, 'c', -1, (int64_t)k * per_file + i, i, "some-string-value", "m:0", ++pos, &err), &err);
-        if (k == 0) {
-            int64_t ev;
-            size_t bytes;
-            lks_merge_batch_size(b, &ev, &bytes);
-            printf("# batch memory: %lld events held in %zu bytes (%.1f bytes/event, 3 columns)\n", (long long)ev, bytes,
-                   (double)bytes / (double)ev);
-        }
         CHECK_OK(lks_merge_batch_commit(b, &st, &err), &err);
     }
-    double t1 = now_s();
-    /* ten updates spread over the key space */
     for (int i = 0; i < 10; i++) {
         int64_t id = (int64_t)(i * 7919 % nfiles) * per_file + i;
         CHECK_OK(add3(b, 'u', id, id, -1, "upd", "m:0", ++pos, &err), &err);
     }
-    double t2 = now_s();
     CHECK_OK(lks_merge_batch_commit(b, &st, &err), &err);
-    double t3 = now_s();
-    printf("# %s: %d files x %d rows loaded in %.2fs (%.1f ms/commit); 10 updates: %.1f ms, %lld files skipped, "
-           "%lld removed, %lld DVs, %lld rows written\n",
-           dv ? "dv" : "cow", nfiles, per_file, t1 - t0, (t1 - t0) * 1000 / nfiles, (t3 - t2) * 1000,
-           (long long)st.files_skipped, (long long)st.files_removed, (long long)st.files_dv,
-           (long long)st.rows_written);
     CHECK_EQ_INT(st.files_skipped, nfiles - 10);
-    /* one update */
-    CHECK_OK(add3(b, 'u', 3, 3, -2, "one", "m:0", ++pos, &err), &err);
-    t2 = now_s();
-    CHECK_OK(lks_merge_batch_commit(b, &st, &err), &err);
-    t3 = now_s();
-    printf("# %s: 1 update: %.1f ms, %lld files skipped\n", dv ? "dv" : "cow", (t3 - t2) * 1000,
-           (long long)st.files_skipped);
     lks_merge_batch_free(b);
     fx_close(&f);
 }
 
-static void t_measure(void) {
-    /* memory per held event, and the cost of adding */
+/* A second version of every key replaces the first: the batch holds one
+ * event per key. */
+static void t_large_batches(void) {
     fx f;
     REQUIRE(fx_open(&f) == 0);
     lks_err err;
     lks_merge_batch *b = NULL;
     CHECK_OK(lks_merge_batch_new(f.t, NULL, &b, &err), &err);
     REQUIRE(b);
-    double t0 = now_s();
     int n = 200000;
     for (int i = 0; i < n; i++)
         if (add3(b, 'c', -1, i, i, "a-string-of-24-bytes....", "m:0", i + 1, &err) != LKS_OK) {
             FAILF("add: %s", err.msg);
             break;
         }
-    for (int i = 0; i < n; i++) /* a second version of every key: storage reused */
+    for (int i = 0; i < n; i++)
         if (add3(b, 'u', i, i, -i, "another-string-24-bytes.", "m:0", n + i + 1, &err) != LKS_OK) {
             FAILF("add: %s", err.msg);
             break;
         }
-    double t1 = now_s();
     int64_t ev;
     size_t bytes;
     lks_merge_batch_size(b, &ev, &bytes);
     CHECK_EQ_INT(ev, n);
-    printf("# batch of %d events over %lld keys: %.0f ns/event added, %zu bytes (%.1f bytes/key held; "
-           "key 8 B + row 3 columns 45 B serialized)\n",
-           2 * n, (long long)ev, (t1 - t0) * 1e9 / (2 * n), bytes, (double)bytes / (double)ev);
     lks_merge_batch_free(b);
     lks_delta_table_close(f.t);
     lks_store_close(f.st);
     nftw(f.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    measure(0, 50, 2000);
-    measure(1, 50, 2000);
+    spread_updates(0, 50, 2000);
+    spread_updates(1, 50, 2000);
 }
 
 int main(void) {
@@ -1092,6 +1060,6 @@ int main(void) {
     RUN(t_concurrent_dv);
     RUN(t_property_cow);
     RUN(t_property_dv);
-    RUN(t_measure);
+    RUN(t_large_batches);
     return lks_test_done();
 }

@@ -680,7 +680,6 @@ static void t_huge_counts(void) {
     lks_err err;
     const size_t huge = (size_t)1 << 40;
     size_t used;
-    uint64_t t0 = lks_mono_ns();
     uint32_t o32[64];
     uint16_t o16[64];
     uint8_t o8[64];
@@ -716,7 +715,6 @@ static void t_huge_counts(void) {
     static const uint8_t bigblock[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 4, 0x80, 0x80, 0x80,
                                        0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0,    0,    0,    0, 0,    0};
     CHECK_EQ_INT(lks_pq_delta_decode_int(bigblock, sizeof bigblock, o64, 10, 8, &used, &err), LKS_ECORRUPT);
-    CHECK(lks_mono_ns() - t0 < 500000000ull); /* all of the above: well under a second */
 }
 
 /* ---- compression ----------------------------------------------------------------------- */
