@@ -6,7 +6,7 @@
  * evolution and refused type changes; files skipped by stats and bloom
  * filters; concurrent batches on disjoint and overlapping keys.  Every
  * table written passes the log validator (tests/tools/delta_validate.h).
- * Lines starting with "# " are measurements. */
+ * Lines starting with "# " are information (counts), not results. */
 #include "merge/merge_int.h"
 #include "harness.h"
 #include "tools/delta_validate.h"
