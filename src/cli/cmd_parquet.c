@@ -307,12 +307,7 @@ static int cmd_cat(const char *path, int fmt, const char *columns, long long lim
         for (int k = 0, child = 1; k < ntop; k++) {
             if (child == fld)
                 shown[k] = 1;
-            int pending = 1;
-            while (pending > 0 && child < s->num_fields) {
-                pending += s->fields[child].type < 0 ? s->fields[child].num_children : 0;
-                pending--;
-                child++;
-            }
+            child = lks_pq_schema_subtree_end(s, child);
         }
     }
     if (lks_pq_rows_open(f.r, cols, cols ? ncols : 0, &it, &err) != LKS_OK) {

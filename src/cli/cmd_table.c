@@ -377,12 +377,7 @@ static int cmd_scan(const tabopts *o) {
         for (int i = 0; i < ncols; i++)
             on |= strcmp(cols[i], s->fields[child].name) == 0;
         shown[k] = (uint8_t)on;
-        int pending = 1;
-        while (pending > 0 && child < s->num_fields) {
-            pending += s->fields[child].type < 0 ? s->fields[child].num_children : 0;
-            pending--;
-            child++;
-        }
+        child = lks_pq_schema_subtree_end(s, child);
     }
     if ((rc = lks_cli_rowout_open(s, shown, o->fmt, stdout, &out)) != LKS_EXIT_OK)
         goto done;

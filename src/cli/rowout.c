@@ -133,12 +133,7 @@ int lks_cli_rowout_open(const lks_pq_schema *s, const uint8_t *shown, int fmt, F
     }
     for (int k = 0, child = 1; k < o->ntop; k++) {
         o->top[k] = child;
-        int pending = 1;
-        while (pending > 0 && child < s->num_fields) {
-            pending += s->fields[child].type < 0 ? s->fields[child].num_children : 0;
-            pending--;
-            child++;
-        }
+        child = lks_pq_schema_subtree_end(s, child);
     }
     if (fmt == LKS_FMT_CSV)
         csv_header(o);

@@ -53,16 +53,6 @@ typedef struct fast_shape {
     fast_field *ch;
 } fast_shape;
 
-static int subtree_end(const lks_pq_schema *s, int j) {
-    int pending = 1;
-    while (pending > 0) {
-        if (s->fields[j].type == -1) pending += s->fields[j].num_children;
-        pending--;
-        j++;
-    }
-    return j;
-}
-
 static int is_plain_leaf(const lks_pq_field *f) { return f->type != -1 && f->repetition != LKS_PQ_REPEATED; }
 
 static int str_leaf(const lks_pq_field *f) {
@@ -87,7 +77,7 @@ static int str_map(const lks_pq_schema *s, int f) {
         return 0;
     const lks_pq_field *kv = &s->fields[f + 1];
     if (kv->repetition != LKS_PQ_REPEATED || kv->type != -1 || kv->num_children != 2) return 0;
-    int key = f + 2, val = subtree_end(s, key);
+    int key = f + 2, val = lks_pq_schema_subtree_end(s, key);
     return str_leaf(&s->fields[key]) && str_leaf(&s->fields[val]);
 }
 
@@ -138,7 +128,7 @@ static int fast_shape_build(const lks_pq_schema *s, int top, int is_add, fast_sh
         default: break;
         }
         if (!fits) ff->role = R_NULL; /* only a null value takes the fast path */
-        child = subtree_end(s, child);
+        child = lks_pq_schema_subtree_end(s, child);
     }
     sh->ok = 1;
     return LKS_OK;

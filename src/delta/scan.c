@@ -65,17 +65,6 @@ typedef struct pnode {
 
 /* ---- small helpers ----------------------------------------------------------------- */
 
-static int subtree_end(const lks_pq_schema *s, int j) {
-    int pending = 1;
-    while (pending > 0 && j < s->num_fields) {
-        if (s->fields[j].type == -1)
-            pending += s->fields[j].num_children;
-        pending--;
-        j++;
-    }
-    return j;
-}
-
 static const char *kind_name(int kind) {
     static const char *names[] = {"?",       "string", "long",      "integer",   "short",  "byte",
                                   "float",   "double", "decimal",   "boolean",   "binary", "date",
@@ -645,7 +634,7 @@ static int find_child(const frd *x, int f, const lks_delta_type *dt, int *pos) {
                 *pos = k;
                 return c;
             }
-            c = subtree_end(fs, c);
+            c = lks_pq_schema_subtree_end(fs, c);
         }
     }
     return -1;
@@ -751,7 +740,7 @@ static int leaf_op(frd *x, const lks_delta_type *dt, int g, int ff, lks_err *err
 static int plan_node(frd *x, const lks_delta_type *dt, int g, int ff, lks_err *err);
 
 static void mark_leaves(frd *x, int ff) {
-    int end = subtree_end(x->fs, ff);
+    int end = lks_pq_schema_subtree_end(x->fs, ff);
     for (int k = ff; k < end; k++) {
         int c = x->fs->leaf[k];
         if (c >= 0 && !x->colsel[c]) {
@@ -781,7 +770,7 @@ static int plan_node(frd *x, const lks_delta_type *dt, int g, int ff, lks_err *e
                 if (rc != LKS_OK)
                     return rc;
             }
-            gc = subtree_end(rs, gc);
+            gc = lks_pq_schema_subtree_end(rs, gc);
         }
         return LKS_OK;
     }
@@ -833,7 +822,7 @@ static int plan_node(frd *x, const lks_delta_type *dt, int g, int ff, lks_err *e
                         if (rc != LKS_OK)
                             return rc;
                     }
-                    gc = subtree_end(rs, gc);
+                    gc = lks_pq_schema_subtree_end(rs, gc);
                 }
                 return LKS_OK;
             }
@@ -855,8 +844,8 @@ static int plan_node(frd *x, const lks_delta_type *dt, int g, int ff, lks_err *e
         const lks_pq_field *kvf = &fs->fields[kv];
         if (kvf->repetition != LKS_PQ_REPEATED || kvf->type != -1 || kvf->num_children < 1 || kvf->num_children > 2)
             return mismatch(x, dt, ff, err);
-        int fk = kv + 1, fv = kvf->num_children == 2 ? subtree_end(fs, fk) : -1;
-        int gk = g + 2, gv = subtree_end(rs, gk);
+        int fk = kv + 1, fv = kvf->num_children == 2 ? lks_pq_schema_subtree_end(fs, fk) : -1;
+        int gk = g + 2, gv = lks_pq_schema_subtree_end(rs, gk);
         if (gv >= rs->num_fields)
             return lks_err_set(err, LKS_EINTERNAL, "read schema: map %s has no value", dt->name ? dt->name : "");
         int rc = plan_node(x, &dt->children[0], gk, fk, err);
@@ -937,7 +926,7 @@ static int frd_open(frd *x, const lks_delta_type *root, const lks_pq_schema *rs,
         x->direct[k] = x->plan[g].ff >= 0 && x->plan[g].op == CV_COPY && dk != LKS_DT_STRUCT &&
                        dk != LKS_DT_ARRAY && dk != LKS_DT_MAP;
         x->ntop = k + 1;
-        g = subtree_end(rs, g);
+        g = lks_pq_schema_subtree_end(rs, g);
     }
     return LKS_OK;
 }
@@ -987,7 +976,7 @@ static int conv_struct_items(frd *x, const lks_delta_type *dt, int g, const lks_
             if (rc != LKS_OK)
                 return rc;
         }
-        gc = subtree_end(x->rs, gc);
+        gc = lks_pq_schema_subtree_end(x->rs, gc);
     }
     return LKS_OK;
 }
@@ -1158,7 +1147,7 @@ static int conv(frd *x, const lks_delta_type *dt, int g, const lks_pq_value *in,
             return lks_err_set(err, LKS_ENOMEM, "out of memory");
         out->kind = LKS_PQ_V_GROUP, out->u.list.items = outer, out->u.list.n = 1;
         outer->kind = LKS_PQ_V_REPEATED, outer->u.list.items = items, outer->u.list.n = n;
-        int gk = g + 2, gv = subtree_end(x->rs, gk);
+        int gk = g + 2, gv = lks_pq_schema_subtree_end(x->rs, gk);
         for (size_t i = 0; i < n; i++) {
             const lks_pq_value *kv = &rv->u.list.items[i];
             if (kv->kind != LKS_PQ_V_GROUP || kv->u.list.n < 1)
@@ -1422,7 +1411,7 @@ int lks_delta_scan_open(lks_delta_table *t, const lks_delta_snapshot *s, const l
     }
     for (int k = 0, g = 1; k < n; k++) {
         sc->gfield[k] = g;
-        g = subtree_end(sc->rs, g);
+        g = lks_pq_schema_subtree_end(sc->rs, g);
     }
     if (o && o->columns) {
         for (int i = 0; i < o->ncolumns; i++) {

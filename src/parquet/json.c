@@ -51,18 +51,6 @@ static int64_t floor_mod(int64_t a, int64_t b) {
     return r < 0 ? r + b : r;
 }
 
-/* Index just past field j's subtree (the schema is valid). */
-static int subtree_end(const lks_pq_schema *s, int j) {
-    int pending = 1;
-    while (pending > 0) {
-        if (s->fields[j].type == -1)
-            pending += s->fields[j].num_children;
-        pending--;
-        j++;
-    }
-    return j;
-}
-
 static int put(jctx *c, const char *s) { return lks_buf_append(c->b, s, strlen(s)); }
 
 static int put_quoted_ascii(jctx *c, const char *s, size_t n) {
@@ -322,7 +310,7 @@ static int emit_object(jctx *c, int f, const lks_pq_value *v) {
             rc = lks_buf_append_byte(c->b, ':');
         if (!rc)
             rc = emit_field(c, child, &v->u.list.items[k]);
-        child = subtree_end(c->s, child);
+        child = lks_pq_schema_subtree_end(c->s, child);
     }
     return rc ? rc : lks_buf_append_byte(c->b, '}');
 }
@@ -392,7 +380,7 @@ static int map_key(const lks_pq_schema *s, int f, int *val) {
     if (kv->repetition != LKS_PQ_REPEATED || kv->type != -1 || kv->num_children < 1 || kv->num_children > 2)
         return -1;
     int key = f + 2;
-    *val = kv->num_children == 2 ? subtree_end(s, key) : -1;
+    *val = kv->num_children == 2 ? lks_pq_schema_subtree_end(s, key) : -1;
     return key;
 }
 

@@ -61,6 +61,9 @@ int lks_pq_schema_build(const lks_pq_field *fields, int num_fields, lks_pq_schem
 void lks_pq_schema_free(lks_pq_schema *s);
 /* Column index of a dotted path, or -1. */
 int lks_pq_schema_find(const lks_pq_schema *s, const char *path);
+/* One past the last field of f's subtree: the index of f's next sibling
+ * (fields are stored depth-first). */
+int lks_pq_schema_subtree_end(const lks_pq_schema *s, int f);
 
 /* ---- schema from a file footer (reader side) ---- */
 /* Builds a schema from the decoded footer's element array (root first).

@@ -527,6 +527,16 @@ int lks_pq_schema_find(const lks_pq_schema *s, const char *path) {
     return -1;
 }
 
+int lks_pq_schema_subtree_end(const lks_pq_schema *s, int f) {
+    int end = f, pending = 1;
+    while (pending > 0 && end < s->num_fields) {
+        pending += s->fields[end].type < 0 ? s->fields[end].num_children : 0;
+        pending--;
+        end++;
+    }
+    return end;
+}
+
 /* Kind only; TIME and TIMESTAMP default to microseconds adjusted to UTC.
  * INTEGER needs bit_width (and is_signed) set by the caller. */
 lks_pq_logical lks_pq_lt(int kind) {

@@ -1188,18 +1188,14 @@ static int stage_nulls(lks_pq_writer *w, int f, uint16_t d, uint16_t r, lks_err 
     const lks_pq_schema *s = w->s;
     if (s->leaf[f] >= 0)
         return stage(&w->cols[s->leaf[f]], d, r, NULL, err);
-    /* children follow f depth-first: walk its subtree */
-    int end = f + 1, pending = s->fields[f].num_children;
-    while (pending > 0 && end < s->num_fields) {
-        pending += s->fields[end].type < 0 ? s->fields[end].num_children : 0;
-        pending--;
-        if (s->leaf[end] >= 0) {
-            int rc = stage(&w->cols[s->leaf[end]], d, r, NULL, err);
+    /* children follow f depth-first: every leaf of its subtree */
+    int end = lks_pq_schema_subtree_end(s, f);
+    for (int g = f + 1; g < end; g++)
+        if (s->leaf[g] >= 0) {
+            int rc = stage(&w->cols[s->leaf[g]], d, r, NULL, err);
             if (rc != LKS_OK)
                 return rc;
         }
-        end++;
-    }
     return LKS_OK;
 }
 
@@ -1219,13 +1215,7 @@ static int shred_present(lks_pq_writer *w, int f, const lks_pq_value *v, uint16_
         int rc = shred(w, child, &v->u.list.items[k], d, r, depth + 1, err);
         if (rc != LKS_OK)
             return rc;
-        /* next sibling: skip child's subtree */
-        int pending = 1;
-        while (pending > 0) {
-            pending += s->fields[child].type < 0 ? s->fields[child].num_children : 0;
-            pending--;
-            child++;
-        }
+        child = lks_pq_schema_subtree_end(s, child);
     }
     return LKS_OK;
 }

@@ -124,17 +124,6 @@ typedef struct dcur {
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-static int subtree_end(const lks_pq_schema *s, int j) {
-    int pending = 1;
-    while (pending > 0 && j < s->num_fields) {
-        if (s->fields[j].type == -1)
-            pending += s->fields[j].num_children;
-        pending--;
-        j++;
-    }
-    return j;
-}
-
 static int kind_affinity(int kind) {
     switch (kind) {
     case LKS_DT_LONG:
@@ -1264,7 +1253,7 @@ static int cur_snapshot(dcur *c, int kind, int64_t value) {
     }
     for (int k = 0, g = 1; k < root->nchildren; k++) {
         c->gfield[k] = g;
-        g = subtree_end(c->rs, g);
+        g = lks_pq_schema_subtree_end(c->rs, g);
     }
     for (int i = 0; i < vt->ncols; i++) {
         c->map[i] = find_col(root, vt->cols[i]);
