@@ -8,7 +8,8 @@ SAN     ?= 0
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -g -fPIC $(WARN) $(OPT) $(EXTRA_CFLAGS)
-LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lm -lsqlite3
+MARIADB_CFLAGS := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
+LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lmariadb -lm -lsqlite3
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -18,7 +19,7 @@ else
 BUILD   ?= build
 endif
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c) \
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c src/source/*.c src/pipeline/*.c) \
               $(filter-out src/sql/ext.c,$(wildcard src/sql/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -30,6 +31,9 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+# Only the source/ files that talk to the server see libmariadb's headers.
+$(filter $(BUILD)/obj/src/source/%,$(LIB_OBJ)) $(filter $(BUILD)/obj/src/pipeline/%,$(LIB_OBJ)): CFLAGS += $(MARIADB_CFLAGS)
 
 all: $(BUILD)/liblakesync.a $(BUILD)/liblakesync.so $(BUILD)/lakesync $(BUILD)/ext/lakesync.so
 
@@ -90,7 +94,7 @@ clean:
 # -lsqlite3: the host provides SQLite.  (A SAN=1 build of it only loads into
 # a sanitizer-built host.)
 EXT_OBJ := $(BUILD)/obj-ext/src/sql/vtab.o $(BUILD)/obj-ext/src/sql/ext.o \
-           $(filter-out $(BUILD)/obj/src/sql/%,$(LIB_OBJ))
+           $(filter-out $(BUILD)/obj/src/sql/% $(BUILD)/obj/src/source/% $(BUILD)/obj/src/pipeline/%,$(LIB_OBJ))
 
 $(BUILD)/obj-ext/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,7 +102,7 @@ $(BUILD)/obj-ext/%.o: %.c
 
 $(BUILD)/ext/lakesync.so: $(EXT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(filter-out -lsqlite3,$(LDLIBS))
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(filter-out -lsqlite3 -lmariadb,$(LDLIBS))
 
 -include $(EXT_OBJ:.o=.d)
 
