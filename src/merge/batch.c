@@ -600,6 +600,23 @@ int lks_merge_batch_add(lks_merge_batch *b, const lks_cdc_event *ev, const char 
     return rc;
 }
 
+int lks_merge_batch_declare(lks_merge_batch *b, const lks_cdc_schema *schema, const int *key, int nkey,
+                            lks_err *err) {
+    if (!schema) return lks_err_set(err, LKS_EINVAL, "merge: declare without a schema");
+    lks_cdc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.op = LKS_CDC_READ;
+    ev.schema = schema;
+    ev.key = key;
+    ev.nkey = nkey;
+    if (!b->keys_fixed) {
+        int rc = fix_keys(b, &ev, err);
+        if (rc) return rc;
+    }
+    int si = 0;
+    return intern_schema(b, schema, &si, err);
+}
+
 int lks_merge_batch_commit(lks_merge_batch *b, lks_merge_stats *st, lks_err *err) {
     return lks_merge__batch_commit_at(b, NULL, st, err);
 }

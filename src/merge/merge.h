@@ -65,6 +65,12 @@ int lks_merge_batch_new(lks_delta_table *t, const lks_merge_opts *o, lks_merge_b
  * that is no row change: a tombstone, a schema change, a dead letter). */
 int lks_merge_batch_add(lks_merge_batch *b, const lks_cdc_event *ev, const char *stream, int64_t next_pos,
                         lks_err *err);
+/* Declares a schema (and primary key) the events of this table have, without
+ * an event: a commit then creates the table from it even when the batch
+ * holds no row (an empty source table still gets its empty Delta table), and
+ * adds its new columns to an existing table. */
+int lks_merge_batch_declare(lks_merge_batch *b, const lks_cdc_schema *schema, const int *key, int nkey,
+                            lks_err *err);
 /* Events held (after dedupe) and bytes of memory used, to size batches. */
 void lks_merge_batch_size(const lks_merge_batch *b, int64_t *events, size_t *bytes);
 /* Applies and commits the batch (retrying lost races; LKS_ECONFLICT when a
