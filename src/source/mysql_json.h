@@ -6,8 +6,9 @@
  * object members in stored order, strings escaped per RFC 8259 (control
  * characters as \uXXXX except \b \f \n \r \t; '/' not escaped; non-ASCII
  * UTF-8 as is), doubles as the shortest text that reads back to the same
- * double (with ".0" kept for integral values, e.g. 1.0e20 → "1e+20" as
- * MySQL prints it: see the implementation note), int64/uint64 exact.
+ * double, laid out as MySQL prints it (".0" kept for integral values:
+ * 1.0 → "1.0", 1.0e20 → "1e20"; see the implementation note in
+ * mysql_json.c), int64/uint64 exact.
  * Opaque values: DATE → "YYYY-MM-DD", TIME → "HH:MM:SS.ffffff",
  * DATETIME/TIMESTAMP → "YYYY-MM-DD HH:MM:SS.ffffff", DECIMAL → its digits
  * with its scale ("9.00"), other opaque types → "base64:typeNN:<base64>"
@@ -27,7 +28,8 @@
 int lks_mysql_json_text(const uint8_t *p, size_t n, lks_buf *out, lks_err *err);
 
 /* Applies a PARTIAL_UPDATE_ROWS JSON diff list (p[0..n): the binary diff
- * records of one column) to the JSON text `before` and appends the result.
+ * records of one column, after its 4-byte length) to the JSON text `before`
+ * and appends the result.
  * Operations: REPLACE, INSERT, REMOVE at MySQL JSON paths ($, .key,
  * ."quoted key", [n]); values are binary JSON.  A path that does not resolve
  * in `before` is LKS_ECORRUPT (MySQL would not have logged it). */
