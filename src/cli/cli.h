@@ -43,6 +43,9 @@ int lks_cmd_config(int argc, char **argv);  /* main.c */
 int lks_cmd_table(int argc, char **argv);   /* cmd_table.c */
 int lks_cmd_merge(int argc, char **argv);   /* cmd_merge.c */
 int lks_cmd_sql(int argc, char **argv);     /* cmd_sql.c */
+int lks_cmd_binlog(int argc, char **argv);  /* cmd_binlog.c */
+int lks_cmd_run(int argc, char **argv);     /* cmd_run.c */
+int lks_cmd_capture(int argc, char **argv); /* cmd_run.c */
 
 /* ---- output formats (rows as text, DESIGN.md §3) ------------------------- */
 

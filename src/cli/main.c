@@ -1,6 +1,7 @@
 /* main.c — the `lakesync` command: global options, the subcommand table,
  * the helpers of cli.h and the `config` subcommand. */
 #include "cli/cli.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,11 +14,15 @@ static const lks_cli_cmd commands[] = {
     {"table", "Delta tables: describe, history, files, scan, create, checkpoint", lks_cmd_table},
     {"merge", "raw change events (Debezium JSON) into Delta tables, exactly once", lks_cmd_merge},
     {"sql", "SQL over the warehouse's Delta tables (SQLite), with time travel", lks_cmd_sql},
+    {"binlog", "decode MySQL/MariaDB binlog files: one line per row change", lks_cmd_binlog},
+    {"run", "keep Delta tables in sync with a MySQL/MariaDB database (snapshot + binlog)", lks_cmd_run},
+    {"capture", "a MySQL/MariaDB database's changes as Debezium JSON lines", lks_cmd_capture},
     {"config", "list configuration properties, check a properties file", lks_cmd_config},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-const lks_conf_prop *const lks_cli_conf_tables[] = {lks_conf_core, lks_conf_parquet, NULL};
+const lks_conf_prop *const lks_cli_conf_tables[] = {lks_conf_core, lks_conf_parquet, lks_conf_source,
+                                                    lks_conf_pipeline, NULL};
 
 /* ---- logging ------------------------------------------------------------------ */
 

@@ -1,0 +1,867 @@
+/*
+ * run.c — the capture loop of `lakesync run` and `lakesync capture`
+ * (pipeline.h): snapshot what the lake lacks, then stream the binlog into
+ * one merge batch per table and commit at transaction boundaries.
+ *
+ * One thread.  The stream returns at least every heartbeat (1 s), so timers
+ * (commit interval, status line, stop flag) are checked without a second
+ * thread.  Positions are compared in their 64-bit encoding (file index << 32
+ * | pos), which orders them as the binlog does.
+ */
+#include "pipeline/pipeline.h"
+#include "source/source.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct ptable {
+    char *db, *table, *name;  /* name: "db.table" */
+    lks_delta_table *t;
+    lks_merge_batch *b;
+    int64_t version;          /* the position the lake table holds, -1 none */
+    int64_t pending;          /* position noted in the batch, -1 none */
+    int64_t nevents;          /* row changes in the batch */
+    int touched;              /* rows of the current transaction went into the batch */
+    int64_t last_commit_ms;
+    int gone;                 /* dropped at the source: no longer tracked */
+} ptable;
+
+typedef struct runner {
+    const lks_pipeline_opts *o;
+    const lks_config *cfg;
+    lks_src_conf sc;
+    char *password;
+    lks_src_filter *filter;
+    lks_store *wh;
+    lks_merge_opts mo;
+    lks_delta_kv props[2];
+    ptable **tabs;
+    int ntabs, ctabs;
+    char stream[300];         /* merge stream name: "binlog:<topic.prefix>" */
+    const char *prefix;
+    char base[256];           /* binlog base name ("binlog" of binlog.000042) */
+    lks_binlog_decoder *dec;
+    lks_dbz_write_opts wo;
+    lks_buf line;
+    /* stream state */
+    char file[300];
+    int in_tx;
+    int64_t tx_enc;           /* position of the transaction being read */
+    char bfile[300];          /* last boundary read: where a reconnect resumes */
+    uint64_t bpos;
+    int64_t end_enc;          /* stop_at_end: the target, -1 none */
+    int done;
+    uint32_t last_ts;         /* header timestamp of the last commit read */
+    /* timers and counters */
+    int64_t last_commit_ms, last_status_ms, held;
+    int64_t idle_ms, interval_ms, max_events;
+    lks_pipeline_status st;
+    int64_t rate_events, rate_ms;
+} runner;
+
+static int64_t now_ms(void) { return lks_now_us() / 1000; }
+
+int64_t lks_pipeline_pos_encode(const char *file, uint64_t pos) {
+    const char *dot = file ? strrchr(file, '.') : NULL;
+    if (!dot || !dot[1] || pos > UINT32_MAX) return -1;
+    uint64_t idx = 0;
+    for (const char *p = dot + 1; *p; p++) {
+        if (!isdigit((unsigned char)*p) || idx > (UINT64_C(1) << 30)) return -1;
+        idx = idx * 10 + (uint64_t)(*p - '0');
+    }
+    if (idx >= (UINT64_C(1) << 31)) return -1;
+    return (int64_t)(idx << 32 | pos);
+}
+
+/* The file name of an encoded position, from the base name. */
+static void pos_file(const runner *p, int64_t enc, char *out, size_t cap) {
+    snprintf(out, cap, "%s.%06" PRIu64, p->base, (uint64_t)enc >> 32);
+}
+
+static void status(runner *p, const char *phase, int force) {
+    if (phase) p->st.phase = phase;
+    if (!p->o->status) return;
+    int64_t t = now_ms();
+    if (!force && t - p->last_status_ms < 250) return;
+    if (t - p->rate_ms >= 1000) {
+        p->st.events_per_s = (double)(p->st.events - p->rate_events) * 1000.0 / (double)(t - p->rate_ms);
+        p->rate_events = p->st.events;
+        p->rate_ms = t;
+    }
+    p->last_status_ms = t;
+    p->st.file = p->file;
+    p->o->status(p->o->status_ud, &p->st);
+}
+
+/* ---- tables -------------------------------------------------------------------------------- */
+
+static void ptable_free(ptable *t) {
+    if (!t) return;
+    lks_merge_batch_free(t->b);
+    lks_delta_table_close(t->t);
+    free(t->db);
+    free(t->table);
+    free(t->name);
+    free(t);
+}
+
+static ptable *find_table(runner *p, const char *db, const char *table) {
+    for (int i = 0; i < p->ntabs; i++)
+        if (strcmp(p->tabs[i]->db, db) == 0 && strcmp(p->tabs[i]->table, table) == 0) return p->tabs[i];
+    return NULL;
+}
+
+/* Starts tracking db.table: opens (or prepares) <warehouse>/<db>/<table>
+ * and reads the position it holds. */
+static int add_table(runner *p, const char *db, const char *table, ptable **out, lks_err *err) {
+    ptable *t = calloc(1, sizeof *t);
+    if (!t) return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+    t->version = t->pending = -1;
+    size_t n = strlen(db) + strlen(table) + 2;
+    t->db = strdup(db);
+    t->table = strdup(table);
+    t->name = malloc(n);
+    if (!t->db || !t->table || !t->name) {
+        ptable_free(t);
+        return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+    }
+    snprintf(t->name, n, "%s.%s", db, table);
+    if (p->o->events_out) goto done; /* capture: no lake */
+    char *prefix = malloc(n);
+    if (!prefix) {
+        ptable_free(t);
+        return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+    }
+    snprintf(prefix, n, "%s/%s", db, table);
+    int rc = lks_delta_table_open(p->wh, prefix, &t->t, err);
+    free(prefix);
+    if (!rc) rc = lks_merge_batch_new(t->t, &p->mo, &t->b, err);
+    if (!rc) {
+        lks_delta_snapshot *s = NULL;
+        rc = lks_delta_snapshot_latest(t->t, &s, err);
+        if (rc == LKS_ENOTFOUND) {
+            rc = LKS_OK;
+            lks_err_clear(err);
+        } else if (!rc) {
+            t->version = lks_merge_stream_version(s, p->stream);
+            lks_delta_snapshot_free(s);
+        }
+    }
+    if (rc) {
+        lks_err_prefix(err, "run: lake table %s", t->name);
+        ptable_free(t);
+        return rc;
+    }
+done:
+    if (p->ntabs == p->ctabs) {
+        int c = p->ctabs ? p->ctabs * 2 : 16;
+        ptable **nt = realloc(p->tabs, (size_t)c * sizeof *nt);
+        if (!nt) {
+            ptable_free(t);
+            return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+        }
+        p->tabs = nt;
+        p->ctabs = c;
+    }
+    p->tabs[p->ntabs++] = t;
+    *out = t;
+    return LKS_OK;
+}
+
+/* Commits one table's batch (retrying lost races). */
+static int commit_table(runner *p, ptable *t, lks_err *err) {
+    if (!t->b || (!t->nevents && t->pending < 0)) return LKS_OK;
+    lks_merge_stats ms;
+    int rc = LKS_ECONFLICT;
+    for (int attempt = 0; attempt < 5 && rc == LKS_ECONFLICT; attempt++) {
+        if (attempt) lks_err_clear(err);
+        rc = lks_merge_batch_commit(t->b, &ms, err);
+    }
+    if (rc) return lks_err_prefix(err, "run: committing %s", t->name);
+    if (ms.version >= 0) {
+        p->st.commits++;
+        p->st.last_version = ms.version;
+        lks_log(LKS_LOG_INFO, "run", "%s: version %" PRId64 ": %" PRId64 " upserts, %" PRId64 " deletes%s", t->name, ms.version,
+                ms.upserts, ms.deletes, ms.created ? " (table created)" : "");
+    }
+    if (t->pending >= 0) t->version = t->pending;
+    t->pending = -1;
+    t->nevents = 0;
+    t->last_commit_ms = now_ms();
+    return LKS_OK;
+}
+
+static int commit_all(runner *p, int idle_too, lks_err *err) {
+    int64_t now = now_ms();
+    int64_t boundary = lks_pipeline_pos_encode(p->bfile, p->bpos);
+    for (int i = 0; i < p->ntabs; i++) {
+        ptable *t = p->tabs[i];
+        if (!t->b || t->gone) continue;
+        /* an idle table's position moves now and then, so a restart does
+         * not re-read what it had no part in */
+        if (!t->nevents && t->pending < 0 && !p->in_tx && boundary > t->version && t->version >= 0 &&
+            (idle_too || now - t->last_commit_ms >= p->idle_ms)) {
+            int rc = lks_merge_batch_add(t->b, NULL, p->stream, boundary, err);
+            if (rc) return rc;
+            t->pending = boundary;
+        }
+        int rc = commit_table(p, t, err);
+        if (rc) return rc;
+    }
+    p->held = 0;
+    p->last_commit_ms = now;
+    return LKS_OK;
+}
+
+/* ---- events ---------------------------------------------------------------------------------- */
+
+static int emit_line(runner *p, const lks_cdc_event *ev, lks_err *err) {
+    lks_buf_reset(&p->line);
+    int rc = lks_dbz_write(&p->line, ev, &p->wo, err);
+    if (!rc) rc = lks_buf_append_byte(&p->line, '\n');
+    if (rc) return rc;
+    if (fwrite(p->line.ptr, 1, p->line.len, p->o->events_out) != p->line.len)
+        return lks_err_set(err, LKS_EIO, "capture: writing events: %s", strerror(errno));
+    return LKS_OK;
+}
+
+/* The table a row event or DDL names, started when the filters admit it. */
+static int table_for(runner *p, const char *db, const char *table, ptable **out, lks_err *err) {
+    *out = find_table(p, db, table);
+    if (*out) return (*out)->gone ? (*out = NULL, LKS_OK) : LKS_OK;
+    if (!lks_src_filter_match(p->filter, db, table)) return LKS_OK;
+    lks_log(LKS_LOG_INFO, "run", "%s.%s: new table, tracked from the binlog", db, table);
+    return add_table(p, db, table, out, err);
+}
+
+static int want_table(void *ud, const char *db, const char *table) {
+    runner *p = ud;
+    ptable *t = find_table(p, db, table);
+    if (t) return !t->gone;
+    return lks_src_filter_match(p->filter, db, table);
+}
+
+static int add_event(runner *p, ptable *t, const lks_cdc_event *ev, lks_err *err) {
+    p->st.events++;
+    if (p->o->events_out) return emit_line(p, ev, err);
+    int rc = lks_merge_batch_add(t->b, ev, NULL, 0, err);
+    if (rc) return lks_err_prefix(err, "run: %s", t->name);
+    t->nevents++;
+    t->touched = 1;
+    p->held++;
+    return LKS_OK;
+}
+
+/* Skips spaces and comments; returns the next word (identifier or
+ * `quoted`) of a DDL statement, lower-cased into buf. */
+static const char *ddl_word(const char *s, char *buf, size_t cap) {
+    for (;;) {
+        while (*s && isspace((unsigned char)*s)) s++;
+        if (s[0] == '/' && s[1] == '*') {
+            const char *e = strstr(s + 2, "*/");
+            s = e ? e + 2 : s + strlen(s);
+        } else if ((s[0] == '-' && s[1] == '-') || s[0] == '#') {
+            while (*s && *s != '\n') s++;
+        } else {
+            break;
+        }
+    }
+    size_t n = 0;
+    if (*s == '`') {
+        s++;
+        while (*s && !(*s == '`' && s[1] != '`')) {
+            if (*s == '`') s++;
+            if (n + 1 < cap) buf[n++] = *s;
+            s++;
+        }
+        if (*s == '`') s++;
+    } else {
+        while (*s && (isalnum((unsigned char)*s) || *s == '_' || *s == '$')) {
+            if (n + 1 < cap) buf[n++] = (char)tolower((unsigned char)*s);
+            s++;
+        }
+        if (!n && *s) {
+            if (n + 1 < cap) buf[n++] = *s;
+            s++;
+        }
+    }
+    buf[n] = 0;
+    return s;
+}
+
+/* Reads "[db.]table" at s (names as written, not lower-cased). */
+static const char *ddl_name(const char *s, const char *defdb, char *db, char *tb, size_t cap) {
+    char w[256];
+    const char *q = s;
+    while (*q && isspace((unsigned char)*q)) q++;
+    int quoted = *q == '`';
+    s = ddl_word(s, w, sizeof w);
+    if (!quoted) { /* ddl_word lower-cases: take the original spelling */
+        size_t n = strlen(w);
+        memcpy(w, q, n);
+        w[n] = 0;
+    }
+    snprintf(db, cap, "%s", defdb ? defdb : "");
+    snprintf(tb, cap, "%s", w);
+    if (*s == '.') {
+        snprintf(db, cap, "%s", w);
+        q = s + 1;
+        while (*q && isspace((unsigned char)*q)) q++;
+        quoted = *q == '`';
+        s = ddl_word(s + 1, w, sizeof w);
+        if (!quoted) {
+            size_t n = strlen(w);
+            memcpy(w, q, n);
+            w[n] = 0;
+        }
+        snprintf(tb, cap, "%s", w);
+    }
+    return s;
+}
+
+static int on_ddl(runner *p, const lks_binlog_item *it, lks_err *err) {
+    char w1[64], w2[64], db[256], tb[256];
+    const char *s = ddl_word(it->sql, w1, sizeof w1);
+    if (strcmp(w1, "truncate") == 0) {
+        const char *q = ddl_word(s, w2, sizeof w2);
+        if (strcmp(w2, "table") == 0) s = q;
+        ddl_name(s, it->db, db, tb, sizeof db);
+        ptable *t = NULL;
+        int rc = table_for(p, db, tb, &t, err);
+        if (rc || !t) return rc;
+        if (t->version > p->tx_enc) return LKS_OK;
+        lks_cdc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.op = LKS_CDC_TRUNCATE;
+        ev.source.connector = "mysql";
+        ev.source.name = p->prefix;
+        ev.source.db = t->db;
+        ev.source.table = t->table;
+        ev.source.file = p->file;
+        ev.source.pos = (int64_t)it->pos;
+        ev.source.row = -1;
+        ev.source.ts_ms = (int64_t)it->timestamp * 1000;
+        ev.source.ts_us = -1;
+        ev.ts_ms = now_ms();
+        if (p->o->events_out) {
+            p->st.events++;
+            return emit_line(p, &ev, err);
+        }
+        return add_event(p, t, &ev, err);
+    }
+    if (strcmp(w1, "drop") == 0) {
+        s = ddl_word(s, w2, sizeof w2);
+        if (strcmp(w2, "table") != 0) return LKS_OK;
+        const char *q = ddl_word(s, w2, sizeof w2);
+        if (strcmp(w2, "if") == 0) s = ddl_word(ddl_word(q, w2, sizeof w2), w2, sizeof w2);
+        for (;;) {
+            s = ddl_name(s, it->db, db, tb, sizeof db);
+            ptable *t = find_table(p, db, tb);
+            if (t && !t->gone) {
+                int rc = commit_table(p, t, err);
+                if (rc) return rc;
+                t->gone = 1;
+                lks_log(LKS_LOG_WARN, "run", "%s was dropped at the source: no longer tracked (the lake table stays)", t->name);
+            }
+            while (*s && isspace((unsigned char)*s)) s++;
+            if (*s != ',') break;
+            s++;
+        }
+        return LKS_OK;
+    }
+    if (strcmp(w1, "rename") == 0 || strcmp(w1, "alter") == 0) {
+        int rename = strcmp(w1, "rename") == 0;
+        s = ddl_word(s, w2, sizeof w2);
+        if (strcmp(w2, "table") != 0) return LKS_OK;
+        s = ddl_name(s, it->db, db, tb, sizeof db);
+        ptable *t = find_table(p, db, tb);
+        if (!t || t->gone) return LKS_OK;
+        if (!rename) {
+            /* ALTER TABLE t … RENAME [TO|AS] x (not RENAME COLUMN/INDEX/KEY) */
+            const char *q = s;
+            char w[64];
+            while (*q) {
+                q = ddl_word(q, w, sizeof w);
+                if (strcmp(w, "rename") == 0) {
+                    char w3[64];
+                    ddl_word(q, w3, sizeof w3);
+                    if (strcmp(w3, "column") != 0 && strcmp(w3, "index") != 0 && strcmp(w3, "key") != 0) {
+                        rename = 1;
+                        break;
+                    }
+                }
+            }
+            if (!rename) {
+                lks_log(LKS_LOG_INFO, "run", "%s: %s", t->name, it->sql);
+                return LKS_OK;
+            }
+        }
+        return lks_err_set(err, LKS_EUNSUPPORTED,
+                           "run: %s was renamed at the source (%s:%" PRIu64 ": %.200s); lakesync does not follow "
+                           "renames: rename the lake table directory to match (or exclude the table), then run "
+                           "again",
+                           t->name, p->file, it->pos, it->sql);
+    }
+    lks_log(LKS_LOG_DEBUG, "run", "DDL at %s:%" PRIu64 ": %.200s", p->file, it->pos, it->sql);
+    return LKS_OK;
+}
+
+static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
+    runner *p = ud;
+    switch (it->kind) {
+    case LKS_BL_ROTATE:
+        if (it->rotate_file && *it->rotate_file) {
+            snprintf(p->file, sizeof p->file, "%s", it->rotate_file);
+            if (!p->in_tx) {
+                snprintf(p->bfile, sizeof p->bfile, "%s", it->rotate_file);
+                p->bpos = it->rotate_pos;
+            }
+        }
+        return LKS_OK;
+    case LKS_BL_BEGIN:
+        p->in_tx = 1;
+        p->tx_enc = lks_pipeline_pos_encode(p->file, it->pos);
+        return LKS_OK;
+    case LKS_BL_ROWS: {
+        if (!it->nevents) return LKS_OK;
+        if (!p->in_tx) p->tx_enc = lks_pipeline_pos_encode(p->file, it->pos);
+        const lks_cdc_event *e0 = &it->events[0];
+        ptable *t = NULL;
+        int rc = table_for(p, e0->source.db ? e0->source.db : "", e0->source.table ? e0->source.table : "", &t, err);
+        if (rc || !t) return rc;
+        if (t->version > p->tx_enc) return LKS_OK; /* the table holds this transaction */
+        for (int i = 0; i < it->nevents && !rc; i++) rc = add_event(p, t, &it->events[i], err);
+        return rc;
+    }
+    case LKS_BL_DDL:
+        if (!p->in_tx) p->tx_enc = lks_pipeline_pos_encode(p->file, it->pos);
+        return on_ddl(p, it, err);
+    case LKS_BL_COMMIT: {
+        p->in_tx = 0;
+        snprintf(p->bfile, sizeof p->bfile, "%s", p->file);
+        p->bpos = it->next_pos;
+        p->last_ts = it->timestamp;
+        int64_t b = lks_pipeline_pos_encode(p->file, it->next_pos);
+        for (int i = 0; i < p->ntabs; i++) {
+            ptable *t = p->tabs[i];
+            if (!t->touched) continue;
+            t->touched = 0;
+            if (t->b) {
+                int rc = lks_merge_batch_add(t->b, NULL, p->stream, b, err);
+                if (rc) return rc;
+                t->pending = b;
+            }
+        }
+        if (p->o->events_out && fflush(p->o->events_out) != 0)
+            return lks_err_set(err, LKS_EIO, "capture: writing events: %s", strerror(errno));
+        if (p->end_enc >= 0 && b >= p->end_enc) p->done = 1;
+        return LKS_OK;
+    }
+    case LKS_BL_HEARTBEAT:
+        if (p->end_enc >= 0 && !p->in_tx && lks_pipeline_pos_encode(p->file, it->next_pos) >= p->end_enc) p->done = 1;
+        return LKS_OK;
+    default:
+        return LKS_OK;
+    }
+}
+
+/* ---- snapshot ------------------------------------------------------------------------------------ */
+
+typedef struct snap_ctx {
+    runner *p;
+    ptable *t;
+} snap_ctx;
+
+static int on_snapshot_row(void *ud, const lks_cdc_event *ev, lks_err *err) {
+    snap_ctx *c = ud;
+    runner *p = c->p;
+    p->st.snap_rows++;
+    int rc;
+    if (p->o->events_out) {
+        rc = emit_line(p, ev, err);
+    } else {
+        rc = lks_merge_batch_add(c->t->b, ev, NULL, 0, err);
+        c->t->nevents++;
+        if (!rc && c->t->nevents >= p->max_events) rc = commit_table(p, c->t, err);
+    }
+    if (p->o->stop && *p->o->stop && !rc) {
+        lks_log(LKS_LOG_WARN, "run", "stopped during the snapshot of %s (it starts over next time)", c->t->name);
+        return 1;
+    }
+    status(p, NULL, 0);
+    return rc;
+}
+
+static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size_t cap, uint64_t *pos, lks_err *err) {
+    lks_src_conn *c = NULL;
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    int rc = lks_src_connect(&p->sc, &c, err);
+    if (!rc) rc = lks_src_snapshot_begin(c, file, cap, pos, err);
+    int64_t s_enc = rc ? -1 : lks_pipeline_pos_encode(file, *pos);
+    if (!rc && s_enc < 0)
+        rc = lks_err_set(err, LKS_EUNSUPPORTED, "run: binlog file name '%s' has no numeric suffix", file);
+    if (!rc) lks_log(LKS_LOG_INFO, "run", "snapshot of %d table(s) at %s:%" PRIu64, nneed, file, *pos);
+    for (int i = 0; i < nneed && !rc; i++) {
+        ptable *t = need[i];
+        lks_cdc_schema schema;
+        int *key = NULL, nkey = 0;
+        lks_arena_reset(&a);
+        rc = lks_src_table_schema(c, t->db, t->table, &a, &schema, &key, &nkey, err);
+        if (rc) break;
+        p->st.table = t->name;
+        p->st.snap_rows = 0;
+        p->st.snap_total = lks_src_table_rows_estimate(c, t->db, t->table);
+        status(p, "snapshot", 1);
+        if (t->b) {
+            rc = lks_merge_batch_declare(t->b, &schema, key, nkey, err);
+            if (!rc) {
+                /* an earlier, interrupted snapshot (or a purged position)
+                 * may have left rows the source no longer has */
+                lks_cdc_event tr;
+                memset(&tr, 0, sizeof tr);
+                tr.op = LKS_CDC_TRUNCATE;
+                rc = lks_merge_batch_add(t->b, &tr, NULL, 0, err);
+            }
+            if (rc) break;
+        }
+        lks_src_snapshot_opts so;
+        memset(&so, 0, sizeof so);
+        so.topic_prefix = p->prefix;
+        so.file = file;
+        so.pos = *pos;
+        so.chunk_rows = lks_config_get_int(p->cfg, "snapshot.fetch.size");
+        snap_ctx sc = {p, t};
+        rc = lks_src_snapshot_table(c, t->db, t->table, &schema, key, nkey, &so, on_snapshot_row, &sc, err);
+        if (rc == 1) { /* stopped: nothing more to do */
+            rc = LKS_OK;
+            break;
+        }
+        if (rc) break;
+        if (t->b) {
+            rc = lks_merge_batch_declare(t->b, &schema, key, nkey, err);
+            if (!rc) rc = lks_merge_batch_add(t->b, NULL, p->stream, s_enc, err);
+            t->pending = s_enc;
+            if (!rc) rc = commit_table(p, t, err);
+        }
+        lks_log(LKS_LOG_INFO, "run", "%s: snapshot of %" PRId64 " rows done", t->name, p->st.snap_rows);
+    }
+    if (c) {
+        lks_err e2;
+        lks_err_clear(&e2);
+        lks_src_snapshot_end(c, &e2);
+        lks_src_close(c);
+    }
+    lks_arena_free(&a);
+    p->st.table = NULL;
+    return rc;
+}
+
+/* ---- setup --------------------------------------------------------------------------------------- */
+
+static int read_password(runner *p, lks_err *err) {
+    const char *pw = lks_config_get_str(p->cfg, "database.password");
+    const char *pf = lks_config_get_str(p->cfg, "database.password.file");
+    const char *env = getenv("LAKESYNC_DATABASE_PASSWORD");
+    if (pw) {
+        p->password = strdup(pw);
+    } else if (pf) {
+        FILE *f = fopen(pf, "r");
+        if (!f) return lks_err_set(err, LKS_ECONFIG, "run: database.password.file %s: %s", pf, strerror(errno));
+        char buf[1024];
+        if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = 0;
+        p->password = strdup(buf);
+        memset(buf, 0, sizeof buf);
+    } else if (env) {
+        p->password = strdup(env);
+    } else {
+        return LKS_OK;
+    }
+    return p->password ? LKS_OK : lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+}
+
+static int setup(runner *p, lks_err *err) {
+    const lks_config *cfg = p->cfg;
+    p->prefix = lks_config_get_str(cfg, "topic.prefix");
+    snprintf(p->stream, sizeof p->stream, "binlog:%s", p->prefix);
+    p->interval_ms = lks_config_get_int(cfg, "merge.interval.ms");
+    p->max_events = lks_config_get_int(cfg, "merge.max.events");
+    p->idle_ms = lks_config_get_int(cfg, "merge.idle.commit.ms");
+    p->end_enc = -1;
+    p->st.last_version = -1;
+    p->sc.host = lks_config_get_str(cfg, "database.hostname");
+    p->sc.port = (int)lks_config_get_int(cfg, "database.port");
+    p->sc.socket = lks_config_get_str(cfg, "database.socket");
+    p->sc.user = lks_config_get_str(cfg, "database.user");
+    p->sc.ssl_mode = lks_config_get_str(cfg, "database.ssl.mode");
+    p->sc.ssl_ca = lks_config_get_str(cfg, "database.ssl.truststore");
+    p->sc.ssl_cert = p->sc.ssl_key = lks_config_get_str(cfg, "database.ssl.keystore");
+    p->sc.server_id = (uint32_t)lks_config_get_int(cfg, "database.server.id");
+    p->sc.heartbeat_ms = 1000;
+    if (!p->sc.user) return lks_err_set(err, LKS_ECONFIG, "run: database.user is not set");
+    int rc = read_password(p, err);
+    if (rc) return rc;
+    p->sc.password = p->password;
+    rc = lks_src_filter_new(lks_config_get_str(cfg, "database.include.list"),
+                            lks_config_get_str(cfg, "database.exclude.list"),
+                            lks_config_get_str(cfg, "table.include.list"),
+                            lks_config_get_str(cfg, "table.exclude.list"), &p->filter, err);
+    if (rc) return rc;
+    if (!p->o->events_out) {
+        const char *wh = lks_config_get_str(cfg, "warehouse.path");
+        if (!wh) wh = lks_config_get_str(cfg, "warehouse");
+        rc = lks_store_open(wh, &p->wh, err);
+        if (rc) return lks_err_prefix(err, "run: warehouse %s", wh);
+        int n = 0;
+        if (lks_config_get_bool(cfg, "delta.enableDeletionVectors"))
+            p->props[n++] = (lks_delta_kv){"delta.enableDeletionVectors", "true"};
+        p->mo.table_properties = p->props;
+        p->mo.ntable_properties = n;
+    }
+    lks_binlog_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.topic_prefix = p->prefix;
+    bo.want_table = want_table;
+    bo.want_ud = p;
+    rc = lks_binlog_decoder_new(&bo, &p->dec, err);
+    if (rc) return rc;
+    p->wo.schemas_enable = p->o->events_schemas;
+    lks_buf_init(&p->line, 0);
+    return LKS_OK;
+}
+
+static void teardown(runner *p) {
+    for (int i = 0; i < p->ntabs; i++) ptable_free(p->tabs[i]);
+    free(p->tabs);
+    lks_binlog_decoder_free(p->dec);
+    lks_src_filter_free(p->filter);
+    lks_store_close(p->wh);
+    lks_buf_free(&p->line);
+    if (p->password) {
+        memset(p->password, 0, strlen(p->password));
+        free(p->password);
+    }
+}
+
+static int parse_position(const char *s, char *file, size_t cap, uint64_t *pos, lks_err *err) {
+    const char *colon = strrchr(s, ':');
+    char *end = NULL;
+    if (!colon || colon == s || (size_t)(colon - s) >= cap || !colon[1])
+        return lks_err_set(err, LKS_EINVAL, "capture: position '%s' is not FILE:POS", s);
+    errno = 0;
+    unsigned long long v = strtoull(colon + 1, &end, 10);
+    if (errno || *end || v > UINT32_MAX) return lks_err_set(err, LKS_EINVAL, "capture: position '%s' is not FILE:POS", s);
+    memcpy(file, s, (size_t)(colon - s));
+    file[colon - s] = 0;
+    *pos = v;
+    return LKS_OK;
+}
+
+/* ---- the stream ---------------------------------------------------------------------------------- */
+
+static int stream_from(runner *p, const char *file, uint64_t pos, lks_err *err) {
+    snprintf(p->file, sizeof p->file, "%s", file);
+    snprintf(p->bfile, sizeof p->bfile, "%s", file);
+    p->bpos = pos;
+    int backoff_ms = 500;
+    lks_src_stream *s = NULL;
+    int rc = LKS_OK;
+    status(p, "streaming", 1);
+    while (!p->done && !(p->o->stop && *p->o->stop)) {
+        if (!s) {
+            p->in_tx = 0;
+            for (int i = 0; i < p->ntabs; i++) p->tabs[i]->touched = 0;
+            rc = lks_src_stream_open(&p->sc, p->bfile, p->bpos, &s, err);
+            if (rc == LKS_EIO) {
+                lks_log(LKS_LOG_WARN, "run", "%s; retrying in %d ms", err->msg, backoff_ms);
+                lks_err_clear(err);
+                usleep((useconds_t)backoff_ms * 1000);
+                if (backoff_ms < 30000) backoff_ms *= 2;
+                continue;
+            }
+            if (rc) break;
+            snprintf(p->file, sizeof p->file, "%s", p->bfile);
+            lks_binlog_decoder_set_checksum(p->dec, lks_src_stream_crc32(s));
+            rc = lks_binlog_decoder_set_file(p->dec, p->file, err);
+            if (rc) break;
+        }
+        const uint8_t *ev;
+        size_t len;
+        uint64_t epos;
+        rc = lks_src_stream_next(s, &ev, &len, &epos, err);
+        if (rc == LKS_EIO) {
+            lks_log(LKS_LOG_WARN, "run", "%s; reconnecting from %s:%" PRIu64, err->msg, p->bfile, p->bpos);
+            lks_err_clear(err);
+            lks_src_stream_close(s);
+            s = NULL;
+            rc = LKS_OK;
+            continue;
+        }
+        if (rc) break;
+        backoff_ms = 500;
+        rc = lks_binlog_feed(p->dec, epos, ev, len, on_item, p, err);
+        if (rc) break;
+        int64_t t = now_ms();
+        if (p->last_ts && !p->in_tx) p->st.lag_s = 0;
+        else if (p->last_ts) p->st.lag_s = (double)(t / 1000 - (int64_t)p->last_ts);
+        p->st.pos = p->bpos;
+        if (!p->in_tx && (p->done || p->held >= p->max_events || t - p->last_commit_ms >= p->interval_ms)) {
+            rc = commit_all(p, p->done, err);
+            if (rc) break;
+        } else if (p->in_tx && p->held >= 4 * p->max_events) {
+            /* a huge transaction: commit its first part without moving the
+             * position (a restart replays it whole, which converges) */
+            rc = commit_all(p, 0, err);
+            if (rc) break;
+        }
+        status(p, NULL, 0);
+    }
+    lks_src_stream_close(s);
+    if (!rc) {
+        status(p, "stopping", 1);
+        rc = commit_all(p, 1, err);
+    }
+    return rc;
+}
+
+int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
+    runner p;
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    p.cfg = o->cfg;
+    p.rate_ms = p.last_commit_ms = now_ms();
+    status(&p, "connecting", 1);
+    int rc = setup(&p, err);
+    lks_src_conn *c = NULL;
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    ptable **need = NULL;
+    int nneed = 0;
+    char file[256] = "";
+    uint64_t pos = 0;
+    if (!rc) rc = lks_src_connect(&p.sc, &c, err);
+    lks_src_info info;
+    if (!rc) rc = lks_src_info_get(c, &info, err);
+    if (!rc) rc = lks_src_check(&info, lks_src_name(c), err);
+    if (!rc && !o->events_out && info.row_image[0] && strcasecmp(info.row_image, "FULL") != 0)
+        rc = lks_err_set(err, LKS_ECONFIG,
+                         "run: %s has binlog_row_image=%s: its row events then carry only the columns a statement "
+                         "set, and the lake needs whole rows to upsert (deletes alone would work).  Set "
+                         "binlog_row_image=FULL (SET GLOBAL binlog_row_image=FULL, or binlog_row_image=FULL in "
+                         "my.cnf); `lakesync capture` and `lakesync binlog` do decode partial images",
+                         lks_src_name(c), info.row_image);
+    if (!rc) rc = lks_src_binlog_end(c, file, sizeof file, &pos, err);
+    if (!rc) {
+        const char *dot = strrchr(file, '.');
+        if (!dot || lks_pipeline_pos_encode(file, pos) < 0)
+            rc = lks_err_set(err, LKS_EUNSUPPORTED, "run: binlog file name '%s' has no numeric suffix", file);
+        else
+            snprintf(p.base, sizeof p.base, "%.*s", (int)(dot - file), file);
+    }
+    const char **dbs = NULL, **tbs = NULL;
+    int n = 0;
+    if (!rc) rc = lks_src_list_tables(c, p.filter, &a, &dbs, &tbs, &n, err);
+    for (int i = 0; i < n && !rc; i++) {
+        ptable *t;
+        rc = add_table(&p, dbs[i], tbs[i], &t, err);
+    }
+    if (!rc) lks_log(LKS_LOG_INFO, "run", "%s (%s): %d table(s) admitted by the filters", lks_src_name(c), info.version, n);
+    if (!rc && !(need = calloc((size_t)p.ntabs + 1, sizeof *need))) rc = lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+
+    const char *mode = lks_config_get_str(p.cfg, "snapshot.mode");
+    int64_t start = -1;
+    if (!rc && o->from_position) {
+        char f[256];
+        uint64_t fp = 0;
+        rc = parse_position(o->from_position, f, sizeof f, &fp, err);
+        if (!rc && (start = lks_pipeline_pos_encode(f, fp)) < 0)
+            rc = lks_err_set(err, LKS_EINVAL, "capture: position '%s': the file name has no numeric suffix",
+                             o->from_position);
+    } else if (!rc) {
+        for (int i = 0; i < p.ntabs && !rc; i++) {
+            ptable *t = p.tabs[i];
+            if (t->version < 0) {
+                if (strcmp(mode, "never") == 0) continue;
+                need[nneed++] = t;
+                continue;
+            }
+            char tf[300];
+            pos_file(&p, t->version, tf, sizeof tf);
+            int ex = lks_src_binlog_exists(c, tf, err);
+            if (ex < 0) {
+                rc = ex;
+            } else if (!ex) {
+                if (strcmp(mode, "when_needed") == 0) {
+                    lks_log(LKS_LOG_WARN, "run", "%s: its binlog position %s:%" PRIu64 " was purged: snapshotting it again", t->name,
+                            tf, (uint64_t)t->version & 0xffffffffu);
+                    need[nneed++] = t;
+                } else {
+                    rc = lks_err_set(err, LKS_ENOTFOUND,
+                                     "run: %s holds binlog position %s:%" PRIu64 ", which the server has purged: set "
+                                     "snapshot.mode=when_needed to snapshot the table again",
+                                     t->name, tf, (uint64_t)t->version & 0xffffffffu);
+                }
+            }
+        }
+    }
+    if (!rc && nneed) {
+        char sf[256];
+        uint64_t sp;
+        rc = snapshot_tables(&p, need, nneed, sf, sizeof sf, &sp, err);
+        if (!rc && o->events_out) start = lks_pipeline_pos_encode(sf, sp);
+    }
+    if (!rc && start < 0) {
+        int64_t end = lks_pipeline_pos_encode(file, pos);
+        for (int i = 0; i < p.ntabs; i++) {
+            ptable *t = p.tabs[i];
+            if (t->version < 0 && !o->events_out) {
+                /* snapshot.mode=never: the table starts at the binlog end */
+                lks_cdc_schema schema;
+                int *key = NULL, nkey = 0;
+                rc = lks_src_table_schema(c, t->db, t->table, &a, &schema, &key, &nkey, err);
+                if (!rc) rc = lks_merge_batch_declare(t->b, &schema, key, nkey, err);
+                if (!rc) rc = lks_merge_batch_add(t->b, NULL, p.stream, end, err);
+                t->pending = end;
+                if (!rc) rc = commit_table(&p, t, err);
+                if (rc) break;
+            }
+            if (t->version >= 0 && (start < 0 || t->version < start)) start = t->version;
+        }
+        if (start < 0) start = end;
+    }
+    if (!rc && o->stop_at_end) {
+        char ef[256];
+        uint64_t ep;
+        rc = lks_src_binlog_end(c, ef, sizeof ef, &ep, err);
+        if (!rc) p.end_enc = lks_pipeline_pos_encode(ef, ep);
+        if (!rc && p.end_enc <= start) p.done = 1;
+    }
+    lks_src_close(c);
+    c = NULL;
+    if (!rc && !(o->stop && *o->stop)) {
+        char sf[300];
+        pos_file(&p, start, sf, sizeof sf);
+        lks_log(LKS_LOG_INFO, "run", "streaming from %s:%" PRIu64, sf, (uint64_t)start & 0xffffffffu);
+        if (p.done) {
+            snprintf(p.file, sizeof p.file, "%s", sf);
+            snprintf(p.bfile, sizeof p.bfile, "%s", sf);
+            p.bpos = (uint64_t)start & 0xffffffffu;
+            rc = commit_all(&p, 1, err);
+        } else {
+            rc = stream_from(&p, sf, (uint64_t)start & 0xffffffffu, err);
+        }
+    }
+    lks_src_close(c);
+    free(need);
+    lks_arena_free(&a);
+    teardown(&p);
+    return rc;
+}
