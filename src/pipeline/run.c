@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct ptable {
@@ -588,6 +589,26 @@ static int read_password(runner *p, lks_err *err) {
     return p->password ? LKS_OK : lks_err_set(err, LKS_ENOMEM, "run: out of memory");
 }
 
+/* A local warehouse directory is created when missing (mkdir -p). */
+static int make_local_dir(const char *wh, lks_err *err) {
+    if (strstr(wh, "://") && strncmp(wh, "file://", 7) != 0) return LKS_OK;
+    if (strncmp(wh, "file://", 7) == 0) wh += 7;
+    char path[4096];
+    if (strlen(wh) >= sizeof path) return LKS_OK; /* the store names the problem */
+    snprintf(path, sizeof path, "%s", wh);
+    for (char *q = path + 1;; q++) {
+        if (*q == '/' || !*q) {
+            char c = *q;
+            *q = 0;
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return lks_err_set(err, LKS_EIO, "run: creating warehouse directory %s: %s", path, strerror(errno));
+            *q = c;
+            if (!c) break;
+        }
+    }
+    return LKS_OK;
+}
+
 static int setup(runner *p, lks_err *err) {
     const lks_config *cfg = p->cfg;
     p->prefix = lks_config_get_str(cfg, "topic.prefix");
@@ -618,7 +639,8 @@ static int setup(runner *p, lks_err *err) {
     if (!p->o->events_out) {
         const char *wh = lks_config_get_str(cfg, "warehouse.path");
         if (!wh) wh = lks_config_get_str(cfg, "warehouse");
-        rc = lks_store_open(wh, &p->wh, err);
+        rc = make_local_dir(wh, err);
+        if (!rc) rc = lks_store_open(wh, &p->wh, err);
         if (rc) return lks_err_prefix(err, "run: warehouse %s", wh);
         int n = 0;
         if (lks_config_get_bool(cfg, "delta.enableDeletionVectors"))
