@@ -184,6 +184,15 @@ static int commit_table(runner *p, ptable *t, lks_err *err) {
         if (attempt) lks_err_clear(err);
         rc = lks_merge_batch_commit(t->b, &ms, err);
     }
+    if (rc == LKS_EINVAL) {
+        /* a column change the lake cannot take (a type it cannot widen) */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return lks_err_set(err, rc,
+                           "run: committing %s: %s.  To go on: remove the lake table %s/%s (the next run snapshots "
+                           "it again with the new columns), or leave the table out with table.exclude.list",
+                           t->name, msg, t->db, t->table);
+    }
     if (rc) return lks_err_prefix(err, "run: committing %s", t->name);
     if (ms.version >= 0) {
         p->st.commits++;
@@ -230,6 +239,16 @@ static int emit_line(runner *p, const lks_cdc_event *ev, lks_err *err) {
     if (fwrite(p->line.ptr, 1, p->line.len, p->o->events_out) != p->line.len)
         return lks_err_set(err, LKS_EIO, "capture: writing events: %s", strerror(errno));
     return LKS_OK;
+}
+
+/* A table without primary key cannot be merged (nothing says which lake
+ * row a change is about): it is left out, loudly, and the rest goes on. */
+static void keyless(ptable *t) {
+    t->gone = 1;
+    lks_log(LKS_LOG_WARN, "run",
+            "%s has no primary key (nor a unique index on NOT NULL columns): it is not synced; give it a primary key "
+            "or leave it out with table.exclude.list",
+            t->name);
 }
 
 /* The table a row event or DDL names, started when the filters admit it. */
@@ -437,6 +456,10 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         int rc = table_for(p, e0->source.db ? e0->source.db : "", e0->source.table ? e0->source.table : "", &t, err);
         if (rc || !t) return rc;
         if (t->version > p->tx_enc) return LKS_OK; /* the table holds this transaction */
+        if (t->b && e0->nkey <= 0) {
+            keyless(t);
+            return LKS_OK;
+        }
         for (int i = 0; i < it->nevents && !rc; i++) rc = add_event(p, t, &it->events[i], err);
         return rc;
     }
@@ -516,6 +539,10 @@ static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size
         lks_arena_reset(&a);
         rc = lks_src_table_schema(c, t->db, t->table, &a, &schema, &key, &nkey, err);
         if (rc) break;
+        if (t->b && nkey <= 0) {
+            keyless(t);
+            continue;
+        }
         p->st.table = t->name;
         p->st.snap_rows = 0;
         p->st.snap_total = lks_src_table_rows_estimate(c, t->db, t->table);
@@ -827,9 +854,9 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
                     need[nneed++] = t;
                 } else {
                     rc = lks_err_set(err, LKS_ENOTFOUND,
-                                     "run: %s holds binlog position %s:%" PRIu64 ", which the server has purged: set "
+                                     "run: %s holds binlog position %s:%" PRIu64 ", which %s has purged: set "
                                      "snapshot.mode=when_needed to snapshot the table again",
-                                     t->name, tf, (uint64_t)t->version & 0xffffffffu);
+                                     t->name, tf, (uint64_t)t->version & 0xffffffffu, lks_src_name(c));
                 }
             }
         }
@@ -844,11 +871,15 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
         int64_t end = lks_pipeline_pos_encode(file, pos);
         for (int i = 0; i < p.ntabs; i++) {
             ptable *t = p.tabs[i];
-            if (t->version < 0 && !o->events_out) {
+            if (t->version < 0 && !o->events_out && !t->gone) {
                 /* snapshot.mode=never: the table starts at the binlog end */
                 lks_cdc_schema schema;
                 int *key = NULL, nkey = 0;
                 rc = lks_src_table_schema(c, t->db, t->table, &a, &schema, &key, &nkey, err);
+                if (!rc && nkey <= 0) {
+                    keyless(t);
+                    continue;
+                }
                 if (!rc) rc = lks_merge_batch_declare(t->b, &schema, key, nkey, err);
                 if (!rc) rc = lks_merge_batch_add(t->b, NULL, p.stream, end, err);
                 t->pending = end;
