@@ -9,7 +9,7 @@ OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -g -fPIC $(WARN) $(OPT) $(EXTRA_CFLAGS)
 MARIADB_CFLAGS := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
-LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lmariadb -lm -lsqlite3
+LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lmariadb -lm -lsqlite3 -lcurl -lcrypto
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -142,3 +142,17 @@ build/fuzz/fuzz_delta_action build/fuzz/fuzz_delta_dv: build/fuzz/%: fuzz/%.c $(
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DELTA_SRC) $(LDLIBS)
 
 $(BUILD)/tests/test_delta_hostile: fuzz/delta_exercise.h
+
+# ---- fuzzing the binlog decoder -----------------------------------------------------
+# build/fuzz/fuzz_binlog: every input decoded as a binlog file and as the
+# events after a built-in format description (see fuzz/fuzz_binlog.c); run
+# it with tests/scenario/fuzz_binlog.sh or by hand.
+FUZZ_BINLOG_SRC := $(sort $(wildcard src/core/*.c)) src/source/binlog.c src/source/binlog_value.c \
+                   src/source/mysql_json.c
+
+fuzz: build/fuzz/fuzz_binlog
+
+build/fuzz/fuzz_binlog: fuzz/fuzz_binlog.c $(FUZZ_BINLOG_SRC) $(wildcard src/core/*.h) src/cdc/cdc.h \
+                        src/source/binlog.h src/source/binlog_int.h src/source/mysql_json.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_binlog.c $(FUZZ_BINLOG_SRC) $(LDLIBS)

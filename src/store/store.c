@@ -1,6 +1,7 @@
 /* store.c — opening a store by URI, key validation, and the checked entry
  * points every backend is called through. */
 #include "store/store.h"
+#include "store/s3_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ int lks_store_open(const char *uri, lks_store **out, lks_err *err) {
     if (!uri || !*uri)
         return lks_err_set(err, LKS_EINVAL, "empty store location");
     if (strncmp(uri, "s3://", 5) == 0)
-        return lks_err_set(err, LKS_EUNSUPPORTED, "%s: the S3 store is not supported yet", uri);
+        return lks_store_s3_open(uri, NULL, out, err);
     if (strncmp(uri, "file:", 5) == 0) {
         const char *p = uri + 5;
         if (strncmp(p, "//", 2) != 0)

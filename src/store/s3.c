@@ -1,0 +1,2318 @@
+/* s3.c — the S3 store backend, over libcurl with our own SigV4 signer.
+ *
+ * One store is one bucket and a key prefix ("s3://bucket/prefix"): a store
+ * key k is the object "prefix/k".  Each store owns one CURL handle, reset
+ * between requests but kept with its connection cache, so successive
+ * requests reuse one kept-alive connection.
+ *
+ * Every request goes through s3_exec(): it makes sure the credentials are
+ * fresh, signs (x-amz-content-sha256 carries the payload hash, which S3
+ * checks, so a retried or cut-off PUT can never store different bytes),
+ * sends, and retries with exponential backoff and full jitter on network
+ * errors, 5xx (503 SlowDown included), 429, 400 RequestTimeout and 409
+ * ConditionalRequestConflict, at most RETRY_ATTEMPTS tries within
+ * RETRY_BUDGET_MS.  Other 4xx are final.  Errors name the object as
+ * "s3://bucket/prefix/key", the HTTP status and the S3 error code; secrets
+ * never appear in messages or logs.
+ *
+ * put_if_absent sends If-None-Match: * (412: LKS_EEXIST).  When an earlier
+ * try of the same call may have been applied (a network error or 5xx after
+ * sending), a 412 is checked against the object: exactly our bytes means our
+ * own write landed and its answer was lost.  Objects above 64 MiB go up as
+ * multipart uploads (If-None-Match on the completion), aborted on any
+ * failure; a completion retried after a lost answer is recognised by the
+ * multipart ETag computed from the parts.
+ *
+ * Credentials are looked up the way the AWS tools do, in this order:
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; web
+ * identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, exchanged with STS
+ * AssumeRoleWithWebIdentity); the profile (AWS_PROFILE, "default") in the
+ * shared credentials file, then in the config file (static keys or
+ * web_identity_token_file + role_arn); container credentials
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI with
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]); instance metadata (IMDSv2)
+ * unless AWS_EC2_METADATA_DISABLED=true.  Temporary credentials are fetched
+ * again 5 minutes before they expire.
+ *
+ * Listing is ListObjectsV2 without a delimiter, with encoding-type=url (so
+ * any key survives XML), following continuation tokens; S3 returns keys in
+ * ascending UTF-8 byte order, which is checked.  Objects whose relative key
+ * is not a valid store key (folder markers "dir/", "a//b") are skipped, as
+ * the local backend skips what is not a regular file. */
+#include "store/s3_int.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RETRY_ATTEMPTS 8
+#define RETRY_BUDGET_MS 60000
+#define RETRY_BASE_MS 100
+#define RETRY_CAP_MS 20000
+#define CONNECT_TIMEOUT_MS 10000
+#define LOW_SPEED_TIME_S 60         /* a transfer below 1 byte/s this long fails (and is retried) */
+#define RESP_MAX ((size_t)16 << 20) /* XML and JSON responses */
+#define ERRBODY_MAX 65536           /* kept bytes of an error body */
+#define MPU_THRESHOLD ((size_t)64 << 20)
+#define MPU_PART_MIN ((size_t)16 << 20)
+#define MPU_PARTS_MAX 10000
+#define DELETE_BATCH 1000
+#define REFRESH_MARGIN_US (INT64_C(300) * 1000000)
+#define TOKEN_FILE_MAX 65536
+#define INI_FILE_MAX ((size_t)1 << 20)
+
+enum { SRC_NONE, SRC_STATIC, SRC_WEB_IDENTITY, SRC_CONTAINER, SRC_IMDS };
+
+typedef struct s3_store {
+    lks_store base; /* first: the generic handle */
+    char *bucket;
+    char *prefix; /* "" or "dir/sub/" */
+    char *region;
+    int https;
+    char *host; /* the Host header: "host[:port]", bucket included when virtual-hosted */
+    int path_style;
+    CURL *curl;
+    pthread_mutex_t lock; /* one request at a time on the handle */
+    size_t mpu_threshold, mpu_part;
+    int retry_attempts;
+    long retry_base_ms;
+    /* credentials in use */
+    int src;
+    char *ak, *sk, *token; /* token NULL without a session */
+    int64_t expires_us;    /* 0: never */
+    /* providers of temporary credentials */
+    char *wi_token_file, *wi_role_arn, *wi_session, *sts_url;
+    char *ct_url, *ct_token, *ct_token_file;
+    char *imds_url;
+    char where[256]; /* where the credentials come from, for messages */
+} s3_store;
+
+static s3_store *S(lks_store *st) { return (s3_store *)st; }
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void free_secret(char **p) {
+    if (*p) {
+        memset(*p, 0, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
+/* ---- HTTP ------------------------------------------------------------------------ */
+
+typedef struct http_resp {
+    long status;
+    CURLcode cc;
+    char curl_msg[CURL_ERROR_SIZE];
+    lks_buf body;           /* the body when no sink is given, or an error body (first ERRBODY_MAX bytes) */
+    int64_t content_length; /* -1 unknown */
+    int has_range;
+    uint64_t range_first, range_last, range_total;
+    char etag[256];
+    int64_t filetime; /* Last-Modified, seconds (-1 unknown) */
+    int sink_err;     /* LKS_ELIMIT / LKS_ENOMEM when the sink overflowed */
+    char code[128];   /* S3 error <Code> of a final error response */
+    char message[256];
+    char bucket_region[64]; /* x-amz-bucket-region (a wrong-region answer names the right one) */
+} http_resp;
+
+typedef struct http_ctx {
+    http_resp *rs;
+    lks_buf *out; /* 2xx body sink (NULL: rs->body, capped at RESP_MAX) */
+    int reserved;
+    const uint8_t *up; /* upload body */
+    size_t up_len, up_pos;
+} http_ctx;
+
+static void resp_init(http_resp *rs) {
+    memset(rs, 0, sizeof *rs);
+    lks_buf_init(&rs->body, RESP_MAX);
+    rs->content_length = -1;
+    rs->filetime = -1;
+}
+
+/* Clears everything but the body's memory. */
+static void resp_reset(http_resp *rs) {
+    lks_buf body = rs->body;
+    memset(rs, 0, sizeof *rs);
+    rs->body = body;
+    lks_buf_reset(&rs->body);
+    rs->content_length = -1;
+    rs->filetime = -1;
+}
+
+static void resp_free(http_resp *rs) { lks_buf_free(&rs->body); }
+
+static int ci_prefix(const char *s, size_t n, const char *p) {
+    size_t k = strlen(p);
+    return n >= k && strncasecmp(s, p, k) == 0;
+}
+
+static size_t header_cb(char *p, size_t size, size_t nitems, void *ud) {
+    http_ctx *cx = ud;
+    http_resp *rs = cx->rs;
+    size_t n = size * nitems, len = n;
+    while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+        len--;
+    if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+        /* a new response (after 100 Continue, say): start over */
+        const char *sp = memchr(p, ' ', len);
+        rs->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        rs->content_length = -1;
+        rs->has_range = 0;
+        rs->etag[0] = 0;
+        rs->bucket_region[0] = 0;
+        return n;
+    }
+    const char *v;
+    char tmp[256];
+    if (ci_prefix(p, len, "content-length:")) {
+        v = p + 15;
+        size_t vl = len - 15;
+        snprintf(tmp, sizeof tmp, "%.*s", (int)(vl < 64 ? vl : 64), v);
+        char *e;
+        long long cl = strtoll(tmp, &e, 10);
+        if (cl >= 0)
+            rs->content_length = cl;
+    } else if (ci_prefix(p, len, "content-range:")) {
+        v = p + 14;
+        size_t vl = len - 14;
+        snprintf(tmp, sizeof tmp, "%.*s", (int)(vl < 200 ? vl : 200), v);
+        unsigned long long a, b, t;
+        if (sscanf(tmp, " bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
+            rs->has_range = 1;
+            rs->range_first = a;
+            rs->range_last = b;
+            rs->range_total = t;
+        }
+    } else if (ci_prefix(p, len, "x-amz-bucket-region:")) {
+        v = p + 20;
+        size_t vl = len - 20, k = 0;
+        while (vl && *v == ' ')
+            v++, vl--;
+        for (; k < vl && k < sizeof rs->bucket_region - 1; k++) {
+            char c = v[k];
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+                break;
+            rs->bucket_region[k] = c;
+        }
+        rs->bucket_region[k] = 0;
+    } else if (ci_prefix(p, len, "etag:")) {
+        v = p + 5;
+        size_t vl = len - 5;
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        snprintf(rs->etag, sizeof rs->etag, "%.*s", (int)(vl < sizeof rs->etag - 1 ? vl : sizeof rs->etag - 1), v);
+    }
+    return n;
+}
+
+static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud) {
+    http_ctx *cx = ud;
+    http_resp *rs = cx->rs;
+    size_t n = size * nmemb;
+    if (rs->status >= 200 && rs->status < 300) {
+        lks_buf *b = cx->out ? cx->out : &rs->body;
+        if (!cx->reserved && rs->content_length > 0) {
+            cx->reserved = 1;
+            if ((uint64_t)rs->content_length > SIZE_MAX ||
+                (rs->sink_err = lks_buf_reserve(b, (size_t)rs->content_length)))
+                return rs->sink_err ? 0 : (rs->sink_err = LKS_ELIMIT, 0);
+        }
+        if ((rs->sink_err = lks_buf_append(b, p, n)) != LKS_OK)
+            return 0;
+        return n;
+    }
+    /* an error body: keep its head for the <Code> */
+    size_t room = rs->body.len < ERRBODY_MAX ? ERRBODY_MAX - rs->body.len : 0;
+    if (room)
+        lks_buf_append(&rs->body, p, n < room ? n : room);
+    return n;
+}
+
+static size_t read_cb(char *dst, size_t size, size_t nitems, void *ud) {
+    http_ctx *cx = ud;
+    size_t n = size * nitems, left = cx->up_len - cx->up_pos;
+    if (n > left)
+        n = left;
+    memcpy(dst, cx->up + cx->up_pos, n);
+    cx->up_pos += n;
+    return n;
+}
+
+static int seek_cb(void *ud, curl_off_t off, int origin) {
+    http_ctx *cx = ud;
+    if (origin != SEEK_SET || off < 0 || (uint64_t)off > cx->up_len)
+        return CURL_SEEKFUNC_FAIL;
+    cx->up_pos = (size_t)off;
+    return CURL_SEEKFUNC_OK;
+}
+
+typedef struct http_req {
+    const char *method; /* GET HEAD PUT POST DELETE */
+    const char *url;
+    struct curl_slist *headers;
+    const void *body;
+    size_t body_len;
+    lks_buf *out; /* 2xx body sink, NULL: rs->body */
+    long connect_timeout_ms;
+    long timeout_ms; /* whole exchange, 0: none (S3 transfers rely on the low-speed limit) */
+} http_req;
+
+/* One HTTP exchange on the store's handle; the outcome is in rs (cc and
+ * status).  Never retries. */
+static void http_perform(s3_store *s, const http_req *rq, http_resp *rs) {
+    CURL *h = s->curl;
+    curl_easy_reset(h);
+    http_ctx cx = {rs, rq->out, 0, rq->body, rq->body_len, 0};
+    rs->curl_msg[0] = 0;
+    curl_easy_setopt(h, CURLOPT_URL, rq->url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, rq->headers);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &cx);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &cx);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, rs->curl_msg);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     rq->connect_timeout_ms ? rq->connect_timeout_ms : CONNECT_TIMEOUT_MS);
+    if (rq->timeout_ms)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_TIME_S);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+    if (strcmp(rq->method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(rq->method, "PUT") == 0) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(h, CURLOPT_READDATA, &cx);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, &cx);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+    } else if (strcmp(rq->method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? (const char *)rq->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    } else if (strcmp(rq->method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+    }
+    rs->cc = curl_easy_perform(h);
+    if (rs->cc == CURLE_OK) {
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        rs->status = code;
+        curl_off_t ft = -1;
+        if (curl_easy_getinfo(h, CURLINFO_FILETIME_T, &ft) == CURLE_OK)
+            rs->filetime = ft;
+    }
+    if (!rs->curl_msg[0])
+        snprintf(rs->curl_msg, sizeof rs->curl_msg, "%s", curl_easy_strerror(rs->cc));
+}
+
+/* Network failures worth another try (not bad URLs, TLS trust or our own
+ * sink refusing bytes). */
+static int net_retryable(CURLcode cc) {
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_SEND_FAIL_REWIND: return 1;
+    default: return 0;
+    }
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]. */
+static long backoff_ms(int attempt, long base) {
+    long ceil = base;
+    for (int i = 1; i < attempt && ceil < RETRY_CAP_MS; i++)
+        ceil *= 2;
+    if (ceil > RETRY_CAP_MS)
+        ceil = RETRY_CAP_MS;
+    uint32_t r;
+    lks_random_bytes(&r, sizeof r);
+    return (long)(r % (uint32_t)(ceil + 1));
+}
+
+/* ---- XML (S3 responses are untrusted) -------------------------------------------------- */
+
+/* Finds the next element <name ...>...</name> or <name/> in [*p, end) and
+ * sets [*cs, *cs + *cl) to its content; advances *p past it.  0 when none. */
+static int xml_next(const char **p, const char *end, const char *name, const char **cs, size_t *cl) {
+    size_t nl = strlen(name);
+    const char *q = *p;
+    while (q < end) {
+        const char *lt = memchr(q, '<', (size_t)(end - q));
+        if (!lt || (size_t)(end - lt) < nl + 2)
+            return 0;
+        const char *a = lt + 1 + nl;
+        if (memcmp(lt + 1, name, nl) != 0 ||
+            (*a != '>' && *a != ' ' && *a != '/' && *a != '\t' && *a != '\n' && *a != '\r')) {
+            q = lt + 1;
+            continue;
+        }
+        const char *gt = memchr(a, '>', (size_t)(end - a));
+        if (!gt)
+            return 0;
+        if (gt[-1] == '/') { /* <name/> */
+            *cs = gt + 1;
+            *cl = 0;
+            *p = gt + 1;
+            return 1;
+        }
+        const char *c = gt + 1;
+        /* the closing tag */
+        for (const char *r = c; r < end;) {
+            const char *lt2 = memchr(r, '<', (size_t)(end - r));
+            if (!lt2 || (size_t)(end - lt2) < nl + 3)
+                return 0;
+            if (lt2[1] == '/' && memcmp(lt2 + 2, name, nl) == 0 && lt2[2 + nl] == '>') {
+                *cs = c;
+                *cl = (size_t)(lt2 - c);
+                *p = lt2 + 3 + nl;
+                return 1;
+            }
+            r = lt2 + 1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* Appends the text of an element with entities decoded (no NUL added).
+ * LKS_ECORRUPT on a bad entity or markup inside the text. */
+static int xml_text(lks_buf *b, const char *s, size_t n) {
+    int rc = lks_buf_reserve(b, n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n;) {
+        char c = s[i];
+        if (c == '<')
+            return LKS_ECORRUPT;
+        if (c != '&') {
+            b->ptr[b->len++] = (uint8_t)c;
+            i++;
+            continue;
+        }
+        const char *semi = memchr(s + i, ';', n - i < 12 ? n - i : 12);
+        if (!semi)
+            return LKS_ECORRUPT;
+        size_t el = (size_t)(semi - (s + i)) + 1;
+        const char *e = s + i;
+        unsigned long cp;
+        if (el == 4 && memcmp(e, "&lt;", 4) == 0)
+            cp = '<';
+        else if (el == 4 && memcmp(e, "&gt;", 4) == 0)
+            cp = '>';
+        else if (el == 5 && memcmp(e, "&amp;", 5) == 0)
+            cp = '&';
+        else if (el == 6 && memcmp(e, "&quot;", 6) == 0)
+            cp = '"';
+        else if (el == 6 && memcmp(e, "&apos;", 6) == 0)
+            cp = '\'';
+        else if (el >= 4 && e[1] == '#') {
+            char num[12];
+            memcpy(num, e + 2, el - 3);
+            num[el - 3] = 0;
+            char *endp;
+            int hex = num[0] == 'x' || num[0] == 'X';
+            cp = strtoul(num + hex, &endp, hex ? 16 : 10);
+            if (*endp || endp == num + hex || cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                return LKS_ECORRUPT;
+        } else {
+            return LKS_ECORRUPT;
+        }
+        /* UTF-8 of cp: an entity is at least as long as its encoding */
+        if (cp < 0x80) {
+            b->ptr[b->len++] = (uint8_t)cp;
+        } else if (cp < 0x800) {
+            b->ptr[b->len++] = (uint8_t)(0xC0 | cp >> 6);
+            b->ptr[b->len++] = (uint8_t)(0x80 | (cp & 63));
+        } else if (cp < 0x10000) {
+            b->ptr[b->len++] = (uint8_t)(0xE0 | cp >> 12);
+            b->ptr[b->len++] = (uint8_t)(0x80 | ((cp >> 6) & 63));
+            b->ptr[b->len++] = (uint8_t)(0x80 | (cp & 63));
+        } else {
+            b->ptr[b->len++] = (uint8_t)(0xF0 | cp >> 18);
+            b->ptr[b->len++] = (uint8_t)(0x80 | ((cp >> 12) & 63));
+            b->ptr[b->len++] = (uint8_t)(0x80 | ((cp >> 6) & 63));
+            b->ptr[b->len++] = (uint8_t)(0x80 | (cp & 63));
+        }
+        i += el;
+    }
+    return LKS_OK;
+}
+
+/* The decoded text of the first <name> in [s, s+n) into out (NUL-terminated,
+ * cut to cap).  0 when absent or malformed. */
+static int xml_get(const char *s, size_t n, const char *name, char *out, size_t cap) {
+    const char *p = s, *cs;
+    size_t cl;
+    out[0] = 0;
+    if (!xml_next(&p, s + n, name, &cs, &cl))
+        return 0;
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    int ok = xml_text(&b, cs, cl) == LKS_OK;
+    if (ok) {
+        size_t k = b.len < cap - 1 ? b.len : cap - 1;
+        if (k)
+            memcpy(out, b.ptr, k);
+        out[k] = 0;
+    }
+    lks_buf_free(&b);
+    return ok;
+}
+
+/* Appends s XML-escaped. */
+static int xml_escape(lks_buf *b, const char *s) {
+    int rc = LKS_OK;
+    for (; *s && rc == LKS_OK; s++) {
+        switch (*s) {
+        case '<': rc = lks_buf_append(b, "&lt;", 4); break;
+        case '>': rc = lks_buf_append(b, "&gt;", 4); break;
+        case '&': rc = lks_buf_append(b, "&amp;", 5); break;
+        case '"': rc = lks_buf_append(b, "&quot;", 6); break;
+        case '\'': rc = lks_buf_append(b, "&apos;", 6); break;
+        default: rc = lks_buf_append_byte(b, (uint8_t)*s);
+        }
+    }
+    return rc;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes encoding-type=url text in place ('+' is a space, as S3 writes it). */
+static int url_decode(lks_buf *b) {
+    size_t o = 0;
+    for (size_t i = 0; i < b->len; i++) {
+        uint8_t c = b->ptr[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            if (b->len - i < 3)
+                return LKS_ECORRUPT;
+            int hi = hexval(b->ptr[i + 1]), lo = hexval(b->ptr[i + 2]);
+            if (hi < 0 || lo < 0)
+                return LKS_ECORRUPT;
+            c = (uint8_t)(hi << 4 | lo);
+            i += 2;
+        }
+        b->ptr[o++] = c;
+    }
+    b->len = o;
+    return LKS_OK;
+}
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+/* The object's name in messages: s3://bucket/prefix/key. */
+static void obj_name(const s3_store *s, const char *key, char *out, size_t cap) {
+    snprintf(out, cap, "s3://%s/%s%s", s->bucket, s->prefix, key ? key : "");
+}
+
+/* Fills rs->code/message from an error body (HEAD has none). */
+static void parse_error_body(http_resp *rs) {
+    if (rs->status < 300 || rs->code[0])
+        return;
+    xml_get((const char *)rs->body.ptr, rs->body.len, "Code", rs->code, sizeof rs->code);
+    xml_get((const char *)rs->body.ptr, rs->body.len, "Message", rs->message, sizeof rs->message);
+}
+
+/* " (the bucket is in region X; set AWS_REGION)" when S3 said so, else "". */
+static const char *region_hint(const s3_store *s, const http_resp *rs, char *buf, size_t cap) {
+    buf[0] = 0;
+    if (rs->bucket_region[0] && strcmp(rs->bucket_region, s->region) != 0)
+        snprintf(buf, cap, " (the bucket is in region %s, not %s: set AWS_REGION)", rs->bucket_region, s->region);
+    return buf;
+}
+
+static int fail_http(const s3_store *s, lks_err *err, int code, const char *op, const char *key, const http_resp *rs) {
+    char nm[1400], hint[128];
+    obj_name(s, key, nm, sizeof nm);
+    return lks_err_set(err, code, "%s: %s: HTTP %ld%s%s%s%s%s", nm, op, rs->status, rs->code[0] ? " " : "", rs->code,
+                       rs->message[0] ? ": " : "", rs->message, region_hint(s, rs, hint, sizeof hint));
+}
+
+/* ---- credentials ---------------------------------------------------------------------------- */
+
+/* Credentials go into headers: no control characters (no header injection
+ * from a hostile credentials endpoint). */
+static int clean_value(const char *v) {
+    for (; v && *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7F)
+            return 0;
+    return 1;
+}
+
+static int set_creds(s3_store *s, const char *ak, const char *sk, const char *token, int64_t expires_us) {
+    if (!clean_value(ak) || !clean_value(sk) || !clean_value(token))
+        return LKS_ECORRUPT;
+    char *a = strdup(ak), *k = strdup(sk), *t = token && *token ? strdup(token) : NULL;
+    if (!a || !k || (token && *token && !t)) {
+        free(a);
+        free_secret(&k);
+        free_secret(&t);
+        return LKS_ENOMEM;
+    }
+    free(s->ak);
+    free_secret(&s->sk);
+    free_secret(&s->token);
+    s->ak = a;
+    s->sk = k;
+    s->token = t;
+    s->expires_us = expires_us;
+    return LKS_OK;
+}
+
+/* Reads a small file whole (NUL-terminated, trailing whitespace cut). */
+static int read_small_file(const char *path, size_t max, lks_buf *b) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return LKS_EIO;
+    char chunk[4096];
+    size_t n;
+    int rc = LKS_OK;
+    while (rc == LKS_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len + n > max)
+            rc = LKS_ELIMIT;
+        else
+            rc = lks_buf_append(b, chunk, n);
+    }
+    if (rc == LKS_OK && ferror(f))
+        rc = LKS_EIO;
+    fclose(f);
+    while (rc == LKS_OK && b->len &&
+           (b->ptr[b->len - 1] == '\n' || b->ptr[b->len - 1] == '\r' || b->ptr[b->len - 1] == ' ' ||
+            b->ptr[b->len - 1] == '\t'))
+        b->len--;
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(b);
+    return rc;
+}
+
+/* An unsigned request for the credential providers, retried a few times on
+ * network errors and 5xx.  LKS_OK with rs->status set, or LKS_EIO. */
+static int cred_http(s3_store *s, const char *method, const char *url, struct curl_slist *hdrs, const char *body,
+                     long connect_ms, int attempts, http_resp *rs, lks_err *err, const char *what) {
+    /* metadata endpoints answer at once; STS gets longer */
+    http_req rq = {
+        method, url, hdrs, body, body ? strlen(body) : 0, NULL, connect_ms, connect_ms < 5000 ? 5000 : 30000};
+    for (int attempt = 1;; attempt++) {
+        resp_reset(rs);
+        http_perform(s, &rq, rs);
+        int retry = rs->cc != CURLE_OK ? net_retryable(rs->cc) : rs->status >= 500 || rs->status == 429;
+        if (!retry || attempt >= attempts)
+            break;
+        sleep_ms(backoff_ms(attempt, RETRY_BASE_MS) + 50);
+    }
+    if (rs->cc != CURLE_OK)
+        return lks_err_set(err, LKS_EIO, "%s: %s: %s", what, url, rs->curl_msg);
+    return LKS_OK;
+}
+
+/* Credentials from the JSON that container endpoints and IMDS return. */
+static int creds_from_json(s3_store *s, const lks_buf *body, const char *what, lks_err *err) {
+    json_error_t je;
+    json_t *j = json_loadb((const char *)body->ptr, body->len, 0, &je);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return lks_err_set(err, LKS_ECORRUPT, "%s: the credentials response is not a JSON object", what);
+    }
+    const char *ak = json_string_value(json_object_get(j, "AccessKeyId"));
+    const char *sk = json_string_value(json_object_get(j, "SecretAccessKey"));
+    const char *tok = json_string_value(json_object_get(j, "Token"));
+    const char *exp = json_string_value(json_object_get(j, "Expiration"));
+    const char *code = json_string_value(json_object_get(j, "Code"));
+    int rc = LKS_OK;
+    int64_t exp_us = 0;
+    if (code && strcmp(code, "Success") != 0)
+        rc = lks_err_set(err, LKS_EIO, "%s: credentials not available (Code %.64s)", what, code);
+    else if (!ak || !sk || !*ak || !*sk)
+        rc = lks_err_set(err, LKS_ECORRUPT, "%s: AccessKeyId or SecretAccessKey missing in the response", what);
+    else if (exp && lks_parse_timestamp_us(exp, strlen(exp), &exp_us) != LKS_OK)
+        rc = lks_err_set(err, LKS_ECORRUPT, "%s: bad Expiration '%.40s'", what, exp);
+    else if ((rc = set_creds(s, ak, sk, tok, exp ? exp_us : 0)) != LKS_OK)
+        rc = lks_err_set(err, rc, "%s: %s", what,
+                         rc == LKS_ECORRUPT ? "control characters in the credentials" : "out of memory");
+    json_decref(j);
+    return rc;
+}
+
+static int fetch_container(s3_store *s, lks_err *err) {
+    struct curl_slist *hdrs = NULL;
+    lks_buf tok;
+    lks_buf_init(&tok, TOKEN_FILE_MAX + 1);
+    int rc = LKS_OK;
+    const char *auth = s->ct_token;
+    if (s->ct_token_file) {
+        if (read_small_file(s->ct_token_file, TOKEN_FILE_MAX, &tok) != LKS_OK) {
+            lks_buf_free(&tok);
+            return lks_err_set(err, LKS_ECONFIG,
+                               "container credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
+                               s->ct_token_file);
+        }
+        auth = (const char *)tok.ptr;
+    }
+    if (auth && *auth) {
+        if (strchr(auth, '\r') || strchr(auth, '\n')) {
+            lks_buf_free(&tok);
+            return lks_err_set(err, LKS_ECONFIG, "container credentials: the authorization token has a line break");
+        }
+        lks_buf h;
+        lks_buf_init(&h, 0);
+        if (lks_buf_printf(&h, "Authorization: %s", auth) == LKS_OK && lks_buf_cstr(&h) == LKS_OK)
+            hdrs = curl_slist_append(hdrs, (const char *)h.ptr);
+        if (h.ptr)
+            memset(h.ptr, 0, h.len);
+        lks_buf_free(&h);
+    }
+    if (tok.ptr)
+        memset(tok.ptr, 0, tok.len);
+    lks_buf_free(&tok);
+    http_resp rs;
+    resp_init(&rs);
+    rc = cred_http(s, "GET", s->ct_url, hdrs, NULL, 2000, 3, &rs, err, "container credentials");
+    curl_slist_free_all(hdrs);
+    if (rc == LKS_OK && rs.status != 200)
+        rc = lks_err_set(err, LKS_EIO, "container credentials: %s: HTTP %ld", s->ct_url, rs.status);
+    if (rc == LKS_OK)
+        rc = creds_from_json(s, &rs.body, "container credentials", err);
+    resp_free(&rs);
+    return rc;
+}
+
+static int fetch_imds(s3_store *s, int first, lks_err *err) {
+    char url[1024];
+    http_resp rs;
+    resp_init(&rs);
+    int attempts = first ? 1 : 3;
+    /* IMDSv2: a session token first */
+    struct curl_slist *hdrs = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
+    snprintf(url, sizeof url, "%s/latest/api/token", s->imds_url);
+    int rc = cred_http(s, "PUT", url, hdrs, "", 1000, attempts, &rs, err, "instance metadata");
+    curl_slist_free_all(hdrs);
+    hdrs = NULL;
+    char token[256];
+    if (rc == LKS_OK && (rs.status != 200 || rs.body.len == 0 || rs.body.len >= sizeof token))
+        rc = lks_err_set(err, LKS_EIO, "instance metadata: %s: HTTP %ld (IMDSv2 token refused)", url, rs.status);
+    if (rc == LKS_OK) {
+        memcpy(token, rs.body.ptr, rs.body.len);
+        token[rs.body.len] = 0;
+        if (strpbrk(token, "\r\n"))
+            rc = lks_err_set(err, LKS_ECORRUPT, "instance metadata: bad session token");
+    }
+    char role[256] = "";
+    if (rc == LKS_OK) {
+        char th[320];
+        snprintf(th, sizeof th, "X-aws-ec2-metadata-token: %s", token);
+        hdrs = curl_slist_append(NULL, th);
+        snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/", s->imds_url);
+        rc = cred_http(s, "GET", url, hdrs, NULL, 1000, attempts, &rs, err, "instance metadata");
+        if (rc == LKS_OK && rs.status != 200)
+            rc = lks_err_set(err, LKS_EIO, "instance metadata: %s: HTTP %ld (no instance role?)", url, rs.status);
+        if (rc == LKS_OK) {
+            size_t n = 0;
+            while (n < rs.body.len && n < sizeof role - 1 && rs.body.ptr[n] != '\n' && rs.body.ptr[n] != '\r')
+                n++;
+            memcpy(role, rs.body.ptr, n);
+            role[n] = 0;
+            for (size_t i = 0; i < n && rc == LKS_OK; i++)
+                if (role[i] == '/' || role[i] == '?' || role[i] == '#' || (unsigned char)role[i] < 0x21)
+                    rc = lks_err_set(err, LKS_ECORRUPT, "instance metadata: bad role name");
+            if (rc == LKS_OK && n == 0)
+                rc = lks_err_set(err, LKS_EIO, "instance metadata: no instance role");
+        }
+        if (rc == LKS_OK) {
+            snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/%s", s->imds_url, role);
+            rc = cred_http(s, "GET", url, hdrs, NULL, 1000, attempts, &rs, err, "instance metadata");
+            if (rc == LKS_OK && rs.status != 200)
+                rc = lks_err_set(err, LKS_EIO, "instance metadata: %s: HTTP %ld", url, rs.status);
+            if (rc == LKS_OK)
+                rc = creds_from_json(s, &rs.body, "instance metadata", err);
+        }
+        memset(th, 0, sizeof th);
+        curl_slist_free_all(hdrs);
+    }
+    memset(token, 0, sizeof token);
+    resp_free(&rs);
+    return rc;
+}
+
+/* Appends application/x-www-form-urlencoded s. */
+static int form_encode(lks_buf *b, const char *s) { return lks_sigv4_uri_encode(b, s, strlen(s), 0); }
+
+static int fetch_web_identity(s3_store *s, lks_err *err) {
+    lks_buf tok, body;
+    lks_buf_init(&tok, TOKEN_FILE_MAX + 1);
+    lks_buf_init(&body, 0);
+    if (read_small_file(s->wi_token_file, TOKEN_FILE_MAX, &tok) != LKS_OK || tok.len == 0) {
+        lks_buf_free(&tok);
+        return lks_err_set(err, LKS_ECONFIG, "web identity: cannot read the token file %s", s->wi_token_file);
+    }
+    int rc = lks_buf_printf(&body, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=");
+    if (rc == LKS_OK)
+        rc = form_encode(&body, s->wi_role_arn);
+    if (rc == LKS_OK)
+        rc = lks_buf_printf(&body, "&RoleSessionName=");
+    if (rc == LKS_OK)
+        rc = form_encode(&body, s->wi_session);
+    if (rc == LKS_OK)
+        rc = lks_buf_printf(&body, "&WebIdentityToken=");
+    if (rc == LKS_OK)
+        rc = form_encode(&body, (const char *)tok.ptr);
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(&body);
+    memset(tok.ptr, 0, tok.len);
+    lks_buf_free(&tok);
+    if (rc) {
+        lks_buf_free(&body);
+        return lks_err_set(err, rc, "out of memory");
+    }
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    http_resp rs;
+    resp_init(&rs);
+    rc = cred_http(s, "POST", s->sts_url, hdrs, (const char *)body.ptr, CONNECT_TIMEOUT_MS, 3, &rs, err,
+                   "web identity (STS AssumeRoleWithWebIdentity)");
+    curl_slist_free_all(hdrs);
+    memset(body.ptr, 0, body.len);
+    lks_buf_free(&body);
+    if (rc == LKS_OK && rs.status != 200) {
+        parse_error_body(&rs);
+        rc = lks_err_set(err, LKS_EIO, "web identity: STS AssumeRoleWithWebIdentity at %s for %s: HTTP %ld %s%s%s",
+                         s->sts_url, s->wi_role_arn, rs.status, rs.code, rs.message[0] ? ": " : "", rs.message);
+    }
+    if (rc == LKS_OK) {
+        const char *p = (const char *)rs.body.ptr, *cs;
+        size_t cl;
+        char *ak = malloc(256), *sk = malloc(256), *st = malloc(8192), exp[64];
+        if (!ak || !sk || !st)
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+        else if (!xml_next(&p, p + rs.body.len, "Credentials", &cs, &cl) || !xml_get(cs, cl, "AccessKeyId", ak, 256) ||
+                 !xml_get(cs, cl, "SecretAccessKey", sk, 256) || !xml_get(cs, cl, "SessionToken", st, 8192) || !*ak ||
+                 !*sk)
+            rc = lks_err_set(err, LKS_ECORRUPT, "web identity: no credentials in the STS response");
+        else {
+            int64_t exp_us = 0;
+            if (xml_get(cs, cl, "Expiration", exp, sizeof exp) &&
+                lks_parse_timestamp_us(exp, strlen(exp), &exp_us) != LKS_OK)
+                rc = lks_err_set(err, LKS_ECORRUPT, "web identity: bad Expiration '%s'", exp);
+            else if ((rc = set_creds(s, ak, sk, st, exp_us)) != LKS_OK)
+                rc = lks_err_set(err, rc, "web identity: %s",
+                                 rc == LKS_ECORRUPT ? "control characters in the credentials" : "out of memory");
+        }
+        if (sk)
+            memset(sk, 0, 256);
+        if (st)
+            memset(st, 0, 8192);
+        free(ak);
+        free(sk);
+        free(st);
+    }
+    resp_free(&rs);
+    return rc;
+}
+
+/* Makes sure usable credentials are loaded: temporary ones are fetched on
+ * first use and again REFRESH_MARGIN_US before they expire (or at once when
+ * force is set, after an ExpiredToken).  A failed refresh keeps credentials
+ * that have not expired yet. */
+static int creds_ensure(s3_store *s, int force, lks_err *err) {
+    if (s->src == SRC_STATIC)
+        return LKS_OK;
+    int64_t now = lks_now_us();
+    if (s->ak && !force && (s->expires_us == 0 || now + REFRESH_MARGIN_US < s->expires_us))
+        return LKS_OK;
+    lks_err e2;
+    lks_err_clear(&e2);
+    int rc;
+    switch (s->src) {
+    case SRC_WEB_IDENTITY: rc = fetch_web_identity(s, &e2); break;
+    case SRC_CONTAINER: rc = fetch_container(s, &e2); break;
+    case SRC_IMDS: rc = fetch_imds(s, s->ak == NULL, &e2); break;
+    default:
+        return lks_err_set(err, LKS_ECONFIG,
+                           "s3://%s: no AWS credentials found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, %s, "
+                           "web identity, container credentials; instance metadata disabled)",
+                           s->bucket, s->where);
+    }
+    if (rc == LKS_OK) {
+        size_t n = strlen(s->ak);
+        lks_log(LKS_LOG_DEBUG, "store", "s3://%s: credentials from %s (key id ...%s)", s->bucket, s->where,
+                s->ak + (n > 4 ? n - 4 : n));
+        return LKS_OK;
+    }
+    if (s->ak && (s->expires_us == 0 || now < s->expires_us) && !force) {
+        lks_log(LKS_LOG_WARN, "store", "s3://%s: refreshing credentials failed, using the current ones: %s", s->bucket,
+                e2.msg);
+        return LKS_OK;
+    }
+    if (s->src == SRC_IMDS && !s->ak)
+        return lks_err_set(err, LKS_ECONFIG,
+                           "s3://%s: no AWS credentials found (environment, %s, web identity, container "
+                           "credentials; instance metadata: %s)",
+                           s->bucket, s->where, e2.msg);
+    return lks_err_set(err, rc, "s3://%s: %s", s->bucket, e2.msg);
+}
+
+/* ---- signed S3 requests ----------------------------------------------------------------------- */
+
+typedef struct s3_call {
+    const char *method;
+    const char *key; /* store key (prefix added here), NULL: the bucket */
+    int raw_key;     /* key is the full object key (no store prefix) */
+    const lks_sigv4_param *query;
+    size_t nquery;
+    lks_sigv4_header extra[8]; /* Range, Content-Type, If-None-Match, Content-MD5 ... */
+    size_t nextra;
+    const void *body;
+    size_t body_len;
+    lks_buf *out;    /* 2xx body sink (NULL: rs->body) */
+    int conditional; /* 409 ConditionalRequestConflict is retried */
+    const char *op;  /* for messages: "GET", "PUT", "list" ... */
+    int ambiguous;   /* out: an earlier try of a write may have been applied */
+    int attempts;    /* out: tries made */
+} s3_call;
+
+static int build_target(const s3_store *s, const s3_call *c, const char *cquery, lks_buf *path, lks_buf *url) {
+    int rc = lks_buf_append_byte(path, '/');
+    if (rc == LKS_OK && s->path_style) {
+        rc = lks_sigv4_uri_encode(path, s->bucket, strlen(s->bucket), 0);
+        if (rc == LKS_OK && c->key)
+            rc = lks_buf_append_byte(path, '/');
+    }
+    if (rc == LKS_OK && c->key) {
+        if (!c->raw_key)
+            rc = lks_sigv4_uri_encode(path, s->prefix, strlen(s->prefix), 1);
+        if (rc == LKS_OK)
+            rc = lks_sigv4_uri_encode(path, c->key, strlen(c->key), 1);
+    }
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(path);
+    if (rc == LKS_OK)
+        rc = lks_buf_printf(url, "%s://%s%s%s%s", s->https ? "https" : "http", s->host, (const char *)path->ptr,
+                            *cquery ? "?" : "", cquery);
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(url);
+    return rc;
+}
+
+static int add_header(struct curl_slist **l, const char *name, const char *value) {
+    char line[9000];
+    int n = snprintf(line, sizeof line, "%s: %s", name, value);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return LKS_ELIMIT;
+    struct curl_slist *t = curl_slist_append(*l, line);
+    memset(line, 0, (size_t)n);
+    if (!t)
+        return LKS_ENOMEM;
+    *l = t;
+    return LKS_OK;
+}
+
+/* One signed try. */
+static int s3_try(s3_store *s, s3_call *c, const char *payload_hash, http_resp *rs, lks_err *err) {
+    lks_buf q, path, url, auth;
+    lks_buf_init(&q, 0);
+    lks_buf_init(&path, 0);
+    lks_buf_init(&url, 0);
+    lks_buf_init(&auth, 0);
+    struct curl_slist *hl = NULL;
+    int rc = lks_sigv4_canonical_query(&q, c->query, c->nquery);
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(&q);
+    if (rc == LKS_OK)
+        rc = build_target(s, c, (const char *)q.ptr, &path, &url);
+    if (rc) {
+        rc = lks_err_set(err, rc, "s3://%s: cannot build the request URL", s->bucket);
+        goto done;
+    }
+    char amz_date[20];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tmv);
+    lks_sigv4_header h[LKS_SIGV4_MAX_HEADERS];
+    size_t nh = 0;
+    h[nh++] = (lks_sigv4_header){"host", s->host};
+    h[nh++] = (lks_sigv4_header){"x-amz-date", amz_date};
+    h[nh++] = (lks_sigv4_header){"x-amz-content-sha256", payload_hash};
+    if (s->token)
+        h[nh++] = (lks_sigv4_header){"x-amz-security-token", s->token};
+    for (size_t i = 0; i < c->nextra; i++)
+        h[nh++] = c->extra[i];
+    lks_sigv4_req sr = {
+        c->method, (const char *)path.ptr, (const char *)q.ptr, h, nh, payload_hash, amz_date, s->region, "s3"};
+    if ((rc = lks_sigv4_authorization(&sr, s->ak, s->sk, &auth, NULL, err)) != LKS_OK)
+        goto done;
+    if ((rc = lks_buf_cstr(&auth)) != LKS_OK) {
+        rc = lks_err_set(err, rc, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nh && rc == LKS_OK; i++)
+        rc = add_header(&hl, h[i].name, h[i].value);
+    if (rc == LKS_OK)
+        rc = add_header(&hl, "Authorization", (const char *)auth.ptr);
+    if (rc == LKS_OK) {
+        struct curl_slist *t = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
+        rc = t ? LKS_OK : LKS_ENOMEM;
+        if (t)
+            hl = t;
+    }
+    if (rc) {
+        rc = lks_err_set(err, rc, "s3://%s: cannot build the request headers", s->bucket);
+        goto done;
+    }
+    http_req rq = {c->method, (const char *)url.ptr, hl, c->body, c->body_len, c->out, 0, 0};
+    http_perform(s, &rq, rs);
+done:
+    curl_slist_free_all(hl);
+    if (auth.ptr)
+        memset(auth.ptr, 0, auth.len);
+    lks_buf_free(&q);
+    lks_buf_free(&path);
+    lks_buf_free(&url);
+    lks_buf_free(&auth);
+    return rc;
+}
+
+/* Sends a call with retries.  LKS_OK once a final HTTP response is in rs
+ * (any status: the caller maps it; error responses have rs->code parsed);
+ * otherwise an error naming the object and the last failure. */
+static int s3_exec_locked(s3_store *s, s3_call *c, http_resp *rs, lks_err *err);
+
+static int s3_exec(s3_store *s, s3_call *c, http_resp *rs, lks_err *err) {
+    pthread_mutex_lock(&s->lock);
+    int rc = s3_exec_locked(s, c, rs, err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int s3_exec_locked(s3_store *s, s3_call *c, http_resp *rs, lks_err *err) {
+    char payload_hash[65];
+    lks_sha256_hex(c->body ? c->body : "", c->body ? c->body_len : 0, payload_hash);
+    size_t out_len0 = c->out ? c->out->len : 0;
+    uint64_t t0 = lks_mono_ns();
+    int refreshed = 0, is_write = strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0;
+    c->ambiguous = 0;
+    for (int attempt = 1;; attempt++) {
+        c->attempts = attempt;
+        int rc = creds_ensure(s, 0, err);
+        if (rc)
+            return rc;
+        resp_reset(rs);
+        if (c->out)
+            c->out->len = out_len0;
+        if ((rc = s3_try(s, c, payload_hash, rs, err)) != LKS_OK)
+            return rc;
+        int retry = 0;
+        if (rs->cc != CURLE_OK) {
+            if (rs->sink_err) {
+                char nm[1400];
+                obj_name(s, c->key, nm, sizeof nm);
+                return lks_err_set(err, rs->sink_err, "%s: %s: the %lld-byte response does not fit the buffer", nm,
+                                   c->op, (long long)rs->content_length);
+            }
+            retry = net_retryable(rs->cc);
+            if (retry && is_write)
+                c->ambiguous = 1;
+        } else {
+            parse_error_body(rs);
+            long st = rs->status;
+            if (st >= 500 || st == 429) {
+                retry = 1;
+                if (is_write && st != 503)
+                    c->ambiguous = 1;
+            } else if (st == 409 && c->conditional && strcmp(rs->code, "ConditionalRequestConflict") == 0) {
+                retry = 1;
+            } else if (st == 400 && strcmp(rs->code, "RequestTimeout") == 0) {
+                retry = 1;
+            } else if ((st == 400 || st == 403) && strcmp(rs->code, "ExpiredToken") == 0 && !refreshed &&
+                       s->src != SRC_STATIC) {
+                refreshed = 1;
+                if ((rc = creds_ensure(s, 1, err)) != LKS_OK)
+                    return rc;
+                retry = 1;
+            }
+            if (!retry)
+                return LKS_OK;
+        }
+        long delay = backoff_ms(attempt, s->retry_base_ms);
+        uint64_t spent_ms = (lks_mono_ns() - t0) / 1000000;
+        if (!retry || attempt >= s->retry_attempts || spent_ms + (uint64_t)delay > RETRY_BUDGET_MS) {
+            char nm[1400];
+            obj_name(s, c->key, nm, sizeof nm);
+            if (rs->cc != CURLE_OK)
+                return lks_err_set(err, LKS_EIO, "%s: %s: %s (after %d %s)", nm, c->op, rs->curl_msg, attempt,
+                                   attempt == 1 ? "try" : "tries");
+            return lks_err_set(err, LKS_EIO, "%s: %s: HTTP %ld%s%s%s%s (after %d tries)", nm, c->op, rs->status,
+                               rs->code[0] ? " " : "", rs->code, rs->message[0] ? ": " : "", rs->message, attempt);
+        }
+        if (rs->cc != CURLE_OK)
+            lks_log(LKS_LOG_DEBUG, "store", "s3://%s/%s%s: %s: %s; retrying in %ld ms", s->bucket, s->prefix,
+                    c->key ? c->key : "", c->op, rs->curl_msg, delay);
+        else
+            lks_log(LKS_LOG_DEBUG, "store", "s3://%s/%s%s: %s: HTTP %ld %s; retrying in %ld ms", s->bucket, s->prefix,
+                    c->key ? c->key : "", c->op, rs->status, rs->code, delay);
+        sleep_ms(delay);
+    }
+}
+
+/* Maps a final non-2xx response of an object request to a status. */
+static int object_error(const s3_store *s, lks_err *err, const char *op, const char *key, const http_resp *rs) {
+    int code = LKS_EIO;
+    if (rs->status == 404 && (rs->code[0] == 0 || strcmp(rs->code, "NoSuchKey") == 0))
+        code = LKS_ENOTFOUND;
+    return fail_http(s, err, code, op, key, rs);
+}
+
+/* ---- operations ------------------------------------------------------------------------------ */
+
+static int s3_head(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err) {
+    s3_store *s = S(st);
+    s3_call c = {0};
+    c.method = "HEAD";
+    c.key = key;
+    c.op = "HEAD";
+    http_resp rs;
+    resp_init(&rs);
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK) {
+        if (rs.status == 200) {
+            ent->key = NULL;
+            ent->size = rs.content_length > 0 ? (uint64_t)rs.content_length : 0;
+            ent->mtime_us = rs.filetime > 0 ? rs.filetime * 1000000 : 0;
+        } else {
+            rc = object_error(s, err, "HEAD", key, &rs);
+        }
+    }
+    resp_free(&rs);
+    return rc;
+}
+
+static int s3_get(lks_store *st, const char *key, uint64_t off, uint64_t len, int ranged, lks_buf *out, lks_err *err) {
+    s3_store *s = S(st);
+    char nm[1400];
+    if (ranged && len == 0) {
+        /* no HTTP range is empty: check the offset against the size */
+        lks_store_entry ent;
+        int rc = s3_head(st, key, &ent, err);
+        if (rc)
+            return rc;
+        if (off > ent.size) {
+            obj_name(s, key, nm, sizeof nm);
+            return lks_err_set(err, LKS_ECORRUPT, "%s: range [%llu, +0) is past the end of the %llu-byte object", nm,
+                               (unsigned long long)off, (unsigned long long)ent.size);
+        }
+        return LKS_OK;
+    }
+    char range[64];
+    s3_call c = {0};
+    c.method = "GET";
+    c.key = key;
+    c.op = "GET";
+    c.out = out;
+    if (ranged) {
+        if (len - 1 > UINT64_MAX - off) { /* the end offset overflows: past any object */
+            obj_name(s, key, nm, sizeof nm);
+            return lks_err_set(err, LKS_ECORRUPT, "%s: range %llu+%llu is past the end of the object", nm,
+                               (unsigned long long)off, (unsigned long long)len);
+        }
+        snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+        c.extra[c.nextra++] = (lks_sigv4_header){"Range", range};
+    }
+    size_t len0 = out->len;
+    http_resp rs;
+    resp_init(&rs);
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK) {
+        obj_name(s, key, nm, sizeof nm);
+        if (rs.status == 416) {
+            rc = lks_err_set(err, LKS_ECORRUPT, "%s: range [%llu, +%llu) is past the end of the object", nm,
+                             (unsigned long long)off, (unsigned long long)len);
+        } else if (rs.status != 200 && rs.status != 206) {
+            rc = object_error(s, err, "GET", key, &rs);
+        } else if (!ranged) {
+            if (rs.content_length >= 0 && (uint64_t)rs.content_length != out->len - len0)
+                rc = lks_err_set(err, LKS_EIO, "%s: GET: %zu bytes received, Content-Length %lld", nm, out->len - len0,
+                                 (long long)rs.content_length);
+        } else if (rs.status == 206) {
+            if (!rs.has_range || rs.range_first != off)
+                rc = lks_err_set(err, LKS_EIO, "%s: GET: the response's Content-Range does not match bytes=%llu-", nm,
+                                 (unsigned long long)off);
+            else if (rs.range_last != off + len - 1)
+                rc = lks_err_set(err, LKS_ECORRUPT, "%s: range [%llu, +%llu) is past the end of the %llu-byte object",
+                                 nm, (unsigned long long)off, (unsigned long long)len,
+                                 (unsigned long long)rs.range_total);
+            else if (out->len - len0 != len)
+                rc = lks_err_set(err, LKS_EIO, "%s: GET: %zu bytes received for a %llu-byte range", nm, out->len - len0,
+                                 (unsigned long long)len);
+        } else {
+            /* a server that ignores Range sends the whole object: cut it */
+            size_t got = out->len - len0;
+            if (off > got || len > got - off) {
+                rc = lks_err_set(err, LKS_ECORRUPT, "%s: range [%llu, +%llu) is past the end of the %zu-byte object",
+                                 nm, (unsigned long long)off, (unsigned long long)len, got);
+            } else {
+                memmove(out->ptr + len0, out->ptr + len0 + off, (size_t)len);
+                out->len = len0 + (size_t)len;
+            }
+        }
+    }
+    if (rc != LKS_OK && out->ptr)
+        out->len = len0 < out->len ? len0 : out->len;
+    resp_free(&rs);
+    return rc;
+}
+
+/* Content-Type by key suffix: S3 stores it, and readers (browsers, Spark
+ * tooling) look at it. */
+static const char *content_type(const char *key) {
+    size_t n = strlen(key);
+    if (n >= 5 && strcmp(key + n - 5, ".json") == 0)
+        return "application/json";
+    if (n >= 4 && (strcmp(key + n - 4, ".txt") == 0 || strcmp(key + n - 3, ".md") == 0))
+        return "text/plain; charset=utf-8";
+    return "application/octet-stream";
+}
+
+/* After a 412 on a put_if_absent whose earlier try may have landed (its
+ * response lost): the object holding exactly our bytes is our own write. */
+static int is_our_object(s3_store *s, const char *key, const void *data, size_t len) {
+    lks_buf b;
+    lks_buf_init(&b, len + 1);
+    lks_err e;
+    int same =
+        s3_get(&s->base, key, 0, 0, 0, &b, &e) == LKS_OK && b.len == len && (len == 0 || memcmp(b.ptr, data, len) == 0);
+    lks_buf_free(&b);
+    return same;
+}
+
+static int put_single(s3_store *s, const char *key, const void *data, size_t len, int if_absent, lks_err *err) {
+    s3_call c = {0};
+    c.method = "PUT";
+    c.key = key;
+    c.op = if_absent ? "PUT (if absent)" : "PUT";
+    c.body = data ? data : "";
+    c.body_len = len;
+    c.conditional = if_absent;
+    c.extra[c.nextra++] = (lks_sigv4_header){"Content-Type", content_type(key)};
+    if (if_absent)
+        c.extra[c.nextra++] = (lks_sigv4_header){"If-None-Match", "*"};
+    http_resp rs;
+    resp_init(&rs);
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK && rs.status != 200) {
+        char nm[1400];
+        obj_name(s, key, nm, sizeof nm);
+        if (if_absent && rs.status == 412) {
+            if (c.ambiguous && is_our_object(s, key, data, len))
+                rc = LKS_OK;
+            else
+                rc = lks_err_set(err, LKS_EEXIST, "%s already exists", nm);
+        } else {
+            rc = fail_http(s, err, LKS_EIO, c.op, key, &rs);
+        }
+    }
+    resp_free(&rs);
+    return rc;
+}
+
+static void abort_upload(s3_store *s, const char *key, const char *upload_id) {
+    lks_sigv4_param q[] = {{"uploadId", upload_id}};
+    s3_call c = {0};
+    c.method = "DELETE";
+    c.key = key;
+    c.op = "AbortMultipartUpload";
+    c.query = q;
+    c.nquery = 1;
+    http_resp rs;
+    resp_init(&rs);
+    lks_err e;
+    if (s3_exec(s, &c, &rs, &e) != LKS_OK)
+        lks_log(LKS_LOG_WARN, "store", "%s", e.msg);
+    else if (rs.status != 204 && rs.status != 200 && rs.status != 404)
+        lks_log(LKS_LOG_WARN, "store", "s3://%s/%s%s: AbortMultipartUpload: HTTP %ld %s", s->bucket, s->prefix, key,
+                rs.status, rs.code);
+    resp_free(&rs);
+}
+
+/* The ETag S3 gives a completed multipart object: MD5 of the parts' binary
+ * MD5s, "-" and the part count.  0 when a part ETag is not a plain MD5
+ * (encrypted uploads), so it cannot be predicted. */
+static int multipart_etag(const lks_buf *md5s, size_t nparts, char *out, size_t cap) {
+    if (md5s->len != nparts * 16)
+        return 0;
+    uint8_t d[16];
+    char hex[33];
+    lks_md5(md5s->ptr, md5s->len, d);
+    lks_hex_lower(d, 16, hex);
+    snprintf(out, cap, "%s-%zu", hex, nparts);
+    return 1;
+}
+
+/* Appends the 16 bytes of a quoted hex MD5 ETag; LKS_EINVAL otherwise. */
+static int etag_md5(lks_buf *md5s, const char *etag) {
+    size_t n = strlen(etag);
+    if (n == 34 && etag[0] == '"' && etag[33] == '"')
+        etag++, n = 32;
+    if (n != 32)
+        return LKS_EINVAL;
+    uint8_t d[16];
+    for (int i = 0; i < 16; i++) {
+        int hi = hexval(etag[2 * i]), lo = hexval(etag[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return LKS_EINVAL;
+        d[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return lks_buf_append(md5s, d, 16);
+}
+
+/* Whether the object's ETag is `want` (quotes ignored). */
+static int object_has_etag(s3_store *s, const char *key, const char *want) {
+    s3_call c = {0};
+    c.method = "HEAD";
+    c.key = key;
+    c.op = "HEAD";
+    http_resp rs;
+    resp_init(&rs);
+    lks_err e;
+    int same = 0;
+    if (s3_exec(s, &c, &rs, &e) == LKS_OK && rs.status == 200) {
+        const char *t = rs.etag;
+        size_t n = strlen(t);
+        if (n >= 2 && t[0] == '"' && t[n - 1] == '"')
+            t++, n -= 2;
+        same = n == strlen(want) && strncasecmp(t, want, n) == 0;
+    }
+    resp_free(&rs);
+    return same;
+}
+
+/* Uploads in parts; any failure aborts the upload so no parts linger. */
+static int put_multipart(s3_store *s, const char *key, const uint8_t *data, size_t len, int if_absent, lks_err *err) {
+    size_t part = s->mpu_part;
+    if (len / part >= MPU_PARTS_MAX)
+        part = (len + MPU_PARTS_MAX - 1) / MPU_PARTS_MAX;
+    size_t nparts = (len + part - 1) / part;
+    char nm[1400];
+    obj_name(s, key, nm, sizeof nm);
+
+    lks_sigv4_param qi[] = {{"uploads", NULL}};
+    s3_call c = {0};
+    c.method = "POST";
+    c.key = key;
+    c.op = "CreateMultipartUpload";
+    c.query = qi;
+    c.nquery = 1;
+    c.extra[c.nextra++] = (lks_sigv4_header){"Content-Type", content_type(key)};
+    http_resp rs;
+    resp_init(&rs);
+    char upload_id[1024];
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK && rs.status != 200)
+        rc = fail_http(s, err, LKS_EIO, c.op, key, &rs);
+    if (rc == LKS_OK &&
+        (!xml_get((const char *)rs.body.ptr, rs.body.len, "UploadId", upload_id, sizeof upload_id) || !upload_id[0]))
+        rc = lks_err_set(err, LKS_ECORRUPT, "%s: CreateMultipartUpload: no UploadId in the response", nm);
+    if (rc) {
+        resp_free(&rs);
+        return rc;
+    }
+    lks_buf done, md5s;
+    lks_buf_init(&done, 0);
+    lks_buf_init(&md5s, 0);
+    int etags_known = 1;
+    rc = lks_buf_printf(&done, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+    for (size_t i = 0; i < nparts && rc == LKS_OK; i++) {
+        char pn[24];
+        snprintf(pn, sizeof pn, "%zu", i + 1);
+        lks_sigv4_param qp[] = {{"partNumber", pn}, {"uploadId", upload_id}};
+        s3_call pc = {0};
+        pc.method = "PUT";
+        pc.key = key;
+        pc.op = "UploadPart";
+        pc.query = qp;
+        pc.nquery = 2;
+        pc.body = data + i * part;
+        pc.body_len = i + 1 < nparts ? part : len - i * part;
+        rc = s3_exec(s, &pc, &rs, err);
+        if (rc == LKS_OK && rs.status != 200)
+            rc = fail_http(s, err, LKS_EIO, "UploadPart", key, &rs);
+        if (rc == LKS_OK && !rs.etag[0])
+            rc = lks_err_set(err, LKS_ECORRUPT, "%s: UploadPart %zu: no ETag in the response", nm, i + 1);
+        if (rc == LKS_OK && etags_known && etag_md5(&md5s, rs.etag) != LKS_OK)
+            etags_known = 0; /* the final ETag cannot be predicted */
+        if (rc == LKS_OK && (lks_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1) ||
+                             xml_escape(&done, rs.etag) || lks_buf_printf(&done, "</ETag></Part>")))
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    if (rc == LKS_OK && (rc = lks_buf_printf(&done, "</CompleteMultipartUpload>")) != LKS_OK)
+        rc = lks_err_set(err, rc, "out of memory");
+    if (rc == LKS_OK) {
+        lks_sigv4_param qc[] = {{"uploadId", upload_id}};
+        s3_call cc = {0};
+        cc.method = "POST";
+        cc.key = key;
+        cc.op = "CompleteMultipartUpload";
+        cc.query = qc;
+        cc.nquery = 1;
+        cc.body = done.ptr;
+        cc.body_len = done.len;
+        cc.conditional = if_absent;
+        cc.extra[cc.nextra++] = (lks_sigv4_header){"Content-Type", "application/xml"};
+        if (if_absent)
+            cc.extra[cc.nextra++] = (lks_sigv4_header){"If-None-Match", "*"};
+        rc = s3_exec(s, &cc, &rs, err);
+        char want[64];
+        if (rc == LKS_OK && cc.ambiguous && (rs.status == 404 || rs.status == 412) && etags_known &&
+            multipart_etag(&md5s, nparts, want, sizeof want) && object_has_etag(s, key, want)) {
+            /* an earlier try completed it and its answer was lost: the
+             * object with our parts' ETag is our upload */
+            lks_buf_free(&done);
+            lks_buf_free(&md5s);
+            resp_free(&rs);
+            return LKS_OK;
+        }
+        if (rc == LKS_OK && rs.status == 412 && if_absent)
+            rc = lks_err_set(err, LKS_EEXIST, "%s already exists", nm);
+        else if (rc == LKS_OK && rs.status != 200)
+            rc = fail_http(s, err, LKS_EIO, cc.op, key, &rs);
+        else if (rc == LKS_OK) {
+            /* a 200 may still carry an <Error> (the failure came after the headers) */
+            char code[128];
+            if (xml_get((const char *)rs.body.ptr, rs.body.len, "Code", code, sizeof code) &&
+                memmem(rs.body.ptr, rs.body.len, "<Error>", 7)) {
+                xml_get((const char *)rs.body.ptr, rs.body.len, "Message", rs.message, sizeof rs.message);
+                snprintf(rs.code, sizeof rs.code, "%s", code);
+                rc = fail_http(s, err, LKS_EIO, cc.op, key, &rs);
+            }
+        }
+    }
+    if (rc != LKS_OK)
+        abort_upload(s, key, upload_id);
+    lks_buf_free(&done);
+    lks_buf_free(&md5s);
+    resp_free(&rs);
+    return rc;
+}
+
+static int s3_put(lks_store *st, const char *key, const void *data, size_t len, int if_absent, lks_err *err) {
+    s3_store *s = S(st);
+    if (len > s->mpu_threshold)
+        return put_multipart(s, key, data, len, if_absent, err);
+    return put_single(s, key, data, len, if_absent, err);
+}
+
+static int s3_del(lks_store *st, const char *key, lks_err *err) {
+    s3_store *s = S(st);
+    s3_call c = {0};
+    c.method = "DELETE";
+    c.key = key;
+    c.op = "DELETE";
+    http_resp rs;
+    resp_init(&rs);
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK && rs.status != 204 && rs.status != 200 &&
+        !(rs.status == 404 && (rs.code[0] == 0 || strcmp(rs.code, "NoSuchKey") == 0)))
+        rc = fail_http(s, err, LKS_EIO, "DELETE", key, &rs);
+    resp_free(&rs);
+    return rc;
+}
+
+static int s3_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+    s3_store *s = S(st);
+    size_t plen = strlen(s->prefix);
+    lks_buf full, token, key, prev;
+    lks_buf_init(&full, 0);
+    lks_buf_init(&token, 0);
+    lks_buf_init(&key, 0);
+    lks_buf_init(&prev, 0);
+    int rc = lks_buf_printf(&full, "%s%s", s->prefix, prefix);
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(&full);
+    if (rc)
+        rc = lks_err_set(err, rc, "out of memory");
+    http_resp rs;
+    resp_init(&rs);
+    char nm[1400];
+    obj_name(s, prefix, nm, sizeof nm);
+    int stopped = 0, pages = 0;
+    while (rc == LKS_OK && !stopped) {
+        lks_sigv4_param q[4];
+        size_t nq = 0;
+        q[nq++] = (lks_sigv4_param){"list-type", "2"};
+        q[nq++] = (lks_sigv4_param){"encoding-type", "url"};
+        if (full.len)
+            q[nq++] = (lks_sigv4_param){"prefix", (const char *)full.ptr};
+        if (token.len)
+            q[nq++] = (lks_sigv4_param){"continuation-token", (const char *)token.ptr};
+        s3_call c = {0};
+        c.method = "GET";
+        c.op = "ListObjectsV2";
+        c.query = q;
+        c.nquery = nq;
+        if ((rc = s3_exec(s, &c, &rs, err)) != LKS_OK)
+            break;
+        if (rs.status != 200) {
+            rc = fail_http(s, err, LKS_EIO, "list", prefix, &rs);
+            break;
+        }
+        pages++;
+        const char *body = (const char *)rs.body.ptr, *end = body + rs.body.len;
+        char enc[16];
+        xml_get(body, rs.body.len, "EncodingType", enc, sizeof enc);
+        int url_enc = strcmp(enc, "url") == 0;
+        const char *p = body, *cs;
+        size_t cl;
+        while (!stopped && xml_next(&p, end, "Contents", &cs, &cl)) {
+            const char *kp = cs, *ks;
+            size_t kl;
+            char num[32], lm[64];
+            lks_buf_reset(&key);
+            if (!xml_next(&kp, cs + cl, "Key", &ks, &kl) || xml_text(&key, ks, kl) != LKS_OK ||
+                (url_enc && url_decode(&key) != LKS_OK) || lks_buf_cstr(&key) != LKS_OK ||
+                memchr(key.ptr, 0, key.len)) {
+                rc = lks_err_set(err, LKS_ECORRUPT, "%s: list: malformed <Key> in page %d", nm, pages);
+                break;
+            }
+            const char *k = (const char *)key.ptr;
+            /* ascending byte order across pages, as the contract promises */
+            if (prev.len && strcmp((const char *)prev.ptr, k) >= 0) {
+                rc = lks_err_set(err, LKS_ECORRUPT,
+                                 "%s: list: key '%.200s' comes after '%.200s' (not in ascending order)", nm, k,
+                                 (const char *)prev.ptr);
+                break;
+            }
+            lks_buf_reset(&prev);
+            if ((rc = lks_buf_append(&prev, key.ptr, key.len + 1)) != LKS_OK) {
+                rc = lks_err_set(err, rc, "out of memory");
+                break;
+            }
+            prev.len = key.len;
+            if (key.len < full.len || memcmp(k, full.ptr, full.len) != 0)
+                continue; /* outside the prefix: a server's oddity, not ours */
+            const char *rel = k + plen;
+            if (lks_store_check_key(rel, NULL) != LKS_OK)
+                continue; /* folder markers and the like are not store objects */
+            lks_store_entry ent = {rel, 0, 0};
+            if (xml_get(cs, cl, "Size", num, sizeof num)) {
+                char *e;
+                unsigned long long v = strtoull(num, &e, 10);
+                if (*e || e == num) {
+                    rc = lks_err_set(err, LKS_ECORRUPT, "%s: list: bad <Size> '%s' of %s", nm, num, rel);
+                    break;
+                }
+                ent.size = v;
+            }
+            if (xml_get(cs, cl, "LastModified", lm, sizeof lm)) {
+                int64_t us;
+                if (lks_parse_timestamp_us(lm, strlen(lm), &us) == LKS_OK)
+                    ent.mtime_us = us;
+            }
+            if (fn(ud, &ent))
+                stopped = 1;
+        }
+        if (rc || stopped)
+            break;
+        char trunc[16];
+        xml_get(body, rs.body.len, "IsTruncated", trunc, sizeof trunc);
+        if (strcmp(trunc, "true") != 0)
+            break;
+        const char *tp = body, *ts;
+        size_t tl;
+        lks_buf next;
+        lks_buf_init(&next, 0);
+        if (!xml_next(&tp, end, "NextContinuationToken", &ts, &tl) || tl == 0 || xml_text(&next, ts, tl) != LKS_OK ||
+            lks_buf_cstr(&next) != LKS_OK) {
+            lks_buf_free(&next);
+            rc = lks_err_set(err, LKS_ECORRUPT, "%s: list: a truncated page without NextContinuationToken", nm);
+            break;
+        }
+        if (next.len == token.len && memcmp(next.ptr, token.ptr, next.len) == 0) {
+            lks_buf_free(&next);
+            rc = lks_err_set(err, LKS_ECORRUPT, "%s: list: the server repeats the same continuation token", nm);
+            break;
+        }
+        lks_buf_free(&token);
+        token = next;
+    }
+    resp_free(&rs);
+    lks_buf_free(&full);
+    lks_buf_free(&token);
+    lks_buf_free(&key);
+    lks_buf_free(&prev);
+    return rc;
+}
+
+int lks_s3_delete_many(lks_store *st, const char *const *keys, size_t n, lks_err *err) {
+    s3_store *s = S(st);
+    if (strcmp(st->ops->scheme, "s3") != 0)
+        return lks_err_set(err, LKS_EINVAL, "lks_s3_delete_many: %s is not an S3 store", st->uri);
+    int rc = LKS_OK;
+    http_resp rs;
+    resp_init(&rs);
+    lks_buf body;
+    lks_buf_init(&body, 0);
+    for (size_t at = 0; at < n && rc == LKS_OK; at += DELETE_BATCH) {
+        size_t m = n - at < DELETE_BATCH ? n - at : DELETE_BATCH;
+        lks_buf_reset(&body);
+        rc = lks_buf_printf(&body, "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>");
+        for (size_t i = 0; i < m && rc == LKS_OK; i++) {
+            if ((rc = lks_store_check_key(keys[at + i], err)) != LKS_OK)
+                break;
+            if ((rc = lks_buf_printf(&body, "<Object><Key>")) == LKS_OK &&
+                (rc = xml_escape(&body, s->prefix)) == LKS_OK && (rc = xml_escape(&body, keys[at + i])) == LKS_OK)
+                rc = lks_buf_printf(&body, "</Key></Object>");
+        }
+        if (rc == LKS_OK)
+            rc = lks_buf_printf(&body, "</Delete>");
+        if (rc) {
+            if (rc != LKS_EINVAL)
+                rc = lks_err_set(err, rc, "out of memory");
+            break;
+        }
+        uint8_t md5[16];
+        lks_md5(body.ptr, body.len, md5);
+        lks_buf b64;
+        lks_buf_init(&b64, 0);
+        if (lks_base64_encode(&b64, md5, 16) != LKS_OK || lks_buf_cstr(&b64) != LKS_OK) {
+            lks_buf_free(&b64);
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+            break;
+        }
+        lks_sigv4_param q[] = {{"delete", NULL}};
+        s3_call c = {0};
+        c.method = "POST";
+        c.op = "DeleteObjects";
+        c.query = q;
+        c.nquery = 1;
+        c.body = body.ptr;
+        c.body_len = body.len;
+        c.extra[c.nextra++] = (lks_sigv4_header){"Content-Type", "application/xml"};
+        c.extra[c.nextra++] = (lks_sigv4_header){"Content-MD5", (const char *)b64.ptr};
+        rc = s3_exec(s, &c, &rs, err);
+        lks_buf_free(&b64);
+        if (rc == LKS_OK && rs.status != 200) {
+            rc = fail_http(s, err, LKS_EIO, "DeleteObjects", NULL, &rs);
+            break;
+        }
+        if (rc)
+            break;
+        /* per-key failures come back as <Error> elements (Quiet mode lists only those) */
+        const char *p = (const char *)rs.body.ptr, *end = p + rs.body.len, *cs;
+        size_t cl;
+        while (xml_next(&p, end, "Error", &cs, &cl)) {
+            char k[1100], code[128], msg[256];
+            xml_get(cs, cl, "Key", k, sizeof k);
+            xml_get(cs, cl, "Code", code, sizeof code);
+            xml_get(cs, cl, "Message", msg, sizeof msg);
+            if (strcmp(code, "NoSuchKey") == 0)
+                continue;
+            rc = lks_err_set(err, LKS_EIO, "s3://%s/%s: DeleteObjects: %s%s%s", s->bucket, k, code, msg[0] ? ": " : "",
+                             msg);
+            break;
+        }
+    }
+    lks_buf_free(&body);
+    resp_free(&rs);
+    return rc;
+}
+
+int lks_s3_create_bucket(lks_store *st, lks_err *err) {
+    s3_store *s = S(st);
+    if (strcmp(st->ops->scheme, "s3") != 0)
+        return lks_err_set(err, LKS_EINVAL, "lks_s3_create_bucket: %s is not an S3 store", st->uri);
+    lks_buf body;
+    lks_buf_init(&body, 0);
+    int rc = LKS_OK;
+    if (strcmp(s->region, "us-east-1") != 0)
+        rc = lks_buf_printf(&body,
+                            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                            "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
+                            s->region);
+    if (rc) {
+        lks_buf_free(&body);
+        return lks_err_set(err, rc, "out of memory");
+    }
+    s3_call c = {0};
+    c.method = "PUT";
+    c.op = "CreateBucket";
+    c.body = body.len ? body.ptr : NULL;
+    c.body_len = body.len;
+    if (body.len)
+        c.extra[c.nextra++] = (lks_sigv4_header){"Content-Type", "application/xml"};
+    http_resp rs;
+    resp_init(&rs);
+    rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK && rs.status != 200 && !(rs.status == 409 && strcmp(rs.code, "BucketAlreadyOwnedByYou") == 0))
+        rc = lks_err_set(err, LKS_EIO, "s3://%s: CreateBucket: HTTP %ld %s%s%s", s->bucket, rs.status, rs.code,
+                         rs.message[0] ? ": " : "", rs.message);
+    resp_free(&rs);
+    lks_buf_free(&body);
+    return rc;
+}
+
+void lks_s3_set_multipart(lks_store *st, size_t threshold, size_t part_size) {
+    s3_store *s = S(st);
+    if (threshold)
+        s->mpu_threshold = threshold;
+    if (part_size)
+        s->mpu_part = part_size;
+}
+
+void lks_s3_set_retry(lks_store *st, int attempts, long base_ms) {
+    s3_store *s = S(st);
+    if (attempts > 0)
+        s->retry_attempts = attempts;
+    if (base_ms > 0)
+        s->retry_base_ms = base_ms;
+}
+
+int lks_s3_count_uploads(lks_store *st, int *count, lks_err *err) {
+    s3_store *s = S(st);
+    *count = 0;
+    lks_sigv4_param q[2] = {{"uploads", NULL}, {"prefix", s->prefix}};
+    s3_call c = {0};
+    c.method = "GET";
+    c.op = "ListMultipartUploads";
+    c.query = q;
+    c.nquery = s->prefix[0] ? 2 : 1;
+    http_resp rs;
+    resp_init(&rs);
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK && rs.status != 200)
+        rc = fail_http(s, err, LKS_EIO, "ListMultipartUploads", NULL, &rs);
+    if (rc == LKS_OK) {
+        const char *p = (const char *)rs.body.ptr, *end = p + rs.body.len, *cs;
+        size_t cl;
+        while (xml_next(&p, end, "Upload", &cs, &cl))
+            (*count)++;
+    }
+    resp_free(&rs);
+    return rc;
+}
+
+int lks_s3_access_key_id(lks_store *st, char *out, size_t cap, lks_err *err) {
+    s3_store *s = S(st);
+    pthread_mutex_lock(&s->lock);
+    int rc = creds_ensure(s, 0, err);
+    if (rc == LKS_OK)
+        snprintf(out, cap, "%s", s->ak);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int lks_s3_describe(lks_store *st, char *base_url, size_t url_cap, char *region, size_t region_cap) {
+    s3_store *s = S(st);
+    if (s->path_style)
+        snprintf(base_url, url_cap, "%s://%s/%s", s->https ? "https" : "http", s->host, s->bucket);
+    else
+        snprintf(base_url, url_cap, "%s://%s", s->https ? "https" : "http", s->host);
+    snprintf(region, region_cap, "%s", s->region);
+    return LKS_OK;
+}
+
+/* ---- configuration ------------------------------------------------------------------------------ */
+
+static const char *env(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static int env_true(const char *name) {
+    const char *v = env(name);
+    return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* "~/x" expanded with $HOME; caller frees. */
+static char *expand_home(const char *path) {
+    if (path[0] == '~' && (path[1] == '/' || path[1] == 0)) {
+        const char *home = env("HOME");
+        if (!home)
+            return strdup(path);
+        size_t n = strlen(home) + strlen(path);
+        char *r = malloc(n + 1);
+        if (r)
+            snprintf(r, n + 1, "%s%s", home, path + 1);
+        return r;
+    }
+    return strdup(path);
+}
+
+static char *shared_file(const char *env_name, const char *dflt) {
+    const char *v = env(env_name);
+    return expand_home(v ? v : dflt);
+}
+
+/* A parsed profile section of an INI file: keys lowercased; nested
+ * "s3 =" sub-keys stored as "s3.key". */
+#define PROFILE_KEYS 64
+typedef struct profile {
+    int found;
+    int n;
+    char key[PROFILE_KEYS][64];
+    char *val[PROFILE_KEYS];
+} profile;
+
+static void profile_free(profile *pr) {
+    for (int i = 0; i < pr->n; i++)
+        free_secret(&pr->val[i]);
+    pr->n = 0;
+}
+
+static const char *profile_get(const profile *pr, const char *key) {
+    for (int i = 0; i < pr->n; i++)
+        if (strcmp(pr->key[i], key) == 0)
+            return pr->val[i][0] ? pr->val[i] : NULL;
+    return NULL;
+}
+
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+/* Reads section `section` of the INI file at path (absent file: not found).
+ * In the config file, profiles are "[profile NAME]" except "[default]". */
+static int profile_load(const char *path, const char *name, int config_file, profile *pr, lks_err *err) {
+    memset(pr, 0, sizeof *pr);
+    lks_buf b;
+    lks_buf_init(&b, INI_FILE_MAX + 1);
+    int rc = read_small_file(path, INI_FILE_MAX, &b);
+    if (rc == LKS_EIO) {
+        lks_buf_free(&b);
+        return LKS_OK; /* no file: nothing configured there */
+    }
+    if (rc) {
+        lks_buf_free(&b);
+        return lks_err_set(err, LKS_ECONFIG, "%s: unreadable or larger than %zu bytes", path, INI_FILE_MAX);
+    }
+    char *text = (char *)b.ptr, *save = NULL;
+    int in = 0;
+    char parent[32] = "";
+    for (char *line = strtok_r(text, "\n", &save); line && rc == LKS_OK; line = strtok_r(NULL, "\n", &save)) {
+        int indented = line[0] == ' ' || line[0] == '\t';
+        char *t = trim(line);
+        if (!*t || *t == '#' || *t == ';')
+            continue;
+        if (*t == '[' && !indented) {
+            char *close = strrchr(t, ']');
+            in = 0;
+            parent[0] = 0;
+            if (!close)
+                continue;
+            *close = 0;
+            char *sec = trim(t + 1);
+            if (config_file && strcmp(name, "default") != 0) {
+                if (strncmp(sec, "profile", 7) != 0 || (sec[7] != ' ' && sec[7] != '\t'))
+                    continue;
+                sec = trim(sec + 8);
+            } else if (config_file && strncmp(sec, "profile ", 8) == 0) {
+                sec = trim(sec + 8); /* "[profile default]" also names the default */
+            }
+            if (strcmp(sec, name) == 0)
+                in = pr->found = 1;
+            continue;
+        }
+        if (!in)
+            continue;
+        char *eq = strchr(t, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        char *k = trim(t), *v = trim(eq + 1);
+        char full[64];
+        if (indented && parent[0])
+            snprintf(full, sizeof full, "%s.%s", parent, k);
+        else {
+            snprintf(full, sizeof full, "%s", k);
+            snprintf(parent, sizeof parent, "%s", *v ? "" : k);
+        }
+        for (char *q = full; *q; q++)
+            if (*q >= 'A' && *q <= 'Z')
+                *q = (char)(*q + 32);
+        if (pr->n == PROFILE_KEYS)
+            continue;
+        /* a later duplicate replaces an earlier one */
+        int slot = pr->n;
+        for (int i = 0; i < pr->n; i++)
+            if (strcmp(pr->key[i], full) == 0)
+                slot = i;
+        char *dup = strdup(v);
+        if (!dup) {
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+            break;
+        }
+        if (slot == pr->n) {
+            snprintf(pr->key[pr->n], sizeof pr->key[0], "%s", full);
+            pr->val[pr->n++] = dup;
+        } else {
+            free_secret(&pr->val[slot]);
+            pr->val[slot] = dup;
+        }
+    }
+    memset(b.ptr, 0, b.len);
+    lks_buf_free(&b);
+    if (rc)
+        profile_free(pr);
+    return rc;
+}
+
+/* Bucket names usable as a DNS label under TLS: 3-63 of [a-z0-9-], starting
+ * and ending alphanumeric (a '.' would break the wildcard certificate). */
+static int dns_bucket(const char *b, int allow_dots) {
+    size_t n = strlen(b);
+    if (n < 3 || n > 63)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (c == '.' && allow_dots)))
+            return 0;
+        if (c == '.' && (i == 0 || b[i - 1] == '.' || b[i - 1] == '-' || b[i + 1] == '-'))
+            return 0;
+    }
+    return b[0] != '-' && b[n - 1] != '-' && b[n - 1] != '.';
+}
+
+static int valid_bucket(const char *b) {
+    size_t n = strlen(b);
+    if (n < 1 || n > 255)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Splits an endpoint "[scheme://]host[:port][/]" into https flag and host. */
+static int parse_endpoint(const char *ep, int *https, char **host, lks_err *err) {
+    const char *p = ep;
+    *https = 1;
+    if (strncasecmp(p, "https://", 8) == 0)
+        p += 8;
+    else if (strncasecmp(p, "http://", 7) == 0) {
+        p += 7;
+        *https = 0;
+    } else if (strstr(p, "://"))
+        return lks_err_set(err, LKS_ECONFIG, "S3 endpoint '%s': only http:// and https:// are supported", ep);
+    size_t n = strcspn(p, "/?#");
+    if (p[n] == '/' && p[n + 1] == 0)
+        ; /* a trailing slash is fine */
+    else if (p[n])
+        return lks_err_set(err, LKS_ECONFIG, "S3 endpoint '%s': a path, query or fragment is not supported", ep);
+    if (n == 0 || memchr(p, '@', n))
+        return lks_err_set(err, LKS_ECONFIG, "S3 endpoint '%s': expected scheme://host[:port]", ep);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7F)
+            return lks_err_set(err, LKS_ECONFIG, "S3 endpoint '%s': bad character in host", ep);
+    *host = strndup(p, n);
+    return *host ? LKS_OK : lks_err_set(err, LKS_ENOMEM, "out of memory");
+}
+
+/* Container endpoints must be local (or TLS): the credentials are bearer
+ * secrets.  Loopback (127.0.0.0/8, localhost, [::1]) or the ECS/EKS agent
+ * addresses. */
+static int container_url_ok(const char *url) {
+    if (strncasecmp(url, "https://", 8) == 0)
+        return 1;
+    if (strncasecmp(url, "http://", 7) != 0)
+        return 0;
+    const char *h = url + 7;
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+    if (h[n] != 0 && h[n] != ':' && h[n] != '/')
+        return 0;
+    char host[64];
+    if (n == 0 || n >= sizeof host)
+        return 0;
+    memcpy(host, h, n);
+    host[n] = 0;
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "169.254.170.2") == 0 ||
+        strcmp(host, "169.254.170.23") == 0 || strcasecmp(host, "[fd00:ec2::23]") == 0)
+        return 1;
+    /* 127.a.b.c in dotted digits only (not a name like 127.0.0.1.example.com) */
+    int dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (host[i] == '.')
+            dots++;
+        else if (host[i] < '0' || host[i] > '9')
+            return 0;
+    }
+    return dots == 3 && strncmp(host, "127.", 4) == 0;
+}
+
+static void s3_close(lks_store *st) {
+    s3_store *s = S(st);
+    if (s->curl)
+        curl_easy_cleanup(s->curl);
+    pthread_mutex_destroy(&s->lock);
+    free(s->bucket);
+    free(s->prefix);
+    free(s->region);
+    free(s->host);
+    free(s->ak);
+    free_secret(&s->sk);
+    free_secret(&s->token);
+    free(s->wi_token_file);
+    free(s->wi_role_arn);
+    free(s->wi_session);
+    free(s->sts_url);
+    free(s->ct_url);
+    free_secret(&s->ct_token);
+    free(s->ct_token_file);
+    free(s->imds_url);
+    free(s->base.uri);
+    free(s);
+}
+
+static const lks_store_ops s3_ops = {
+    "s3", s3_get, s3_head, s3_put, s3_list, s3_del, s3_close,
+};
+
+/* Picks the credential source (no network here). */
+static int resolve_creds(s3_store *s, const profile *cred, const profile *conf, const char *pname,
+                         const char *cred_path, const char *conf_path, lks_err *err) {
+    const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
+    if (ak || sk) {
+        if (!ak || !sk)
+            return lks_err_set(err, LKS_ECONFIG, "%s is set but %s is not",
+                               ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                               ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+        snprintf(s->where, sizeof s->where, "the environment");
+        s->src = SRC_STATIC;
+        return set_creds(s, ak, sk, env("AWS_SESSION_TOKEN"), 0)
+                   ? lks_err_set(err, LKS_ECONFIG,
+                                 "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN "
+                                 "holds control characters (or out of memory)")
+                   : LKS_OK;
+    }
+    const char *tf = env("AWS_WEB_IDENTITY_TOKEN_FILE"), *arn = env("AWS_ROLE_ARN");
+    const char *sess = env("AWS_ROLE_SESSION_NAME");
+    const char *where = "AWS_WEB_IDENTITY_TOKEN_FILE";
+    if (!(tf && arn)) {
+        tf = NULL;
+        arn = NULL;
+    }
+    /* the shared credentials file, then the config file's profile */
+    for (int f = 0; f < 2 && !tf; f++) {
+        const profile *pr = f ? conf : cred;
+        const char *path = f ? conf_path : cred_path;
+        const char *pak = profile_get(pr, "aws_access_key_id"), *psk = profile_get(pr, "aws_secret_access_key");
+        if (pak && psk) {
+            snprintf(s->where, sizeof s->where, "profile '%s' in %s", pname, path);
+            s->src = SRC_STATIC;
+            return set_creds(s, pak, psk, profile_get(pr, "aws_session_token"), 0)
+                       ? lks_err_set(err, LKS_ECONFIG, "profile '%s' in %s: credentials with control characters", pname,
+                                     path)
+                       : LKS_OK;
+        }
+        if (pak || psk)
+            return lks_err_set(err, LKS_ECONFIG,
+                               "profile '%s' in %s: aws_access_key_id without aws_secret_access_key "
+                               "or the reverse",
+                               pname, path);
+        if (profile_get(pr, "web_identity_token_file") && profile_get(pr, "role_arn")) {
+            tf = profile_get(pr, "web_identity_token_file");
+            arn = profile_get(pr, "role_arn");
+            if (profile_get(pr, "role_session_name"))
+                sess = profile_get(pr, "role_session_name");
+            where = "web_identity_token_file";
+            break;
+        }
+        static const char *unsupported[] = {"role_arn", "credential_process", "sso_session", "sso_start_url"};
+        for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
+            if (profile_get(pr, unsupported[i]))
+                return lks_err_set(err, LKS_ECONFIG,
+                                   "profile '%s' in %s: %s is not supported (use static keys, web "
+                                   "identity, container or instance credentials)",
+                                   pname, path, unsupported[i]);
+    }
+    if (tf) {
+        char sbuf[96];
+        if (!sess) {
+            snprintf(sbuf, sizeof sbuf, "lakesync-%ld-%lld", (long)getpid(), (long long)(lks_now_us() / 1000000));
+            sess = sbuf;
+        }
+        s->src = SRC_WEB_IDENTITY;
+        snprintf(s->where, sizeof s->where, "web identity (%s, role %.120s)", where, arn);
+        s->wi_token_file = expand_home(tf);
+        s->wi_role_arn = strdup(arn);
+        s->wi_session = strdup(sess);
+        if (!s->wi_token_file || !s->wi_role_arn || !s->wi_session)
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        return LKS_OK;
+    }
+    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if (rel || full) {
+        size_t n = rel ? strlen(rel) + 32 : strlen(full) + 1;
+        s->ct_url = malloc(n);
+        if (!s->ct_url)
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        if (rel)
+            snprintf(s->ct_url, n, "http://169.254.170.2%s%s", rel[0] == '/' ? "" : "/", rel);
+        else
+            snprintf(s->ct_url, n, "%s", full);
+        if (!rel && !container_url_ok(full))
+            return lks_err_set(err, LKS_ECONFIG,
+                               "AWS_CONTAINER_CREDENTIALS_FULL_URI %s: must be https or a loopback/container host",
+                               full);
+        const char *tok = env("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                   *tokf = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+        if (tokf && !(s->ct_token_file = strdup(tokf)))
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        if (!tokf && tok && !(s->ct_token = strdup(tok)))
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        s->src = SRC_CONTAINER;
+        snprintf(s->where, sizeof s->where, "container credentials (%.200s)", s->ct_url);
+        return LKS_OK;
+    }
+    snprintf(s->where, sizeof s->where, "profile '%s' in %s and %s", pname, cred_path, conf_path);
+    if (env_true("AWS_EC2_METADATA_DISABLED")) {
+        s->src = SRC_NONE;
+        return LKS_OK; /* the first request says no credentials were found */
+    }
+    const char *imds = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if (!imds)
+        imds = profile_get(conf, "ec2_metadata_service_endpoint");
+    s->imds_url = strdup(imds ? imds : "http://169.254.169.254");
+    if (!s->imds_url)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    size_t n = strlen(s->imds_url);
+    while (n && s->imds_url[n - 1] == '/')
+        s->imds_url[--n] = 0;
+    s->src = SRC_IMDS;
+    return LKS_OK;
+}
+
+int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out, lks_err *err) {
+    *out = NULL;
+    if (strncmp(uri, "s3://", 5) != 0)
+        return lks_err_set(err, LKS_EINVAL, "%s: expected s3://bucket[/prefix]", uri);
+    const char *b = uri + 5, *slash = strchr(b, '/');
+    size_t blen = slash ? (size_t)(slash - b) : strlen(b);
+    char bucket[256];
+    if (blen == 0 || blen >= sizeof bucket)
+        return lks_err_set(err, LKS_EINVAL, "%s: expected s3://bucket[/prefix] (bucket name of 1 to 255 characters)",
+                           uri);
+    memcpy(bucket, b, blen);
+    bucket[blen] = 0;
+    if (!valid_bucket(bucket))
+        return lks_err_set(err, LKS_EINVAL, "%s: bad bucket name '%s'", uri, bucket);
+    /* the prefix: a valid key path, trailing slashes dropped */
+    char prefix[1100] = "";
+    if (slash) {
+        const char *p = slash + 1;
+        size_t n = strlen(p);
+        while (n && p[n - 1] == '/')
+            n--;
+        if (n >= 1000)
+            return lks_err_set(err, LKS_EINVAL, "%s: prefix too long", uri);
+        memcpy(prefix, p, n);
+        prefix[n] = 0;
+        if (n && lks_store_check_key(prefix, err) != LKS_OK)
+            return lks_err_prefix(err, "%s: bad prefix", uri);
+    }
+    pthread_once(&curl_once, curl_init_once);
+    s3_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    s->base.ops = &s3_ops;
+    s->mpu_threshold = MPU_THRESHOLD;
+    s->mpu_part = MPU_PART_MIN;
+    s->retry_attempts = RETRY_ATTEMPTS;
+    s->retry_base_ms = RETRY_BASE_MS;
+    profile cred = {0}, conf = {0};
+    char *cred_path = NULL, *conf_path = NULL, *ep_host = NULL;
+    int rc = LKS_OK;
+    size_t ul = strlen(bucket) + strlen(prefix) + 8;
+    s->bucket = strdup(bucket);
+    s->prefix = malloc(strlen(prefix) + 2);
+    s->base.uri = malloc(ul);
+    s->curl = curl_easy_init();
+    pthread_mutex_init(&s->lock, NULL);
+    if (!s->bucket || !s->prefix || !s->base.uri || !s->curl) {
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+        goto fail;
+    }
+    snprintf(s->prefix, strlen(prefix) + 2, "%s%s", prefix, prefix[0] ? "/" : "");
+    snprintf(s->base.uri, ul, "s3://%s%s%s", bucket, prefix[0] ? "/" : "", prefix);
+
+    /* profile and shared files */
+    const char *pname = env("AWS_PROFILE");
+    int explicit_profile = pname != NULL;
+    if (!pname)
+        pname = "default";
+    cred_path = shared_file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
+    conf_path = shared_file("AWS_CONFIG_FILE", "~/.aws/config");
+    if (!cred_path || !conf_path) {
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = profile_load(cred_path, pname, 0, &cred, err)) || (rc = profile_load(conf_path, pname, 1, &conf, err)))
+        goto fail;
+    if (explicit_profile && !cred.found && !conf.found) {
+        rc = lks_err_set(err, LKS_ECONFIG, "AWS_PROFILE '%s' is in neither %s nor %s", pname, cred_path, conf_path);
+        goto fail;
+    }
+
+    /* region */
+    const char *region = opts && opts->region && *opts->region ? opts->region : NULL;
+    if (!region)
+        region = env("AWS_REGION");
+    if (!region)
+        region = env("AWS_DEFAULT_REGION");
+    if (!region)
+        region = profile_get(&conf, "region");
+    if (!region)
+        region = "us-east-1";
+    for (const char *q = region; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-')) {
+            rc = lks_err_set(err, LKS_ECONFIG, "bad AWS region '%.64s'", region);
+            goto fail;
+        }
+    if (!(s->region = strdup(region))) {
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+        goto fail;
+    }
+
+    /* endpoint and addressing style */
+    const char *ep = opts && opts->endpoint && *opts->endpoint ? opts->endpoint : NULL;
+    if (!ep && !env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+        ep = env("AWS_ENDPOINT_URL_S3");
+        if (!ep)
+            ep = env("AWS_ENDPOINT_URL");
+        if (!ep)
+            ep = profile_get(&conf, "s3.endpoint_url");
+        if (!ep)
+            ep = profile_get(&conf, "endpoint_url");
+    }
+    int custom = ep != NULL;
+    if (custom) {
+        if ((rc = parse_endpoint(ep, &s->https, &ep_host, err)) != LKS_OK)
+            goto fail;
+    } else {
+        size_t n = strlen(region) + 40;
+        ep_host = malloc(n);
+        if (!ep_host) {
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+            goto fail;
+        }
+        snprintf(ep_host, n, "s3.%s.amazonaws.com%s", region, strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+        s->https = 1;
+    }
+    int style = opts ? opts->path_style : -1;
+    const char *ps = env("LAKESYNC_S3_PATH_STYLE");
+    if (style < 0 && ps) {
+        if (strcasecmp(ps, "true") == 0 || strcmp(ps, "1") == 0)
+            style = 1;
+        else if (strcasecmp(ps, "false") == 0 || strcmp(ps, "0") == 0)
+            style = 0;
+        else {
+            rc = lks_err_set(err, LKS_ECONFIG, "LAKESYNC_S3_PATH_STYLE '%.32s': expected true or false", ps);
+            goto fail;
+        }
+    }
+    const char *as = profile_get(&conf, "s3.addressing_style");
+    if (style < 0 && as && strcasecmp(as, "path") == 0)
+        style = 1;
+    else if (style < 0 && as && strcasecmp(as, "virtual") == 0)
+        style = 0;
+    int hostable = dns_bucket(bucket, !s->https);
+    if (style < 0)
+        style = custom || !hostable;
+    if (style == 0 && !hostable) {
+        rc = lks_err_set(err, LKS_ECONFIG, "bucket '%s' cannot be addressed virtual-hosted style%s; use path style",
+                         bucket, strchr(bucket, '.') && s->https ? " over HTTPS (it has a '.')" : "");
+        goto fail;
+    }
+    s->path_style = style;
+    if (style) {
+        s->host = ep_host;
+        ep_host = NULL;
+    } else {
+        size_t n = strlen(bucket) + strlen(ep_host) + 2;
+        if (!(s->host = malloc(n))) {
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+            goto fail;
+        }
+        snprintf(s->host, n, "%s.%s", bucket, ep_host);
+    }
+
+    /* STS for web identity: its own endpoint variable, else the general one */
+    const char *sts = env("AWS_ENDPOINT_URL_STS");
+    if (!sts && !env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
+        sts = env("AWS_ENDPOINT_URL");
+    {
+        size_t n = (sts ? strlen(sts) : strlen(region)) + 48;
+        if (!(s->sts_url = malloc(n))) {
+            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (sts)
+            snprintf(s->sts_url, n, "%s%s", strstr(sts, "://") ? "" : "https://", sts);
+        else
+            snprintf(s->sts_url, n, "https://sts.%s.amazonaws.com%s/", region,
+                     strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+    }
+
+    if ((rc = resolve_creds(s, &cred, &conf, pname, cred_path, conf_path, err)) != LKS_OK)
+        goto fail;
+    profile_free(&cred);
+    profile_free(&conf);
+    free(cred_path);
+    free(conf_path);
+    free(ep_host);
+    *out = &s->base;
+    return LKS_OK;
+fail:
+    profile_free(&cred);
+    profile_free(&conf);
+    free(cred_path);
+    free(conf_path);
+    free(ep_host);
+    s3_close(&s->base);
+    return rc;
+}
