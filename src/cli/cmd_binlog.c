@@ -83,14 +83,6 @@ static char *digits_u64(char *e, uint64_t m) {
     return e;
 }
 
-static int put_i64(lks_buf *b, int64_t v) {
-    char t[24], *e = t + sizeof t;
-    char *s = digits_u64(e, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
-    if (v < 0)
-        *--s = '-';
-    return lks_buf_append(b, s, (size_t)(e - s));
-}
-
 static int put_u64(lks_buf *b, uint64_t m) {
     char t[24], *e = t + sizeof t;
     char *s = digits_u64(e, m);
@@ -169,48 +161,92 @@ static int put_decimal(lks_buf *b, const lks_cdc_value *v) {
     return lks_buf_append(b, s, (size_t)(e + 1 - s));
 }
 
+/* Writes an integer's digits at o; returns the end. */
+static char *w_i64(char *o, int64_t v) {
+    char t[24], *e = t + sizeof t;
+    char *s = digits_u64(e, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0)
+        *--s = '-';
+    memcpy(o, s, (size_t)(e - s));
+    return o + (e - s);
+}
+
+/* A string as a JSON literal: bytes that need no escaping are copied in one
+ * go (the common case); anything else goes through the core quoter, which
+ * also replaces invalid UTF-8 (a charset the binlog did not name). */
+static int put_text(lks_buf *b, const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+        i++;
+    if (i < n)
+        return lks_json_quote(b, (const char *)p, n);
+    char *o = room(b, n + 2);
+    if (!o)
+        return LKS_ENOMEM;
+    o[0] = '"';
+    memcpy(o + 1, p, n);
+    o[n + 1] = '"';
+    b->len += n + 2;
+    return LKS_OK;
+}
+
+/* One value; the caller made room for 80 bytes (all but strings, bytes
+ * and wide decimals fit). */
 static int put_value(lks_buf *b, const lks_cdc_field *f, const lks_cdc_value *v) {
-    char *o;
+    char *o = (char *)b->ptr + b->len, *s = o;
     int n;
     switch (v->kind) {
-    case LKS_CV_NULL: return PUT(b, "null");
-    case LKS_CV_BOOL: return v->u.b ? PUT(b, "true") : PUT(b, "false");
+    case LKS_CV_NULL: memcpy(o, "null", 4), o += 4; break;
+    case LKS_CV_BOOL:
+        if (v->u.b)
+            memcpy(o, "true", 4), o += 4;
+        else
+            memcpy(o, "false", 5), o += 5;
+        break;
     case LKS_CV_INT:
         switch (f->type.kind) {
         case LKS_CT_DATE:
         case LKS_CT_TIME:
         case LKS_CT_DATETIME:
         case LKS_CT_TIMESTAMP:
-            if (!(o = room(b, 72)))
-                return LKS_ENOMEM;
-            o[0] = '"';
+            *o++ = '"';
             if (f->type.kind == LKS_CT_DATE)
-                n = fmt_date(o + 1, v->u.i64);
+                n = fmt_date(o, v->u.i64);
             else if (f->type.kind == LKS_CT_TIME)
-                n = lks_fmt_time_us(o + 1, v->u.i64);
+                n = lks_fmt_time_us(o, v->u.i64);
             else
-                n = fmt_ts(o + 1, v->u.i64, f->type.kind == LKS_CT_TIMESTAMP);
-            o[n + 1] = '"';
-            b->len += (size_t)n + 2;
-            return LKS_OK;
-        default: return put_i64(b, v->u.i64);
+                n = fmt_ts(o, v->u.i64, f->type.kind == LKS_CT_TIMESTAMP);
+            o += n;
+            *o++ = '"';
+            break;
+        default: o = w_i64(o, v->u.i64); break;
         }
-    case LKS_CV_UINT: return put_u64(b, v->u.u64);
+        break;
+    case LKS_CV_UINT: {
+        char t[24], *e = t + sizeof t, *d = digits_u64(e, v->u.u64);
+        memcpy(o, d, (size_t)(e - d));
+        o += e - d;
+        break;
+    }
     case LKS_CV_DOUBLE: {
-        char t[40];
-        n = f->type.kind == LKS_CT_FLOAT ? lks_fmt_float(t, (float)v->u.f64) : lks_fmt_double(t, v->u.f64);
-        if (isnan(v->u.f64) || isinf(v->u.f64)) /* "NaN", "Infinity", "-Infinity" as strings */
-            return lks_buf_append_byte(b, '"') || lks_buf_append(b, t, (size_t)n) || lks_buf_append_byte(b, '"');
-        return lks_buf_append(b, t, (size_t)n);
+        int q = isnan(v->u.f64) || isinf(v->u.f64); /* "NaN", "Infinity", "-Infinity" as strings */
+        if (q)
+            *o++ = '"';
+        o += f->type.kind == LKS_CT_FLOAT ? lks_fmt_float(o, (float)v->u.f64) : lks_fmt_double(o, v->u.f64);
+        if (q)
+            *o++ = '"';
+        break;
     }
     case LKS_CV_DECIMAL: return put_decimal(b, v);
     case LKS_CV_BYTES:
         if (f->type.kind == LKS_CT_BYTES)
             return lks_buf_append_byte(b, '"') || lks_base64_encode(b, v->u.bytes.ptr, v->u.bytes.len) ||
                    lks_buf_append_byte(b, '"');
-        return lks_json_quote(b, (const char *)v->u.bytes.ptr, v->u.bytes.len);
+        return put_text(b, v->u.bytes.ptr, v->u.bytes.len);
     default: return LKS_EINVAL;
     }
+    b->len += (size_t)(o - s);
+    return LKS_OK;
 }
 
 static void cache_drop(run *r, const lks_binlog_table *t) {
@@ -232,8 +268,7 @@ static tcache *cache_get(run *r, const lks_binlog_table *t) {
         if (r->ncache < NCACHE) {
             c = &r->cache[r->ncache++];
             lks_buf_init(&c->text, 0);
-        }
-        else
+        } else
             c = &r->cache[r->next_evict++ % NCACHE];
     }
     lks_buf_reset(&c->text);
@@ -262,25 +297,34 @@ static tcache *cache_get(run *r, const lks_binlog_table *t) {
 static int put_row(lks_buf *b, const tcache *c, const lks_cdc_event *ev, int has, const lks_cdc_row *row) {
     if (!has)
         return PUT(b, "null");
-    int rc = lks_buf_append_byte(b, '{'), first = 1;
-    for (int i = 0; i < row->n && i < c->n && !rc; i++) {
+    int first = 1;
+    if (lks_buf_append_byte(b, '{'))
+        return LKS_ENOMEM;
+    for (int i = 0; i < row->n && i < c->n; i++) {
         const lks_cdc_value *v = &row->v[i];
         if (v->kind == LKS_CV_ABSENT)
             continue;
+        size_t nl = c->off[i + 1] - c->off[i];
+        char *o = room(b, nl + 82);
+        if (!o)
+            return LKS_ENOMEM;
         if (!first)
-            rc = lks_buf_append_byte(b, ',');
+            *o++ = ',', b->len++;
         first = 0;
-        rc = rc || lks_buf_append(b, c->text.ptr + c->off[i], c->off[i + 1] - c->off[i]) ||
-             put_value(b, &ev->schema->fields[i], v);
+        memcpy(o, c->text.ptr + c->off[i], nl);
+        b->len += nl;
+        int rc = put_value(b, &ev->schema->fields[i], v);
+        if (rc)
+            return rc;
     }
-    return rc || lks_buf_append_byte(b, '}');
+    return lks_buf_append_byte(b, '}');
 }
 
 static int put_jsonl(run *r, const tcache *c, const lks_cdc_event *ev, uint64_t pos) {
     lks_buf *b = &r->out;
     const char *file = ev->source.file ? ev->source.file : "";
     size_t fl = strlen(file);
-    if (fl != r->filelen - 2 || memcmp(r->file + 1, file, fl) != 0) {
+    if (r->filelen < 2 || fl != r->filelen - 2 || memcmp(r->file + 1, file, fl) != 0) {
         lks_buf q;
         lks_buf_init(&q, sizeof r->file);
         if (lks_json_quote(&q, file, fl) || q.len > sizeof r->file) {
@@ -316,13 +360,15 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         if (r->fmt == OUT_JSONL) {
             rc = put_jsonl(r, c, ev, it->pos);
             if (rc)
-                return lks_err_set(err, rc, "binlog: output: %s", lks_strerror(rc));
+                return lks_err_set(err, rc, "%s: %s.%s row of the event at %llu: output: %s",
+                                   ev->source.file ? ev->source.file : "", ev->source.db, ev->source.table,
+                                   (unsigned long long)it->pos, lks_strerror(rc));
         } else {
             ev->ts_ms = ev->source.ts_ms; /* the commit time: the output of a file never changes */
             rc = lks_dbz_write(&r->out, ev, &r->dbz, err);
             if (rc)
-                return lks_err_prefix(err, "%s.%s row at %llu", ev->source.db, ev->source.table,
-                                      (unsigned long long)it->pos);
+                return lks_err_prefix(err, "%s: %s.%s row of the event at %llu", ev->source.file ? ev->source.file : "",
+                                      ev->source.db, ev->source.table, (unsigned long long)it->pos);
             if (lks_buf_append_byte(&r->out, '\n'))
                 return lks_err_set(err, LKS_ENOMEM, "binlog: output: out of memory");
         }

@@ -44,6 +44,9 @@
 #define MAX_COLS 4096
 #define MAX_TABLES 65536
 #define DEFAULT_MAX_EVENT ((size_t)1 << 30)
+/* deflate expands at most about 1032 to 1: a larger declared length is a
+ * lie that would only make us allocate */
+#define DEFLATE_MAX_RATIO 1100
 
 enum { TXN_NONE = 0, TXN_GTID, TXN_EXPLICIT };
 
@@ -194,9 +197,7 @@ const char *lks_binlog_type_name(int type) {
 
 /* The name errors use: the file being read (a relay log's ROTATE events
  * change source.file, not where the bytes are), else source.file. */
-static const char *file_name(const lks_binlog_decoder *d) {
-    return d->input ? d->input : d->file ? d->file : "binlog";
-}
+static const char *file_name(const lks_binlog_decoder *d) { return d->input ? d->input : d->file ? d->file : "binlog"; }
 
 /* A name from the input, fit for a message: non-printable bytes as '?'. */
 static const char *printable(const char *s, char *buf, size_t cap) {
@@ -552,6 +553,8 @@ static int maria_uncompress(ectx *e, const uint8_t *p, size_t n, lks_buf *b, con
     if (orig > e->d->max_event)
         return fail(e, LKS_ECORRUPT, "%s: decompresses to %zu bytes, over the %zu-byte limit", what, orig,
                     e->d->max_event);
+    if (orig / DEFLATE_MAX_RATIO > n)
+        return fail(e, LKS_ECORRUPT, "%s: %zu compressed bytes cannot hold the declared %zu", what, n, orig);
     lks_buf_reset(b);
     if (lks_buf_reserve(b, orig + 1))
         return nomem(e);
@@ -798,10 +801,11 @@ static int set_charset(bl_table *t, int col, int coll) {
     }
     c->cs = (uint8_t)cs;
     c->cs_index = idx;
+    c->binary = (uint8_t)binary;
     if (binary && c->op == BL_OP_STR && !c->json && !c->geometry)
         t->pub.schema.fields[col].type.kind = LKS_CT_BYTES;
-    else if (!binary && c->op == BL_OP_STR && t->pub.schema.fields[col].type.kind == LKS_CT_BYTES &&
-             !c->geometry && c->type != BL_T_VECTOR)
+    else if (!binary && c->op == BL_OP_STR && t->pub.schema.fields[col].type.kind == LKS_CT_BYTES && !c->geometry &&
+             c->type != BL_T_VECTOR)
         t->pub.schema.fields[col].type.kind = LKS_CT_STRING; /* TEXT: a BLOB with a charset */
     return LKS_OK;
 }
@@ -901,8 +905,8 @@ static int members_meta(lks_binlog_decoder *d, bl_table *t, lks_cur *c, const in
             int rc = lks_bl_text(&d->ic, &tc, q, (size_t)len, &t->arena, &s, msg, sizeof msg);
             if (rc) {
                 lks_buf_free(&allowed);
-                snprintf(t->why, sizeof t->why, "member %llu of column %d: %s", (unsigned long long)k + 1,
-                         list[i] + 1, msg);
+                snprintf(t->why, sizeof t->why, "member %llu of column %d: %s", (unsigned long long)k + 1, list[i] + 1,
+                         msg);
                 return rc;
             }
             m[k] = (const char *)s.ptr;
@@ -1012,6 +1016,7 @@ static int column(const lks_binlog_decoder *d, bl_table *t, int i, int type, lks
             ct->kind = LKS_CT_STRING, ct->detail = LKS_CD_SET;
         } else if (real == BL_T_STRING) {
             c->type = BL_T_STRING, c->op = BL_OP_STR, c->lenbytes = len < 256 ? 1 : 2, ct->kind = LKS_CT_STRING;
+            c->fixlen = (uint16_t)len;
         } else {
             snprintf(t->why, sizeof t->why, "column %d: STRING metadata names real type %u", i + 1, real);
             return LKS_EUNSUPPORTED;
@@ -1308,8 +1313,8 @@ static int column_uncompress(ectx *e, const uint8_t *p, size_t n, lks_slice *out
     size_t orig = 0;
     for (unsigned i = 0; i < lenlen; i++)
         orig = orig << 8 | p[1 + i];
-    if (orig > e->d->max_event)
-        return fail(e, LKS_ECORRUPT, "column %s: value decompresses to %zu bytes, over the limit", col, orig);
+    if (orig > e->d->max_event || orig / DEFLATE_MAX_RATIO > n)
+        return fail(e, LKS_ECORRUPT, "column %s: %zu compressed bytes cannot hold the declared %zu", col, n, orig);
     uint8_t *q = lks_arena_alloc(&e->d->scratch, orig + 1);
     if (!q)
         return nomem(e);
@@ -1345,9 +1350,8 @@ static int tmp_to_value(ectx *e, lks_cdc_value *v) {
  * `partial` (PARTIAL_UPDATE_ROWS after images): the partial-JSON bitmap, one
  * bit per JSON column of the table, or NULL; `before` the row's before
  * image, which partial JSON updates apply to. */
-static int image(ectx *e, const bl_table *t, int width, const uint8_t *present, size_t npresent,
-                 const uint8_t **pp, const uint8_t *end, lks_cdc_value *out, const uint8_t *partial,
-                 const lks_cdc_value *before) {
+static int image(ectx *e, const bl_table *t, int width, const uint8_t *present, size_t npresent, const uint8_t **pp,
+                 const uint8_t *end, lks_cdc_value *out, const uint8_t *partial, const lks_cdc_value *before) {
     lks_binlog_decoder *d = e->d;
     const uint8_t *p = *pp;
     size_t nb = (npresent + 7) / 8;
@@ -1481,6 +1485,7 @@ static int rows(ectx *e) {
     int ncols = t->pub.ncols, nrows = 0;
     size_t njson_bytes = ((size_t)t->njson + 7) / 8;
     while (p < end) {
+        const uint8_t *row_start = p;
         if ((size_t)nrows >= d->evcap) {
             size_t cap = d->evcap ? d->evcap * 2 : 64;
             lks_cdc_event *evs = realloc(d->evs, cap * sizeof *evs);
@@ -1543,6 +1548,8 @@ static int rows(ectx *e) {
             if ((rc = image(e, t, (int)width, cols_ai, nai, &p, end, av, pbits, ev->has_before ? vals : NULL)) != 0)
                 return rc;
         }
+        if (p == row_start) /* no columns present: the images are empty and would repeat forever */
+            return fail(e, LKS_ECORRUPT, "row %d has empty images (no column present)", nrows + 1);
         nrows++;
     }
     it.events = d->evs;
@@ -1679,9 +1686,7 @@ static int event(lks_binlog_decoder *d, uint64_t pos, uint64_t next_pos, const u
     case LKS_BLE_ROTATE: return rotate(&e);
     case LKS_BLE_QUERY:
     case LKS_BLE_MARIA_QUERY_COMPRESSED: return query(&e);
-    case LKS_BLE_XID:
-        d->txn = TXN_NONE;
-        return emit_kind(&e, LKS_BL_COMMIT);
+    case LKS_BLE_XID: d->txn = TXN_NONE; return emit_kind(&e, LKS_BL_COMMIT);
     case LKS_BLE_GTID:
     case LKS_BLE_ANONYMOUS_GTID:
     case LKS_BLE_GTID_TAGGED:
@@ -1731,7 +1736,10 @@ int lks_binlog_decode_file(lks_binlog_decoder *d, const char *name, const uint8_
 
 static int decode_file(lks_binlog_decoder *d, const uint8_t *data, size_t len, int allow_truncated_tail,
                        lks_binlog_cb *cb, void *ud, lks_err *err) {
-    if (len < 4 || memcmp(data, "\xfe" "bin", 4) != 0)
+    if (len < 4 || memcmp(data,
+                          "\xfe"
+                          "bin",
+                          4) != 0)
         return lks_err_set(err, LKS_ECORRUPT, "%s: not a binlog file (no \\xfebin magic)", file_name(d));
     size_t pos = 4;
     while (pos < len) {

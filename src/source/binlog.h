@@ -51,7 +51,8 @@
  * and ascii pass through after validation, latin1 and other charsets
  * glibc's iconv knows by name are converted; an unknown charset id is
  * LKS_EUNSUPPORTED naming the column and id); BLOB/BINARY as bytes
- * (BINARY(n) keeps MySQL's trailing-zero padding as sent).
+ * (BINARY(n) is padded back to n bytes with zeros: servers strip trailing
+ * zero bytes when they log a row, while SELECT and the snapshot return them).
  *
  * Columns absent from a partial row image (binlog_row_image=MINIMAL or
  * NOBLOB) are LKS_CV_ABSENT.

@@ -50,23 +50,23 @@ enum {
 
 /* How a column's bytes in a row image are read (one switch per value). */
 enum {
-    BL_OP_INT = 1,   /* little-endian integer of `width` bytes, signed unless `uns` */
-    BL_OP_FLOAT,     /* 4-byte IEEE */
-    BL_OP_DOUBLE,    /* 8-byte IEEE */
-    BL_OP_DECIMAL,   /* binary decimal of `width` bytes (prec, scale) */
-    BL_OP_YEAR,      /* 1 byte, 1900 + n (0: year 0) */
-    BL_OP_DATE,      /* 3 bytes */
-    BL_OP_TIME,      /* 3 bytes, old HHMMSS */
-    BL_OP_TIME2,     /* 3 bytes + fraction */
-    BL_OP_DATETIME,  /* 8 bytes, old YYYYMMDDhhmmss */
-    BL_OP_DATETIME2, /* 5 bytes + fraction */
-    BL_OP_TIMESTAMP, /* 4 bytes LE seconds */
-    BL_OP_TIMESTAMP2,/* 4 bytes BE seconds + fraction */
-    BL_OP_STR,       /* length prefix of `lenbytes` (1..4), then bytes */
-    BL_OP_ENUM,      /* 1 or 2 bytes index */
-    BL_OP_SET,       /* 1..8 bytes bitmap */
-    BL_OP_BIT,       /* `width` bytes big-endian */
-    BL_OP_NULLTYPE   /* MYSQL_TYPE_NULL: no bytes */
+    BL_OP_INT = 1,    /* little-endian integer of `width` bytes, signed unless `uns` */
+    BL_OP_FLOAT,      /* 4-byte IEEE */
+    BL_OP_DOUBLE,     /* 8-byte IEEE */
+    BL_OP_DECIMAL,    /* binary decimal of `width` bytes (prec, scale) */
+    BL_OP_YEAR,       /* 1 byte, 1900 + n (0: year 0) */
+    BL_OP_DATE,       /* 3 bytes */
+    BL_OP_TIME,       /* 3 bytes, old HHMMSS */
+    BL_OP_TIME2,      /* 3 bytes + fraction */
+    BL_OP_DATETIME,   /* 8 bytes, old YYYYMMDDhhmmss */
+    BL_OP_DATETIME2,  /* 5 bytes + fraction */
+    BL_OP_TIMESTAMP,  /* 4 bytes LE seconds */
+    BL_OP_TIMESTAMP2, /* 4 bytes BE seconds + fraction */
+    BL_OP_STR,        /* length prefix of `lenbytes` (1..4), then bytes */
+    BL_OP_ENUM,       /* 1 or 2 bytes index */
+    BL_OP_SET,        /* 1..8 bytes bitmap */
+    BL_OP_BIT,        /* `width` bytes big-endian */
+    BL_OP_NULLTYPE    /* MYSQL_TYPE_NULL: no bytes */
 };
 
 /* How string bytes become the value (BL_OP_STR). */
@@ -79,24 +79,26 @@ enum {
 
 /* One column of a mapped table: how to read and convert its values. */
 typedef struct bl_col {
-    uint8_t type;     /* real type (ENUM/SET resolved from STRING metadata) */
-    uint8_t op;       /* BL_OP_* */
-    uint8_t width;    /* fixed byte width (INT, DECIMAL, BIT, ENUM, SET) */
-    uint8_t lenbytes; /* STR: length prefix bytes */
-    uint8_t uns;      /* INT: unsigned */
-    uint8_t fsp;      /* TIME2/DATETIME2/TIMESTAMP2 fraction digits */
-    uint8_t cs;       /* BL_CS_* */
-    uint8_t kind;     /* lks_cdc_type kind (INT vs UINT for 8-byte unsigned) */
-    uint8_t geometry; /* STR: strip the 4-byte SRID */
-    uint8_t json;     /* STR: MySQL binary JSON */
+    uint8_t type;       /* real type (ENUM/SET resolved from STRING metadata) */
+    uint8_t op;         /* BL_OP_* */
+    uint8_t width;      /* fixed byte width (INT, DECIMAL, BIT, ENUM, SET) */
+    uint8_t lenbytes;   /* STR: length prefix bytes */
+    uint8_t uns;        /* INT: unsigned */
+    uint8_t fsp;        /* TIME2/DATETIME2/TIMESTAMP2 fraction digits */
+    uint8_t cs;         /* BL_CS_* */
+    uint8_t kind;       /* lks_cdc_type kind (INT vs UINT for 8-byte unsigned) */
+    uint8_t geometry;   /* STR: strip the 4-byte SRID */
+    uint8_t json;       /* STR: MySQL binary JSON */
     uint8_t compressed; /* STR: MariaDB compressed column */
+    uint8_t binary;     /* STR: the binary charset */
+    uint16_t fixlen;    /* STR of a CHAR/BINARY column: its length in bytes */
     int16_t json_index; /* index among the table's JSON columns, -1 otherwise */
     uint16_t meta;
-    int coll;         /* collation id, -1 when unknown */
-    int cs_index;     /* BL_CS_ICONV: index into the iconv charset table */
-    int prec, scale;  /* DECIMAL */
-    int nbits;        /* BIT */
-    int nmembers;     /* ENUM/SET members (0: none known) */
+    int coll;        /* collation id, -1 when unknown */
+    int cs_index;    /* BL_CS_ICONV: index into the iconv charset table */
+    int prec, scale; /* DECIMAL */
+    int nbits;       /* BIT */
+    int nmembers;    /* ENUM/SET members (0: none known) */
     const char **members;
     const size_t *member_len;
 } bl_col;

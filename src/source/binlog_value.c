@@ -18,6 +18,10 @@
  *    partial group in 1-4 bytes (dig2bytes), the first bit flipped, all
  *    bytes inverted for negative values.
  * Zero dates (a zero month or day, the zero TIMESTAMP) are NULL.
+ * BINARY(n) values are padded back to n bytes with zeros: MySQL and MariaDB
+ * strip trailing zero bytes when they write a row image (the pad character
+ * of the binary charset), so the image alone would not equal the column
+ * (a UUID column of MariaDB is BINARY(16)).
  */
 #include "source/binlog_int.h"
 
@@ -33,10 +37,46 @@
 /* Charsets by an index of our own; iconv names are glibc's. */
 enum {
     CS_UNKNOWN = 0,
-    CS_BIG5, CS_LATIN2, CS_DEC8, CS_CP850, CS_LATIN1, CS_HP8, CS_KOI8R, CS_SWE7, CS_ASCII, CS_UJIS,
-    CS_SJIS, CS_CP1251, CS_HEBREW, CS_TIS620, CS_EUCKR, CS_LATIN7, CS_KOI8U, CS_GB2312, CS_GREEK, CS_CP1250,
-    CS_GBK, CS_CP1257, CS_LATIN5, CS_ARMSCII8, CS_UTF8MB3, CS_UCS2, CS_CP866, CS_KEYBCS2, CS_MACCE, CS_MACROMAN,
-    CS_CP852, CS_UTF8MB4, CS_UTF16, CS_UTF16LE, CS_CP1256, CS_UTF32, CS_BINARY, CS_GEOSTD8, CS_CP932, CS_EUCJPMS,
+    CS_BIG5,
+    CS_LATIN2,
+    CS_DEC8,
+    CS_CP850,
+    CS_LATIN1,
+    CS_HP8,
+    CS_KOI8R,
+    CS_SWE7,
+    CS_ASCII,
+    CS_UJIS,
+    CS_SJIS,
+    CS_CP1251,
+    CS_HEBREW,
+    CS_TIS620,
+    CS_EUCKR,
+    CS_LATIN7,
+    CS_KOI8U,
+    CS_GB2312,
+    CS_GREEK,
+    CS_CP1250,
+    CS_GBK,
+    CS_CP1257,
+    CS_LATIN5,
+    CS_ARMSCII8,
+    CS_UTF8MB3,
+    CS_UCS2,
+    CS_CP866,
+    CS_KEYBCS2,
+    CS_MACCE,
+    CS_MACROMAN,
+    CS_CP852,
+    CS_UTF8MB4,
+    CS_UTF16,
+    CS_UTF16LE,
+    CS_CP1256,
+    CS_UTF32,
+    CS_BINARY,
+    CS_GEOSTD8,
+    CS_CP932,
+    CS_EUCJPMS,
     CS_GB18030,
     CS_COUNT
 };
@@ -45,27 +85,48 @@ static const struct {
     const char *name;  /* MySQL's */
     const char *iconv; /* NULL: not an iconv conversion */
 } charsets[CS_COUNT] = {
-    [CS_UNKNOWN] = {"?", NULL},           [CS_BIG5] = {"big5", "BIG5"},
-    [CS_LATIN2] = {"latin2", "ISO-8859-2"}, [CS_DEC8] = {"dec8", "DEC-MCS"},
-    [CS_CP850] = {"cp850", "CP850"},      [CS_LATIN1] = {"latin1", NULL},
-    [CS_HP8] = {"hp8", "HP-ROMAN8"},      [CS_KOI8R] = {"koi8r", "KOI8-R"},
-    [CS_SWE7] = {"swe7", "ISO646-SE"},    [CS_ASCII] = {"ascii", NULL},
-    [CS_UJIS] = {"ujis", "EUC-JP"},       [CS_SJIS] = {"sjis", "SHIFT_JIS"},
-    [CS_CP1251] = {"cp1251", "CP1251"},   [CS_HEBREW] = {"hebrew", "ISO-8859-8"},
-    [CS_TIS620] = {"tis620", "TIS-620"},  [CS_EUCKR] = {"euckr", "EUC-KR"},
-    [CS_LATIN7] = {"latin7", "ISO-8859-13"}, [CS_KOI8U] = {"koi8u", "KOI8-U"},
-    [CS_GB2312] = {"gb2312", "GB2312"},   [CS_GREEK] = {"greek", "ISO-8859-7"},
-    [CS_CP1250] = {"cp1250", "CP1250"},   [CS_GBK] = {"gbk", "GBK"},
-    [CS_CP1257] = {"cp1257", "CP1257"},   [CS_LATIN5] = {"latin5", "ISO-8859-9"},
-    [CS_ARMSCII8] = {"armscii8", "ARMSCII-8"}, [CS_UTF8MB3] = {"utf8mb3", NULL},
-    [CS_UCS2] = {"ucs2", "UCS-2BE"},      [CS_CP866] = {"cp866", "CP866"},
-    [CS_KEYBCS2] = {"keybcs2", "KEYBCS2"}, [CS_MACCE] = {"macce", "MAC-CENTRALEUROPE"},
-    [CS_MACROMAN] = {"macroman", "MACINTOSH"}, [CS_CP852] = {"cp852", "CP852"},
-    [CS_UTF8MB4] = {"utf8mb4", NULL},     [CS_UTF16] = {"utf16", "UTF-16BE"},
-    [CS_UTF16LE] = {"utf16le", "UTF-16LE"}, [CS_CP1256] = {"cp1256", "CP1256"},
-    [CS_UTF32] = {"utf32", "UTF-32BE"},   [CS_BINARY] = {"binary", NULL},
-    [CS_GEOSTD8] = {"geostd8", "GEORGIAN-PS"}, [CS_CP932] = {"cp932", "CP932"},
-    [CS_EUCJPMS] = {"eucjpms", "EUC-JP-MS"}, [CS_GB18030] = {"gb18030", "GB18030"},
+    [CS_UNKNOWN] = {"?", NULL},
+    [CS_BIG5] = {"big5", "BIG5"},
+    [CS_LATIN2] = {"latin2", "ISO-8859-2"},
+    [CS_DEC8] = {"dec8", "DEC-MCS"},
+    [CS_CP850] = {"cp850", "CP850"},
+    [CS_LATIN1] = {"latin1", NULL},
+    [CS_HP8] = {"hp8", "HP-ROMAN8"},
+    [CS_KOI8R] = {"koi8r", "KOI8-R"},
+    [CS_SWE7] = {"swe7", "ISO646-SE"},
+    [CS_ASCII] = {"ascii", NULL},
+    [CS_UJIS] = {"ujis", "EUC-JP"},
+    [CS_SJIS] = {"sjis", "SHIFT_JIS"},
+    [CS_CP1251] = {"cp1251", "CP1251"},
+    [CS_HEBREW] = {"hebrew", "ISO-8859-8"},
+    [CS_TIS620] = {"tis620", "TIS-620"},
+    [CS_EUCKR] = {"euckr", "EUC-KR"},
+    [CS_LATIN7] = {"latin7", "ISO-8859-13"},
+    [CS_KOI8U] = {"koi8u", "KOI8-U"},
+    [CS_GB2312] = {"gb2312", "GB2312"},
+    [CS_GREEK] = {"greek", "ISO-8859-7"},
+    [CS_CP1250] = {"cp1250", "CP1250"},
+    [CS_GBK] = {"gbk", "GBK"},
+    [CS_CP1257] = {"cp1257", "CP1257"},
+    [CS_LATIN5] = {"latin5", "ISO-8859-9"},
+    [CS_ARMSCII8] = {"armscii8", "ARMSCII-8"},
+    [CS_UTF8MB3] = {"utf8mb3", NULL},
+    [CS_UCS2] = {"ucs2", "UCS-2BE"},
+    [CS_CP866] = {"cp866", "CP866"},
+    [CS_KEYBCS2] = {"keybcs2", "KEYBCS2"},
+    [CS_MACCE] = {"macce", "MAC-CENTRALEUROPE"},
+    [CS_MACROMAN] = {"macroman", "MACINTOSH"},
+    [CS_CP852] = {"cp852", "CP852"},
+    [CS_UTF8MB4] = {"utf8mb4", NULL},
+    [CS_UTF16] = {"utf16", "UTF-16BE"},
+    [CS_UTF16LE] = {"utf16le", "UTF-16LE"},
+    [CS_CP1256] = {"cp1256", "CP1256"},
+    [CS_UTF32] = {"utf32", "UTF-32BE"},
+    [CS_BINARY] = {"binary", NULL},
+    [CS_GEOSTD8] = {"geostd8", "GEORGIAN-PS"},
+    [CS_CP932] = {"cp932", "CP932"},
+    [CS_EUCJPMS] = {"eucjpms", "EUC-JP-MS"},
+    [CS_GB18030] = {"gb18030", "GB18030"},
 };
 
 /* Collation id ranges → charset: MariaDB's and MySQL's ids below 256 agree;
@@ -643,7 +704,8 @@ int lks_bl_value(bl_iconv_cache *ic, const bl_col *c, const uint8_t *p, size_t n
         if (year > 9999 || month > 12 || day > 31 || hh > 23 || mi > 59 || ss > 59)
             return bad_value(msg, msgcap, "malformed DATETIME value");
         out->kind = LKS_CV_INT;
-        out->u.i64 = lks_days_from_civil(year, month, day) * US_PER_DAY + ((int64_t)hh * 3600 + mi * 60 + ss) * US_PER_SEC;
+        out->u.i64 =
+            lks_days_from_civil(year, month, day) * US_PER_DAY + ((int64_t)hh * 3600 + mi * 60 + ss) * US_PER_SEC;
         return LKS_OK;
     }
     case BL_OP_DATETIME2: {
@@ -715,6 +777,17 @@ int lks_bl_value(bl_iconv_cache *ic, const bl_col *c, const uint8_t *p, size_t n
             if (len < 4)
                 return bad_value(msg, msgcap, "GEOMETRY value shorter than its SRID");
             out->u.bytes.ptr = s + 4, out->u.bytes.len = len - 4;
+            return LKS_OK;
+        }
+        if (c->binary && len < c->fixlen) {
+            /* BINARY(n): servers strip the trailing zero bytes; the column
+             * holds n bytes, as a SELECT (and the snapshot) returns them */
+            uint8_t *q = lks_arena_alloc(a, c->fixlen);
+            if (!q)
+                return LKS_ENOMEM;
+            memcpy(q, s, len);
+            memset(q + len, 0, c->fixlen - len);
+            out->u.bytes.ptr = q, out->u.bytes.len = c->fixlen;
             return LKS_OK;
         }
         return lks_bl_text(ic, c, s, len, a, &out->u.bytes, msg, msgcap);
