@@ -36,7 +36,49 @@ typedef struct wctx {
 
 static int put_str(wctx *w, const char *s) { return lks_json_quote(w->b, s ? s : "", s ? strlen(s) : 0); }
 
-static int put_i64(wctx *w, int64_t v) { return lks_buf_printf(w->b, "%lld", (long long)v); }
+/* Decimal digits by hand, two at a time: printf's format parsing costs
+ * more than the digits, and timestamps have 13 to 19 of them.  Writes into
+ * t[24] right-aligned; returns where the digits start. */
+static char *fmt_i64(char t[24], int64_t v) {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    char *p = t + 24;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * d, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
+static int put_i64(wctx *w, int64_t v) {
+    char t[24], *p = fmt_i64(t, v);
+    return lks_buf_append(w->b, p, (size_t)(t + 24 - p));
+}
+
+/* `<k_us>U<k_ns>N` for a time in microseconds, N = U·1000 sharing U's
+ * digits. */
+static int put_us_ns(wctx *w, const char *k_us, const char *k_ns, int64_t us) {
+    char t[24], *p = fmt_i64(t, us);
+    size_t n = (size_t)(t + 24 - p);
+    if (lks_buf_append(w->b, k_us, strlen(k_us)) || lks_buf_append(w->b, p, n) ||
+        lks_buf_append(w->b, k_ns, strlen(k_ns)))
+        return -1;
+    if (us <= 0 || us > INT64_MAX / 1000) /* 0 has no digits to share; overflow clamps */
+        return put_i64(w, us <= 0 ? (us < INT64_MIN / 1000 ? INT64_MIN : us * 1000) : INT64_MAX);
+    return lks_buf_append(w->b, p, n) || PUT(w, "000");
+}
 
 static int nomem(wctx *w) { return lks_err_set(w->err, LKS_ENOMEM, "cdc: output buffer cap or memory exhausted"); }
 
@@ -479,13 +521,14 @@ static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
         break;
     case LKS_CT_TIME:
     case LKS_CT_DATETIME: {
-        spell sp;
-        spell_of(w, f, &sp);
+        /* the unit spell_of names: milliseconds (Time, Timestamp and the
+         * connect types), nanoseconds (Nano*), else microseconds */
         int64_t x = v->u.i64;
-        if (strcmp(sp.name, "io.debezium.time.Time") == 0 || strcmp(sp.name, "io.debezium.time.Timestamp") == 0 ||
-            strncmp(sp.name, "org.apache.kafka", 16) == 0)
+        int millis = w->time == DBZ_TIME_CONNECT ||
+                     (t->precision >= 0 && t->precision <= 3 && (t->kind == LKS_CT_DATETIME || w->time == DBZ_TIME_ADAPTIVE));
+        if (millis)
             x = floor_div(x, 1000);
-        else if (strncmp(sp.name, "io.debezium.time.Nano", 21) == 0) {
+        else if (t->precision > 6) {
             if (x > INT64_MAX / 1000 || x < INT64_MIN / 1000)
                 return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": time out of nanosecond range", f->name);
             x *= 1000;
@@ -531,16 +574,15 @@ static int put_source(wctx *w, const lks_cdc_event *ev) {
     int snap = s->snapshot >= 0 && s->snapshot < 7 ? s->snapshot : 0;
     int rc = PUT(w, "{\"version\":\"lakesync-" LKS_VERSION "\",\"connector\":") ||
              put_str(w, s->connector ? s->connector : "mysql") || PUT(w, ",\"name\":") || put_str(w, s->name) ||
-             lks_buf_printf(w->b, ",\"ts_ms\":%lld,\"snapshot\":\"%s\",\"db\":", (long long)ms, snaps[snap]) ||
-             put_str(w, s->db) ||
-             lks_buf_printf(w->b, ",\"sequence\":null,\"ts_us\":%lld,\"ts_ns\":%lld,\"table\":", (long long)us,
-                            (long long)(us > INT64_MAX / 1000 ? INT64_MAX : us * 1000));
+             PUT(w, ",\"ts_ms\":") || put_i64(w, ms) || PUT(w, ",\"snapshot\":\"") ||
+             lks_buf_append(w->b, snaps[snap], strlen(snaps[snap])) || PUT(w, "\",\"db\":") || put_str(w, s->db) ||
+             put_us_ns(w, ",\"sequence\":null,\"ts_us\":", ",\"ts_ns\":", us) || PUT(w, ",\"table\":");
     rc = rc || (s->table ? put_str(w, s->table) : PUT(w, "null"));
-    rc = rc || lks_buf_printf(w->b, ",\"server_id\":%lld,\"gtid\":", (long long)s->server_id);
+    rc = rc || PUT(w, ",\"server_id\":") || put_i64(w, s->server_id) || PUT(w, ",\"gtid\":");
     rc = rc || (s->gtid ? put_str(w, s->gtid) : PUT(w, "null"));
-    rc = rc || PUT(w, ",\"file\":") || put_str(w, s->file) ||
-         lks_buf_printf(w->b, ",\"pos\":%lld,\"row\":%lld,\"thread\":null,\"query\":null}",
-                        (long long)(s->pos >= 0 ? s->pos : 0), (long long)(s->row >= 0 ? s->row : 0));
+    rc = rc || PUT(w, ",\"file\":") || put_str(w, s->file) || PUT(w, ",\"pos\":") ||
+         put_i64(w, s->pos >= 0 ? s->pos : 0) || PUT(w, ",\"row\":") || put_i64(w, s->row >= 0 ? s->row : 0) ||
+         PUT(w, ",\"thread\":null,\"query\":null}");
     return rc ? nomem(w) : LKS_OK;
 }
 
@@ -590,13 +632,15 @@ int lks_dbz_write(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts 
         (rc = (PUT(&w, ",\"after\":") ? nomem(&w) : 0)) || (rc = put_row(&w, ev, trunc ? 0 : ev->has_after, &ev->after)) ||
         (rc = (PUT(&w, ",\"source\":") ? nomem(&w) : 0)) || (rc = put_source(&w, ev)))
         goto out;
-    if (lks_buf_printf(b, ",\"op\":\"%c\"", ev->op)) {
+    char opj[] = ",\"op\":\"?\"";
+    opj[7] = (char)ev->op;
+    if (lks_buf_append(b, opj, sizeof opj - 1)) {
         rc = nomem(&w);
         goto out;
     }
     if (ev->ts_ms >= 0 && ev->ts_ms <= INT64_MAX / 1000000)
-        rc = lks_buf_printf(b, ",\"ts_ms\":%lld,\"ts_us\":%lld,\"ts_ns\":%lld", (long long)ev->ts_ms,
-                            (long long)ev->ts_ms * 1000, (long long)ev->ts_ms * 1000000);
+        rc = PUT(&w, ",\"ts_ms\":") || put_i64(&w, ev->ts_ms) ||
+             put_us_ns(&w, ",\"ts_us\":", ",\"ts_ns\":", ev->ts_ms * 1000);
     else
         rc = PUT(&w, ",\"ts_ms\":null,\"ts_us\":null,\"ts_ns\":null");
     rc = rc || PUT(&w, ",\"transaction\":null}") || (w.schemas && PUT(&w, "}"));

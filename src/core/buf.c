@@ -19,9 +19,9 @@ void lks_buf_free(lks_buf *b) {
 
 void lks_buf_reset(lks_buf *b) { b->len = 0; }
 
-int lks_buf_reserve(lks_buf *b, size_t extra) {
+int lks_buf__grow(lks_buf *b, size_t extra) {
     /* keep one byte for lks_buf_cstr; len never exceeds max */
-    if (LKS_LIKELY(b->cap - b->len > extra && b->max - b->len >= extra))
+    if (b->cap - b->len > extra && b->max - b->len >= extra)
         return LKS_OK;
     if (extra > b->max || b->len > b->max - extra || extra >= SIZE_MAX - b->len) {
         lks_buf_free(b);
@@ -38,24 +38,6 @@ int lks_buf_reserve(lks_buf *b, size_t extra) {
     }
     b->ptr = p;
     b->cap = cap;
-    return LKS_OK;
-}
-
-int lks_buf_append(lks_buf *b, const void *data, size_t len) {
-    int rc = lks_buf_reserve(b, len);
-    if (rc)
-        return rc;
-    if (len)
-        memcpy(b->ptr + b->len, data, len);
-    b->len += len;
-    return LKS_OK;
-}
-
-int lks_buf_append_byte(lks_buf *b, uint8_t byte) {
-    int rc = lks_buf_reserve(b, 1);
-    if (rc)
-        return rc;
-    b->ptr[b->len++] = byte;
     return LKS_OK;
 }
 

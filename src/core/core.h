@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __GNUC__
 #define LKS_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -111,10 +112,32 @@ void lks_buf_init(lks_buf *b, size_t max);
 void lks_buf_free(lks_buf *b);
 /* Sets len to 0, keeps memory. */
 void lks_buf_reset(lks_buf *b);
-/* Ensures room for `extra` more bytes.  LKS_ELIMIT past max, LKS_ENOMEM. */
-int lks_buf_reserve(lks_buf *b, size_t extra);
-int lks_buf_append(lks_buf *b, const void *data, size_t len);
-int lks_buf_append_byte(lks_buf *b, uint8_t byte);
+/* Ensures room for `extra` more bytes (and one for lks_buf_cstr).
+ * LKS_ELIMIT past max, LKS_ENOMEM.  The common case, room already there, is
+ * inline: writers of many small pieces (JSON, Debezium events) append a
+ * few bytes at a time. */
+int lks_buf__grow(lks_buf *b, size_t extra);
+static inline int lks_buf_reserve(lks_buf *b, size_t extra) {
+    if (LKS_LIKELY(b->cap - b->len > extra && b->max - b->len >= extra))
+        return 0;
+    return lks_buf__grow(b, extra);
+}
+static inline int lks_buf_append(lks_buf *b, const void *data, size_t len) {
+    int rc = lks_buf_reserve(b, len);
+    if (rc)
+        return rc;
+    if (len)
+        memcpy(b->ptr + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+static inline int lks_buf_append_byte(lks_buf *b, uint8_t byte) {
+    int rc = lks_buf_reserve(b, 1);
+    if (rc)
+        return rc;
+    b->ptr[b->len++] = byte;
+    return 0;
+}
 int lks_buf_printf(lks_buf *b, const char *fmt, ...) LKS_PRINTF(2, 3);
 /* Appends a NUL without counting it in len, so ptr reads as a C string. */
 int lks_buf_cstr(lks_buf *b);

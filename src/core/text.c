@@ -157,6 +157,16 @@ static int utf8_seq(const uint8_t *s, size_t left) {
     return need + 1;
 }
 
+/* Bytes a JSON string holds as they are: printable ASCII but '"' and '\\'. */
+static const uint8_t plain[256] = {
+    [0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2f, '"' = 0x22 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,           /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,           /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,           /* 0x50, '\\' = 0x5c */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,           /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,           /* 0x70..0x7f */
+};
+
 int lks_json_quote(lks_buf *b, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     const uint8_t *p = (const uint8_t *)s, *end = p + len, *run = p;
@@ -164,9 +174,25 @@ int lks_json_quote(lks_buf *b, const char *s, size_t len) {
     if (rc)
         return rc;
     b->ptr[b->len++] = '"';
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (p < end) {
+        /* eight plain ASCII bytes at a time: none below 0x20, none '"',
+         * '\\' or non-ASCII */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+            /* per byte: below 0x20, zero after the xor (a quote or a
+             * backslash), or the high bit set */
+            uint64_t special = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x;
+            if (special & highs)
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
         uint8_t c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (plain[c]) {
             p++;
             continue;
         }

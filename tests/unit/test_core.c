@@ -407,6 +407,29 @@ static void t_json_quote(void) {
             FAILF("case %zu: got %s want %s", i, (char *)b.ptr, cases[i].out);
         lks_buf_free(&b);
     }
+    /* the same cases inside plain text, at every offset of the eight-byte
+     * blocks the fast path scans */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t pre = 0; pre < 18; pre++)
+            for (size_t post = 0; post < 12; post += 5) {
+                char in[64], want[96];
+                memset(in, 'x', pre);
+                memcpy(in + pre, cases[i].in, cases[i].len);
+                memset(in + pre + cases[i].len, 'y', post);
+                size_t olen = strlen(cases[i].out);
+                want[0] = '"';
+                memset(want + 1, 'x', pre);
+                memcpy(want + 1 + pre, cases[i].out + 1, olen - 2);
+                memset(want + 1 + pre + olen - 2, 'y', post);
+                memcpy(want + 1 + pre + olen - 2 + post, "\"", 2);
+                lks_buf b;
+                lks_buf_init(&b, 0);
+                CHECK_OK(lks_json_quote(&b, in, pre + cases[i].len + post), (lks_err *)NULL);
+                CHECK_OK(lks_buf_cstr(&b), (lks_err *)NULL);
+                if (strcmp((char *)b.ptr, want) != 0)
+                    FAILF("case %zu at %zu+%zu: got %s want %s", i, pre, post, (char *)b.ptr, want);
+                lks_buf_free(&b);
+            }
     lks_buf b;
     lks_buf_init(&b, 8);
     CHECK_EQ_INT(lks_json_quote(&b, "0123456789", 10), LKS_ELIMIT);
