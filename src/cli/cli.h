@@ -46,6 +46,7 @@ int lks_cmd_sql(int argc, char **argv);     /* cmd_sql.c */
 int lks_cmd_binlog(int argc, char **argv);  /* cmd_binlog.c */
 int lks_cmd_run(int argc, char **argv);     /* cmd_run.c */
 int lks_cmd_capture(int argc, char **argv); /* cmd_run.c */
+int lks_cmd_sink(int argc, char **argv);    /* cmd_sink.c */
 
 /* ---- output formats (rows as text, DESIGN.md §3) ------------------------- */
 
@@ -106,6 +107,10 @@ int lks_cli_errorf(const char *fmt, ...) LKS_PRINTF(1, 2);
 /* "lakesync CMD: <formatted>" and "Try 'lakesync CMD --help'." on stderr;
  * returns LKS_EXIT_USAGE. */
 int lks_cli_usage_error(const char *cmd, const char *fmt, ...) LKS_PRINTF(2, 3);
+
+/* Draws `text` as the status line on stderr (a terminal), replacing the
+ * previous one; NULL clears it.  Log lines clear it before they print. */
+void lks_cli_status_line(const char *text);
 
 /* Non-zero when arg is "--help" or "-h". */
 int lks_cli_is_help(const char *arg);

@@ -2,7 +2,9 @@
  * `lakesync capture` (the same source as Debezium JSON lines). */
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
+#include "transport/kafka.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,18 @@ static const char capture_usage[] =
     "\n"
     "capture stores no position: resume with --from-position (each event's\n"
     "source.file and source.pos say where it is; a transaction interrupted by a\n"
-    "lost connection is sent again from its start).\n";
+    "lost connection is sent again from its start).\n"
+    "\n"
+    "With capture.output=kafka the events go to Kafka instead, as Debezium's MySQL\n"
+    "connector writes them: topics <topic.prefix>.<db>.<table>, the primary key's\n"
+    "JSON as message key (key.converter.schemas.enable), the event as value\n"
+    "(value.converter.schemas.enable, or --schemas), a tombstone after each delete\n"
+    "(tombstones.on.delete), keyed messages partitioned as Kafka's Java clients do.\n"
+    "The producer is idempotent; at a transaction boundary, every\n"
+    "offset.flush.interval.ms, capture waits until Kafka has acknowledged\n"
+    "everything sent and then saves the binlog position in offsets.file, from which\n"
+    "the next start resumes (a restart sends again what followed that position).\n"
+    "Properties: kafka.bootstrap.servers and any kafka.* librdkafka property.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -60,20 +73,130 @@ static void draw_status(void *ud, const lks_pipeline_status *st) {
     (void)ud;
     char line[256];
     if (st->phase && strcmp(st->phase, "snapshot") == 0 && st->table) {
-        if (st->snap_total > 0)
-            snprintf(line, sizeof line, "snapshot %s: %lld of ~%lld rows (%.0f%%)", st->table, (long long)st->snap_rows,
-                     (long long)st->snap_total,
-                     st->snap_rows >= st->snap_total ? 100.0 : 100.0 * (double)st->snap_rows / (double)st->snap_total);
+        double rate = st->snap_rate;
+        if (st->snap_total > 0 && rate > 0 && st->snap_rows < st->snap_total)
+            snprintf(line, sizeof line, "snapshot %s: %lld of ~%lld rows (%.0f%%), %.0f rows/s, ETA %.0f s", st->table,
+                     (long long)st->snap_rows, (long long)st->snap_total,
+                     100.0 * (double)st->snap_rows / (double)st->snap_total, rate,
+                     (double)(st->snap_total - st->snap_rows) / rate);
         else
-            snprintf(line, sizeof line, "snapshot %s: %lld rows", st->table, (long long)st->snap_rows);
+            snprintf(line, sizeof line, "snapshot %s: %lld rows, %.0f rows/s", st->table, (long long)st->snap_rows, rate);
     } else {
         snprintf(line, sizeof line, "%s | %lld events, %.0f/s | lag %.0f s | %lld commits, last version %lld | %s:%llu",
                  st->phase ? st->phase : "", (long long)st->events, st->events_per_s, st->lag_s,
                  (long long)st->commits, (long long)st->last_version, st->file ? st->file : "",
                  (unsigned long long)st->pos);
     }
-    fprintf(stderr, "\r\033[K%s", line);
-    fflush(stderr);
+    lks_cli_status_line(line);
+}
+
+static int emit_kafka(void *ud, const lks_cdc_event *ev, lks_err *err) {
+    return lks_kafka_capture_event(ud, ev, err);
+}
+
+static int boundary_kafka(void *ud, const char *file, uint64_t pos, int force, lks_err *err) {
+    return lks_kafka_capture_boundary(ud, file, pos, force, err);
+}
+
+/* capture.output=kafka: the producer, and the position to resume from (the
+ * offsets file, unless --from-position says otherwise). */
+static int kafka_capture_setup(const lks_config *cfg, int schemas, const char **from, char *posbuf, size_t cap,
+                               lks_arena *a, lks_kafka_capture **out) {
+    lks_err err = {0};
+    lks_kafka_capture_opts ko;
+    memset(&ko, 0, sizeof ko);
+    if (lks_kafka_opts_from_config(cfg, 1, a, &ko.k, &err) != LKS_OK)
+        return lks_cli_error(&err);
+    ko.topic_prefix = lks_config_get_str(cfg, "topic.prefix");
+    ko.key_schemas = lks_config_get_bool(cfg, "key.converter.schemas.enable");
+    ko.value.schemas_enable = schemas || lks_config_get_bool(cfg, "value.converter.schemas.enable");
+    ko.tombstones = lks_config_get_bool(cfg, "tombstones.on.delete");
+    ko.offsets_file = lks_config_get_str(cfg, "offsets.file");
+    ko.flush_interval_ms = lks_config_get_int(cfg, "offset.flush.interval.ms");
+    ko.stop = &stop_flag;
+    if (!*from && ko.offsets_file) {
+        int r = lks_kafka_offsets_read(ko.offsets_file, posbuf, cap, &err);
+        if (r < 0)
+            return lks_cli_error(&err);
+        if (r == 1) {
+            *from = posbuf;
+            lks_log(LKS_LOG_INFO, "capture", "resuming from %s (%s)", posbuf, ko.offsets_file);
+        }
+    } else if (!ko.offsets_file) {
+        lks_log(LKS_LOG_WARN, "capture", "offsets.file is not set: the position is not kept (a restart snapshots again)");
+    }
+    if (lks_kafka_capture_new(&ko, out, &err) != LKS_OK)
+        return lks_cli_error(&err);
+    return LKS_EXIT_OK;
+}
+
+/* ---- run with transport=kafka: capture into Kafka on this thread, the
+ * streaming merge of the same topics on another ------------------------------------------- */
+
+typedef struct kmerge_run {
+    lks_kafka_merge_opts ko;
+    lks_store *wh;
+    lks_delta_kv props[1];
+    const char *topics[1];
+    char pattern[600], group[300];
+    volatile sig_atomic_t stop;
+    int rc;
+    lks_err err;
+    pthread_t th;
+    int started;
+} kmerge_run;
+
+static void merge_progress(void *ud, const lks_merge_stats *st, int committed, double elapsed) {
+    (void)ud;
+    if (committed)
+        lks_log(LKS_LOG_INFO, "run", "merged %lld events: %lld upserts, %lld deletes, version %lld (%.3f s)",
+                (long long)st->events, (long long)st->upserts, (long long)st->deletes, (long long)st->version,
+                elapsed);
+}
+
+static void *merge_main(void *ud) {
+    kmerge_run *m = ud;
+    m->rc = lks_kafka_merge(&m->ko, NULL, &m->err);
+    if (m->rc)
+        stop_flag = 1; /* the capture stops too: nothing would merge what it sends */
+    return NULL;
+}
+
+/* The merge's options: every topic of the prefix into <warehouse>/<db>/<table>. */
+static int kmerge_setup(const lks_config *cfg, lks_arena *a, kmerge_run *m) {
+    lks_err err = {0};
+    const char *prefix = lks_config_get_str(cfg, "topic.prefix");
+    const char *wh = lks_config_get_str(cfg, "warehouse.path");
+    if (!wh) wh = lks_config_get_str(cfg, "warehouse");
+    lks_store_opts so;
+    lks_store_opts_from_config(&so, cfg);
+    if (lks_kafka_opts_from_config(cfg, 1, a, &m->ko.k, &err) != LKS_OK ||
+        lks_store_open_opts(wh, &so, &m->wh, &err) != LKS_OK)
+        return lks_cli_error(&err);
+    /* ^<prefix>\..+ with the prefix's regex characters escaped */
+    size_t n = 0;
+    n += (size_t)snprintf(m->pattern, sizeof m->pattern, "^");
+    for (const char *q = prefix; *q && n + 4 < sizeof m->pattern; q++) {
+        if (strchr(".[]{}()\\*+?^$|", *q)) m->pattern[n++] = '\\';
+        m->pattern[n++] = *q;
+    }
+    snprintf(m->pattern + n, sizeof m->pattern - n, "\\..+");
+    snprintf(m->group, sizeof m->group, "lakesync-run.%s", prefix);
+    m->topics[0] = m->pattern;
+    m->ko.topics = m->topics;
+    m->ko.ntopics = 1;
+    m->ko.group = m->group;
+    m->ko.interval_ms = lks_config_get_int(cfg, "merge.interval.ms");
+    m->ko.m.warehouse = m->wh;
+    m->ko.m.max_batch_events = lks_config_get_int(cfg, "merge.max.events");
+    m->ko.m.stop = &m->stop;
+    m->ko.m.progress = merge_progress;
+    if (lks_config_get_bool(cfg, "delta.enableDeletionVectors")) {
+        m->props[0] = (lks_delta_kv){"delta.enableDeletionVectors", "true"};
+        m->ko.m.merge.table_properties = m->props;
+        m->ko.m.merge.ntable_properties = 1;
+    }
+    return LKS_EXIT_OK;
 }
 
 static int run_or_capture(int argc, char **argv, int capture) {
@@ -128,14 +251,74 @@ static int run_or_capture(int argc, char **argv, int capture) {
     o.stop = &stop_flag;
     o.events_out = capture ? stdout : NULL;
     o.events_schemas = schemas;
+    lks_kafka_capture *kc = NULL;
+    char posbuf[512];
+    lks_arena ka;
+    lks_arena_init(&ka, 0);
+    kmerge_run *km = NULL;
+    int kafka_run = !capture && lks_config_get_enum(cfg, "transport") == 1;
+    if (kafka_run) {
+        km = calloc(1, sizeof *km);
+        rc = km ? kmerge_setup(cfg, &ka, km) : lks_cli_errorf("out of memory");
+        if (rc == LKS_EXIT_OK && pthread_create(&km->th, NULL, merge_main, km) != 0)
+            rc = lks_cli_errorf("cannot start the merge thread");
+        if (rc != LKS_EXIT_OK) {
+            if (km) lks_store_close(km->wh);
+            free(km);
+            lks_arena_free(&ka);
+            lks_config_free(cfg);
+            return rc;
+        }
+        km->started = 1;
+    }
+    if ((capture && lks_config_get_enum(cfg, "capture.output") == 1) || kafka_run) {
+        rc = kafka_capture_setup(cfg, schemas || kafka_run, &from, posbuf, sizeof posbuf, &ka, &kc);
+        if (rc != LKS_EXIT_OK) {
+            if (km) {
+                km->stop = 1;
+                pthread_join(km->th, NULL);
+                lks_store_close(km->wh);
+                free(km);
+            }
+            lks_arena_free(&ka);
+            lks_config_free(cfg);
+            return rc;
+        }
+        o.events_out = NULL;
+        o.emit = emit_kafka;
+        o.boundary = boundary_kafka;
+        o.emit_ud = kc;
+    }
     o.from_position = from;
     int tty = isatty(STDERR_FILENO);
     if (tty) o.status = draw_status;
     lks_err err;
     lks_err_clear(&err);
     int r = lks_pipeline_run(&o, &err);
-    if (tty) fputs("\r\033[K", stderr);
+    if (tty) lks_cli_status_line(NULL);
+    if (km) {
+        /* the merge thread stops; with --stop-at-end one last merge reads
+         * every topic of the prefix up to its end */
+        km->stop = 1;
+        pthread_join(km->th, NULL);
+        if (r == LKS_OK && km->rc) {
+            r = km->rc;
+            err = km->err;
+        }
+        if (r == LKS_OK && stop_at_end) {
+            km->stop = 0;
+            km->ko.once = 1;
+            r = lks_kafka_merge(&km->ko, NULL, &err);
+        }
+        lks_store_close(km->wh);
+        free(km);
+    }
     lks_config_free(cfg);
+    if (kc) {
+        lks_log(LKS_LOG_INFO, "capture", "%lld message(s) acknowledged by Kafka", (long long)lks_kafka_capture_sent(kc));
+        lks_kafka_capture_free(kc);
+    }
+    lks_arena_free(&ka);
     if (r != LKS_OK) return lks_cli_error(&err);
     if (capture && fflush(stdout) != 0) return lks_cli_errorf("capture: writing stdout failed");
     return LKS_EXIT_OK;

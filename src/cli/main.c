@@ -2,6 +2,7 @@
  * the helpers of cli.h and the `config` subcommand. */
 #include "cli/cli.h"
 #include "pipeline/pipeline.h"
+#include "transport/kafka.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +13,8 @@
 static const lks_cli_cmd commands[] = {
     {"parquet", "look inside Parquet files: schema, metadata, rows", lks_cmd_parquet},
     {"table", "Delta tables: describe, history, files, scan, create, checkpoint", lks_cmd_table},
-    {"merge", "raw change events (Debezium JSON) into Delta tables, exactly once", lks_cmd_merge},
+    {"merge", "raw change events (Debezium JSON, raw zone or Kafka) into Delta tables, exactly once", lks_cmd_merge},
+    {"sink", "Kafka topics into the raw zone (the Confluent S3 sink's layout), exactly once", lks_cmd_sink},
     {"sql", "SQL over the warehouse's Delta tables (SQLite), with time travel", lks_cmd_sql},
     {"binlog", "decode MySQL/MariaDB binlog files: one line per row change", lks_cmd_binlog},
     {"run", "keep Delta tables in sync with a MySQL/MariaDB database (snapshot + binlog)", lks_cmd_run},
@@ -21,16 +23,29 @@ static const lks_cli_cmd commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-const lks_conf_prop *const lks_cli_conf_tables[] = {lks_conf_core, lks_conf_parquet, lks_conf_source,
-                                                    lks_conf_pipeline, NULL};
+const lks_conf_prop *const lks_cli_conf_tables[] = {lks_conf_core,   lks_conf_parquet,       lks_conf_store,
+                                                    lks_conf_source, lks_conf_pipeline,      lks_conf_kafka,
+                                                    lks_conf_sink,   lks_conf_capture_kafka, NULL};
 
 /* ---- logging ------------------------------------------------------------------ */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static int log_level_forced; /* -v/-q/LAKESYNC_LOG given: log.level is ignored */
 
+static int status_shown; /* a status line is on stderr's last line */
+
+void lks_cli_status_line(const char *text) {
+    fputs("\r\033[K", stderr);
+    if (text)
+        fputs(text, stderr);
+    fflush(stderr);
+    status_shown = text != NULL;
+}
+
 static void log_stderr(void *ud, int level, const char *subsys, const char *msg) {
     (void)ud;
+    if (status_shown)
+        lks_cli_status_line(NULL);
     const char *lv = level >= 0 && level <= LKS_LOG_DEBUG ? level_names[level] : "log";
     fprintf(stderr, "lakesync: %s: %s: %s\n", lv, subsys ? subsys : "-", msg);
 }

@@ -52,6 +52,7 @@ typedef struct lks_pipeline_status {
     const char *phase;        /* "connecting", "snapshot", "streaming", "stopping" */
     const char *table;        /* snapshot: "db.table" being read */
     int64_t snap_rows, snap_total; /* snapshot rows read / estimate (-1 unknown) */
+    double snap_rate;         /* snapshot rows per second for this table */
     int64_t events;           /* row changes read from the binlog */
     int64_t commits;          /* Delta commits */
     int64_t last_version;     /* version of the last commit, -1 */
@@ -78,6 +79,16 @@ typedef struct lks_pipeline_opts {
     /* Called about every 250 ms and at phase changes (status lines). */
     void (*status)(void *ud, const lks_pipeline_status *st);
     void *status_ud;
+    /* capture into something else than lines (Kafka): with emit set,
+     * capture hands each change to emit instead of writing events_out
+     * (which may then be NULL), and calls boundary at every source
+     * transaction boundary it passes (after each COMMIT, force 0) and when
+     * it stops (force 1), with the binlog position after it: every change
+     * emitted before belongs to transactions that end there.  A non-zero
+     * return stops the run with that error. */
+    int (*emit)(void *ud, const lks_cdc_event *ev, lks_err *err);
+    int (*boundary)(void *ud, const char *file, uint64_t pos, int force, lks_err *err);
+    void *emit_ud;
 } lks_pipeline_opts;
 
 int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err);

@@ -64,9 +64,13 @@ typedef struct runner {
     int64_t idle_ms, interval_ms, max_events;
     lks_pipeline_status st;
     int64_t rate_events, rate_ms;
+    int64_t snap_start_ms;    /* when the table being snapshotted started */
 } runner;
 
 static int64_t now_ms(void) { return lks_now_us() / 1000; }
+
+/* capture: changes go out as events (lines or the emit hook), not into a lake */
+static int capturing(const lks_pipeline_opts *o) { return o->events_out || o->emit; }
 
 int64_t lks_pipeline_pos_encode(const char *file, uint64_t pos) {
     const char *dot = file ? strrchr(file, '.') : NULL;
@@ -96,6 +100,8 @@ static void status(runner *p, const char *phase, int force) {
         p->rate_ms = t;
     }
     p->last_status_ms = t;
+    if (p->st.table && t > p->snap_start_ms)
+        p->st.snap_rate = (double)p->st.snap_rows * 1000.0 / (double)(t - p->snap_start_ms);
     p->st.file = p->file;
     p->o->status(p->o->status_ud, &p->st);
 }
@@ -133,7 +139,7 @@ static int add_table(runner *p, const char *db, const char *table, ptable **out,
         return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
     }
     snprintf(t->name, n, "%s.%s", db, table);
-    if (p->o->events_out) goto done; /* capture: no lake */
+    if (capturing(p->o)) goto done; /* capture: no lake */
     char *prefix = malloc(n);
     if (!prefix) {
         ptable_free(t);
@@ -209,6 +215,11 @@ static int commit_table(runner *p, ptable *t, lks_err *err) {
 
 static int commit_all(runner *p, int idle_too, lks_err *err) {
     int64_t now = now_ms();
+    if (p->o->boundary && idle_too && p->bfile[0]) {
+        /* capture stopping: the last boundary passed is where it resumes */
+        int rc = p->o->boundary(p->o->emit_ud, p->bfile, p->bpos, 1, err);
+        if (rc) return rc;
+    }
     int64_t boundary = lks_pipeline_pos_encode(p->bfile, p->bpos);
     for (int i = 0; i < p->ntabs; i++) {
         ptable *t = p->tabs[i];
@@ -232,6 +243,7 @@ static int commit_all(runner *p, int idle_too, lks_err *err) {
 /* ---- events ---------------------------------------------------------------------------------- */
 
 static int emit_line(runner *p, const lks_cdc_event *ev, lks_err *err) {
+    if (p->o->emit) return p->o->emit(p->o->emit_ud, ev, err);
     lks_buf_reset(&p->line);
     int rc = lks_dbz_write(&p->line, ev, &p->wo, err);
     if (!rc) rc = lks_buf_append_byte(&p->line, '\n');
@@ -269,7 +281,7 @@ static int want_table(void *ud, const char *db, const char *table) {
 
 static int add_event(runner *p, ptable *t, const lks_cdc_event *ev, lks_err *err) {
     p->st.events++;
-    if (p->o->events_out) return emit_line(p, ev, err);
+    if (capturing(p->o)) return emit_line(p, ev, err);
     int rc = lks_merge_batch_add(t->b, ev, NULL, 0, err);
     if (rc) return lks_err_prefix(err, "run: %s", t->name);
     t->nevents++;
@@ -369,7 +381,7 @@ static int on_ddl(runner *p, const lks_binlog_item *it, lks_err *err) {
         ev.source.ts_ms = (int64_t)it->timestamp * 1000;
         ev.source.ts_us = -1;
         ev.ts_ms = now_ms();
-        if (p->o->events_out) {
+        if (capturing(p->o)) {
             p->st.events++;
             return emit_line(p, &ev, err);
         }
@@ -484,6 +496,10 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         }
         if (p->o->events_out && fflush(p->o->events_out) != 0)
             return lks_err_set(err, LKS_EIO, "capture: writing events: %s", strerror(errno));
+        if (p->o->boundary) {
+            int rc = p->o->boundary(p->o->emit_ud, p->bfile, p->bpos, 0, err);
+            if (rc) return rc;
+        }
         if (p->end_enc >= 0 && b >= p->end_enc) p->done = 1;
         return LKS_OK;
     }
@@ -507,7 +523,7 @@ static int on_snapshot_row(void *ud, const lks_cdc_event *ev, lks_err *err) {
     runner *p = c->p;
     p->st.snap_rows++;
     int rc;
-    if (p->o->events_out) {
+    if (capturing(p->o)) {
         rc = emit_line(p, ev, err);
     } else {
         rc = lks_merge_batch_add(c->t->b, ev, NULL, 0, err);
@@ -545,6 +561,8 @@ static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size
         }
         p->st.table = t->name;
         p->st.snap_rows = 0;
+        p->st.snap_rate = 0;
+        p->snap_start_ms = now_ms();
         p->st.snap_total = lks_src_table_rows_estimate(c, t->db, t->table);
         status(p, "snapshot", 1);
         if (t->b) {
@@ -663,11 +681,13 @@ static int setup(runner *p, lks_err *err) {
                             lks_config_get_str(cfg, "table.include.list"),
                             lks_config_get_str(cfg, "table.exclude.list"), &p->filter, err);
     if (rc) return rc;
-    if (!p->o->events_out) {
+    if (!capturing(p->o)) {
         const char *wh = lks_config_get_str(cfg, "warehouse.path");
         if (!wh) wh = lks_config_get_str(cfg, "warehouse");
+        lks_store_opts so;
+        lks_store_opts_from_config(&so, cfg);
         rc = make_local_dir(wh, err);
-        if (!rc) rc = lks_store_open(wh, &p->wh, err);
+        if (!rc) rc = lks_store_open_opts(wh, &so, &p->wh, err);
         if (rc) return lks_err_prefix(err, "run: warehouse %s", wh);
         int n = 0;
         if (lks_config_get_bool(cfg, "delta.enableDeletionVectors"))
@@ -787,6 +807,7 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
     p.o = o;
     p.cfg = o->cfg;
     p.rate_ms = p.last_commit_ms = now_ms();
+    p.st.last_version = -1;
     status(&p, "connecting", 1);
     int rc = setup(&p, err);
     lks_src_conn *c = NULL;
@@ -800,7 +821,7 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
     lks_src_info info;
     if (!rc) rc = lks_src_info_get(c, &info, err);
     if (!rc) rc = lks_src_check(&info, lks_src_name(c), err);
-    if (!rc && !o->events_out && info.row_image[0] && strcasecmp(info.row_image, "FULL") != 0)
+    if (!rc && !capturing(o) && info.row_image[0] && strcasecmp(info.row_image, "FULL") != 0)
         rc = lks_err_set(err, LKS_ECONFIG,
                          "run: %s has binlog_row_image=%s: its row events then carry only the columns a statement "
                          "set, and the lake needs whole rows to upsert (deletes alone would work).  Set "
@@ -865,13 +886,13 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
         char sf[256];
         uint64_t sp;
         rc = snapshot_tables(&p, need, nneed, sf, sizeof sf, &sp, err);
-        if (!rc && o->events_out) start = lks_pipeline_pos_encode(sf, sp);
+        if (!rc && capturing(o)) start = lks_pipeline_pos_encode(sf, sp);
     }
     if (!rc && start < 0) {
         int64_t end = lks_pipeline_pos_encode(file, pos);
         for (int i = 0; i < p.ntabs; i++) {
             ptable *t = p.tabs[i];
-            if (t->version < 0 && !o->events_out && !t->gone) {
+            if (t->version < 0 && !capturing(o) && !t->gone) {
                 /* snapshot.mode=never: the table starts at the binlog end */
                 lks_cdc_schema schema;
                 int *key = NULL, nkey = 0;
