@@ -9,7 +9,7 @@ OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Isrc -g -fPIC $(WARN) $(OPT) $(EXTRA_CFLAGS)
 MARIADB_CFLAGS := $(shell pkg-config --cflags libmariadb 2>/dev/null || echo -I/usr/include/mariadb)
-LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lmariadb -lm -lsqlite3 -lcurl -lcrypto
+LDLIBS  := -lsnappy -lzstd -lz -llz4 -lxxhash -lbrotlidec -lbrotlienc -ljansson -lroaring -lmariadb -lrdkafka -lm -lsqlite3 -lcurl -lcrypto
 
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
@@ -19,7 +19,7 @@ else
 BUILD   ?= build
 endif
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c src/source/*.c src/pipeline/*.c) \
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/store/*.c src/parquet/*.c src/delta/*.c src/cdc/*.c src/rawzone/*.c src/merge/*.c src/source/*.c src/pipeline/*.c src/transport/*.c) \
               $(filter-out src/sql/ext.c,$(wildcard src/sql/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))

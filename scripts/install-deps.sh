@@ -19,6 +19,7 @@ packages=(
     sqlite3 libsqlite3-dev libedit-dev
     libcurl4-openssl-dev libssl-dev
     mariadb-server mariadb-client libmariadb-dev
+    librdkafka-dev kcat
 )
 
 missing=()

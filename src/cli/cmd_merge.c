@@ -1,7 +1,9 @@
 /* cmd_merge.c — `lakesync merge`: raw change events (Debezium JSON in the
- * S3-sink layout) into Delta tables as UPSERTs, exactly once. */
+ * S3-sink layout, or straight from Kafka topics) into Delta tables as
+ * UPSERTs, exactly once. */
 #include "cli/cli.h"
 #include "merge/merge.h"
+#include "transport/kafka.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +18,9 @@ static const char usage_text[] =
     "                      [--key COL[,COL]...] [--schema FILE] [--table-property K=V]...\n"
     "                      [--once | --interval MS] [--dead-letter PREFIX]\n"
     "                      [--batch-events N] [--topics-dir DIR]\n"
+    "       lakesync merge --from kafka://HOST:PORT[,HOST:PORT...]/TOPIC[,TOPIC...]\n"
+    "                      (--to TABLE | --warehouse WH) [--group ID] [--interval MS]\n"
+    "                      [--once] [-c FILE] [-o KEY=VALUE]... [other options as above]\n"
     "\n"
     "Reads the change events a Confluent S3 sink (or `lakesync sink`) wrote under\n"
     "RAW/topics/<topic>/partition=<p>/<topic>+<p>+<offset>.json[.gz] and applies\n"
@@ -72,6 +77,19 @@ static const char usage_text[] =
     "type is kept in the column's metadata (lakesync.sourceType), which tells\n"
     "DATETIME(3) milliseconds from DATETIME(6) microseconds in events without schema.\n"
     "\n"
+    "From Kafka (streaming merge): the topics are consumed directly and committed\n"
+    "to Delta every --interval MS (default 1000) with one `txn` action per\n"
+    "topic-partition (\"lakesync:<topic>:<p>\", the next offset: the same positions\n"
+    "the raw-zone merge keeps, so the two can take turns).  On start and on every\n"
+    "rebalance the consumer seeks to the positions the tables hold (Kafka's committed\n"
+    "offsets are written only as a hint for lag monitoring), and before partitions\n"
+    "move to another member what was read from them is committed: several merges\n"
+    "in one group (--group, default lakesync-merge) share the partitions, nothing is\n"
+    "applied twice or skipped.  Runs until SIGINT/SIGTERM; --once reads up to the\n"
+    "end offsets seen at start (without the group), commits and exits.\n"
+    "  -c FILE, -o KEY=VALUE  kafka.* properties for librdkafka (security, SASL,\n"
+    "                       timeouts: see `lakesync config list`)\n"
+    "\n"
     "Prints one line per committed batch: records read, upserts, deletes, files\n"
     "added/removed/given a deletion vector, the version, the time taken; progress\n"
     "lines for long batches go to stderr.\n";
@@ -85,6 +103,9 @@ static void on_signal(int sig) {
 
 typedef struct mopts {
     const char *from, *to, *warehouse, *topic, *key, *schema, *dead_letter, *topics_dir;
+    const char *group, *conf; /* Kafka */
+    char **kov;               /* Kafka: -o KEY=VALUE */
+    int nkov;
     const char **props;
     int nprops;
     int once;
@@ -546,6 +567,44 @@ static int topic_prefix(const char *topic, char *out, size_t cap) {
     return lks_store_check_key(out, NULL) == LKS_OK;
 }
 
+/* The streaming merge: runs until a signal, or with --once to the end
+ * offsets seen at start. */
+static int kafka_merge(const mopts *mo, const lks_config *cfg, const char *bootstrap, const char **topics,
+                       int ntopics, const lks_merge_rawzone_opts *m, lks_store *dst, outctx *oc) {
+    lks_err err = {0};
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    lks_kafka_merge_opts ko;
+    memset(&ko, 0, sizeof ko);
+    int rc = lks_kafka_opts_from_config(cfg, 0, &a, &ko.k, &err);
+    if (rc) {
+        lks_arena_free(&a);
+        return lks_cli_error(&err);
+    }
+    ko.k.bootstrap = bootstrap;
+    ko.topics = topics;
+    ko.ntopics = ntopics;
+    ko.group = mo->group;
+    ko.once = mo->once;
+    ko.interval_ms = mo->interval_ms >= 0 ? mo->interval_ms : 1000;
+    ko.m = *m;
+    ko.dead_store = dst;
+    lks_merge_stats tot;
+    int r = lks_kafka_merge(&ko, &tot, &err);
+    lks_arena_free(&a);
+    if (oc->failed_write)
+        return lks_cli_errorf("write error on stdout");
+    if (r != LKS_OK) {
+        rc = lks_cli_error(&err);
+        return rc == LKS_EXIT_USAGE && r != LKS_ECONFIG && r != LKS_EINVAL ? LKS_EXIT_ERR : rc;
+    }
+    if (oc->batches == 0)
+        printf("up to date: no new records\n");
+    else if (oc->batches > 1)
+        printf("total: %lld events in %d batches\n", (long long)tot.events, oc->batches);
+    return LKS_EXIT_OK;
+}
+
 static int run(const mopts *mo) {
     lks_err err = {0};
     lks_store *raw = NULL, *dst = NULL;
@@ -556,9 +615,28 @@ static int run(const mopts *mo) {
     lks_arena a;
     lks_arena_init(&a, 0);
     int rc = LKS_EXIT_OK;
+    lks_config *kcfg = NULL;
+    char *kboot = NULL;
+    const char **ktopics = NULL;
+    int nktopics = 0;
+    int kafka = lks_kafka_parse_url(mo->from, &a, &kboot, &ktopics, &nktopics, &err);
+    if (kafka < 0) {
+        rc = lks_cli_usage_error("merge", "--from %s", err.msg);
+        goto done;
+    }
+    if (!kafka && (mo->group || mo->conf || mo->nkov)) {
+        rc = lks_cli_usage_error("merge", "--group, -c and -o are for --from kafka://...");
+        goto done;
+    }
+    if (kafka && mo->topic) {
+        rc = lks_cli_usage_error("merge", "--topic: name the topics in the kafka:// URL");
+        goto done;
+    }
+    if (kafka && (rc = lks_cli_load_config(mo->conf, mo->kov, mo->nkov, &kcfg)) != LKS_EXIT_OK)
+        goto done;
     if (mo->schema && (rc = read_schema(mo->schema, &js, &keybuf)) != LKS_EXIT_OK)
         goto done;
-    if (lks_store_open(mo->from, &raw, &err) != LKS_OK ||
+    if ((!kafka && lks_store_open(mo->from, &raw, &err) != LKS_OK) ||
         lks_store_open(mo->to ? mo->to : mo->warehouse, &dst, &err) != LKS_OK) {
         rc = lks_cli_error(&err);
         goto done;
@@ -594,8 +672,13 @@ static int run(const mopts *mo) {
     /* the table --schema creates */
     if (mo->schema) {
         char prefix[1024] = "";
-        if (mo->warehouse && !topic_prefix(mo->topic, prefix, sizeof prefix)) {
-            rc = lks_cli_usage_error("merge", "--topic %s is not <prefix>.<db>.<table>", mo->topic);
+        const char *stopic = kafka ? ktopics[0] : mo->topic;
+        if (mo->warehouse && kafka && nktopics > 1) {
+            rc = lks_cli_usage_error("merge", "--schema with --warehouse takes one topic (the table it describes)");
+            goto done;
+        }
+        if (mo->warehouse && !topic_prefix(stopic, prefix, sizeof prefix)) {
+            rc = lks_cli_usage_error("merge", "--topic %s is not <prefix>.<db>.<table>", stopic);
             goto done;
         }
         char where[2048];
@@ -628,6 +711,10 @@ static int run(const mopts *mo) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (kafka) {
+        rc = kafka_merge(mo, kcfg, kboot, ktopics, nktopics, &o, dst, &oc);
+        goto done;
+    }
     for (;;) {
         lks_merge_stats tot;
         int before = oc.batches;
@@ -669,6 +756,7 @@ static int run(const mopts *mo) {
             break;
     }
 done:
+    lks_config_free(kcfg);
     lks_delta_table_close(t);
     if (raw)
         lks_store_close(raw);
@@ -683,8 +771,12 @@ done:
 int lks_cmd_merge(int argc, char **argv) {
     mopts mo = {.interval_ms = -1, .batch_events = 0};
     mo.props = calloc((size_t)argc + 1, sizeof(char *));
-    if (!mo.props)
+    mo.kov = calloc((size_t)argc + 1, sizeof(char *));
+    if (!mo.props || !mo.kov) {
+        free(mo.props);
+        free(mo.kov);
         return lks_cli_errorf("out of memory");
+    }
     int rc = LKS_EXIT_OK, once = 0;
     for (int i = 1; i < argc && rc == LKS_EXIT_OK; i++) {
         const char *v;
@@ -692,6 +784,7 @@ int lks_cmd_merge(int argc, char **argv) {
         if (lks_cli_is_help(argv[i])) {
             fputs(usage_text, stdout);
             free(mo.props);
+            free(mo.kov);
             return LKS_EXIT_OK;
         }
         if ((m = lks_cli_opt_value("merge", argc, argv, &i, "--from", &v)) != 0)
@@ -710,6 +803,15 @@ int lks_cmd_merge(int argc, char **argv) {
             mo.dead_letter = v;
         else if ((m = lks_cli_opt_value("merge", argc, argv, &i, "--topics-dir", &v)) != 0)
             mo.topics_dir = v;
+        else if ((m = lks_cli_opt_value("merge", argc, argv, &i, "--group", &v)) != 0)
+            mo.group = v;
+        else if ((m = lks_cli_opt_value("merge", argc, argv, &i, "-c", &v)) != 0 ||
+                 (m = lks_cli_opt_value("merge", argc, argv, &i, "--config", &v)) != 0)
+            mo.conf = v;
+        else if ((m = lks_cli_opt_value("merge", argc, argv, &i, "-o", &v)) != 0) {
+            if (m > 0)
+                mo.kov[mo.nkov++] = (char *)v;
+        }
         else if ((m = lks_cli_opt_value("merge", argc, argv, &i, "--table-property", &v)) != 0) {
             if (m > 0)
                 mo.props[mo.nprops++] = v;
@@ -749,11 +851,13 @@ int lks_cmd_merge(int argc, char **argv) {
             rc = lks_cli_usage_error("merge", "give one of --to TABLE or --warehouse WH");
         else if (once && mo.interval_ms >= 0)
             rc = lks_cli_usage_error("merge", "give --once or --interval, not both");
-        else if (mo.schema && mo.warehouse && !mo.topic)
+        else if (mo.schema && mo.warehouse && !mo.topic && strncmp(mo.from, "kafka://", 8) != 0)
             rc = lks_cli_usage_error("merge", "--schema with --warehouse needs --topic (the table it describes)");
     }
+    mo.once = once;
     if (rc == LKS_EXIT_OK)
         rc = run(&mo);
     free(mo.props);
+    free(mo.kov);
     return rc;
 }

@@ -29,10 +29,11 @@ static const char usage_text[] =
     "Without QUERY an interactive shell reads statements from standard input\n"
     "(with line editing and history in ~/.lakesync_history on a terminal).\n"
     "\n"
-    "  --warehouse URI   the warehouse: a directory or file:///URI (default: the\n"
-    "                    configuration property `warehouse`, itself ./warehouse\n"
-    "                    by default)\n"
-    "  --config FILE     a .properties file to take `warehouse` from\n"
+    "  --warehouse URI   the warehouse: a directory, file:///URI or\n"
+    "                    s3://bucket/prefix (default: the configuration property\n"
+    "                    `warehouse`, itself ./warehouse by default)\n"
+    "  --config FILE     a .properties file to take `warehouse` and the s3.*\n"
+    "                    settings (s3.endpoint, s3.region, ...) from\n"
     "  --format FMT      table (default on a terminal), jsonl (default otherwise)\n"
     "                    or csv; values as DESIGN.md \"Rows as text\" says: integers\n"
     "                    and reals as JSON numbers, decimals as exact text,\n"
@@ -549,14 +550,17 @@ int lks_cmd_sql(int argc, char **argv) {
     if (fmt < 0)
         fmt = isatty(STDOUT_FILENO) ? LKS_FMT_TABLE : LKS_FMT_JSONL;
     lks_config *cfg = NULL;
-    if (!warehouse) {
+    if (!warehouse || config) {
         int rc = lks_cli_load_config(config, NULL, 0, &cfg);
         if (rc != LKS_EXIT_OK)
             return rc;
-        warehouse = lks_config_get_str(cfg, "warehouse");
+        if (!warehouse)
+            warehouse = lks_config_get_str(cfg, "warehouse");
         if (!warehouse)
             warehouse = "./warehouse";
     }
+    lks_store_opts so;
+    lks_store_opts_from_config(&so, cfg);
     int rc = LKS_EXIT_OK;
     sqlsess ss = {0};
     ss.fmt = fmt;
@@ -570,8 +574,8 @@ int lks_cmd_sql(int argc, char **argv) {
     } else if (sqlite3_open_v2(":memory:", &ss.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         sql_error("cannot open SQLite: %s", ss.db ? sqlite3_errmsg(ss.db) : "out of memory");
         rc = LKS_EXIT_ERR;
-    } else if (lks_sql_register(ss.db, &err) != LKS_OK ||
-               lks_sql_warehouse_open(ss.db, warehouse, as_of, &ss.wh, &err) != LKS_OK) {
+    } else if (lks_sql_register_opts(ss.db, &so, &err) != LKS_OK ||
+               lks_sql_warehouse_open_opts(ss.db, warehouse, &so, as_of, &ss.wh, &err) != LKS_OK) {
         sql_error("%s", err.msg[0] ? err.msg : lks_strerror(err.code));
         rc = err.code == LKS_EINVAL ? LKS_EXIT_USAGE : LKS_EXIT_ERR;
     } else if (query) {

@@ -17,7 +17,7 @@
 
 const lks_conf_prop lks_conf_core[] = {
     {"warehouse", LKS_CONF_STR, "./warehouse", NULL, 0, 0, 0,
-     "Location of the lake: a directory path or file:///abs/dir (s3://bucket/prefix is not supported yet)."},
+     "Location of the lake: a directory path, file:///abs/dir or s3://bucket/prefix."},
     {"log.level", LKS_CONF_ENUM, "warn", "error|warn|info|debug", 0, 0, 0,
      "Most verbose log level written to stderr (-v, -q and $LAKESYNC_LOG take precedence)."},
     {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
@@ -48,10 +48,18 @@ typedef struct slot {
     int set;
 } slot;
 
+/* A property of a LKS_CONF_PREFIX family. */
+typedef struct extra {
+    const lks_conf_prop *family;
+    char *name, *value, *origin;
+} extra;
+
 struct lks_config {
     const lks_conf_prop *const *tables;
     slot *slots;
     size_t n;
+    extra *extras; /* in the order first set */
+    size_t nextras, capextras;
 };
 
 const char *lks_conf_type_name(lks_conf_type t) {
@@ -334,8 +342,74 @@ void lks_config_free(lks_config *cfg) {
         free(cfg->slots[i].text);
         free(cfg->slots[i].origin);
     }
+    for (size_t i = 0; i < cfg->nextras; i++) {
+        free(cfg->extras[i].name);
+        free(cfg->extras[i].value);
+        free(cfg->extras[i].origin);
+    }
+    free(cfg->extras);
     free(cfg->slots);
     free(cfg);
+}
+
+/* The LKS_CONF_PREFIX family a name belongs to (with something after the
+ * prefix), or NULL. */
+static const lks_conf_prop *family_of(const lks_config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->n; i++) {
+        const lks_conf_prop *p = cfg->slots[i].prop;
+        size_t pl = strlen(p->name);
+        if ((p->flags & LKS_CONF_PREFIX) && strncmp(name, p->name, pl) == 0 && name[pl])
+            return p;
+    }
+    return NULL;
+}
+
+static int set_extra(lks_config *cfg, const lks_conf_prop *fam, const char *name, const char *value,
+                     const char *where, lks_err *err) {
+    extra *x = NULL;
+    for (size_t i = 0; i < cfg->nextras && !x; i++)
+        if (strcmp(cfg->extras[i].name, name) == 0)
+            x = &cfg->extras[i];
+    if (!x) {
+        if (cfg->nextras == cfg->capextras) {
+            size_t nc = cfg->capextras ? cfg->capextras * 2 : 8;
+            extra *nx = realloc(cfg->extras, nc * sizeof *nx);
+            if (!nx)
+                return lks_err_set(err, LKS_ENOMEM, "out of memory");
+            cfg->extras = nx;
+            cfg->capextras = nc;
+        }
+        x = &cfg->extras[cfg->nextras];
+        memset(x, 0, sizeof *x);
+        if (!(x->name = strdup(name)))
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        cfg->nextras++;
+    }
+    char *v = strdup(value), *o = strdup(where);
+    if (!v || !o) {
+        free(v);
+        free(o);
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    free(x->value);
+    free(x->origin);
+    x->family = fam;
+    x->value = v;
+    x->origin = o;
+    return LKS_OK;
+}
+
+int lks_config_each(const lks_config *cfg, const char *prefix,
+                    int (*fn)(void *ud, const char *name, const char *value), void *ud) {
+    size_t pl = prefix ? strlen(prefix) : 0;
+    for (size_t i = 0; cfg && i < cfg->nextras; i++) {
+        if (strncmp(cfg->extras[i].family->name, prefix, pl) != 0 || cfg->extras[i].family->name[pl])
+            continue;
+        int rc = fn(ud, cfg->extras[i].name, cfg->extras[i].value);
+        if (rc)
+            return rc;
+    }
+    return LKS_OK;
 }
 
 int lks_config_set(lks_config *cfg, const char *name, const char *value, const char *origin, lks_err *err) {
@@ -343,6 +417,10 @@ int lks_config_set(lks_config *cfg, const char *name, const char *value, const c
     if (!name || !*name)
         return lks_err_set(err, LKS_ECONFIG, "%s: missing property name", where);
     slot *s = find_slot(cfg, name);
+    if (s && (s->prop->flags & LKS_CONF_PREFIX))
+        s = NULL; /* the family's own name is no property */
+    if (!s && value && family_of(cfg, name))
+        return set_extra(cfg, family_of(cfg, name), name, value, where, err);
     if (!s) {
         const char *hint = suggest(cfg, name);
         if (hint)
@@ -660,7 +738,8 @@ int lks_config_describe(const lks_conf_prop *const *tables, lks_buf *out) {
     int rc = LKS_OK;
     for (size_t t = 0; tables && tables[t]; t++) {
         for (const lks_conf_prop *p = tables[t]; p->name && rc == LKS_OK; p++) {
-            rc = lks_buf_printf(out, "%s  (%s", p->name, lks_conf_type_name(p->type));
+            rc = lks_buf_printf(out, "%s%s  (%s", p->name, (p->flags & LKS_CONF_PREFIX) ? "*" : "",
+                                lks_conf_type_name(p->type));
             if (!rc && (p->flags & LKS_CONF_REQUIRED))
                 rc = lks_buf_printf(out, ", required");
             if (!rc && p->def)
@@ -720,6 +799,15 @@ static int put_escaped(lks_buf *out, const char *s, int is_key) {
     return rc;
 }
 
+/* A pass-through property whose value must not be printed. */
+static int secret_name(const char *name) {
+    static const char *const words[] = {"password", "secret", "token", "jaas", "key.pem", "credentials"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(name, words[i]))
+            return 1;
+    return 0;
+}
+
 int lks_config_dump(const lks_config *cfg, lks_buf *out) {
     int rc = LKS_OK;
     for (size_t i = 0; i < cfg->n && rc == LKS_OK; i++) {
@@ -734,6 +822,16 @@ int lks_config_dump(const lks_config *cfg, lks_buf *out) {
             rc = lks_buf_append_byte(out, '=');
         if (!rc)
             rc = is_secret(s->prop) ? lks_buf_append(out, "********", 8) : put_escaped(out, s->text, 0);
+        if (!rc)
+            rc = lks_buf_append_byte(out, '\n');
+    }
+    for (size_t i = 0; i < cfg->nextras && rc == LKS_OK; i++) {
+        const extra *x = &cfg->extras[i];
+        rc = put_escaped(out, x->name, 1);
+        if (!rc)
+            rc = lks_buf_append_byte(out, '=');
+        if (!rc)
+            rc = secret_name(x->name) ? lks_buf_append(out, "********", 8) : put_escaped(out, x->value, 0);
         if (!rc)
             rc = lks_buf_append_byte(out, '\n');
     }

@@ -40,8 +40,14 @@ typedef enum lks_conf_type {
 } lks_conf_type;
 
 enum {
-    LKS_CONF_SECRET = 1 << 0,  /* value never printed (implied for PASSWORD) */
-    LKS_CONF_REQUIRED = 1 << 1 /* lks_config_check_required() fails when unset */
+    LKS_CONF_SECRET = 1 << 0,   /* value never printed (implied for PASSWORD) */
+    LKS_CONF_REQUIRED = 1 << 1, /* lks_config_check_required() fails when unset */
+    /* A family of pass-through properties: the entry's name is a prefix
+     * ending in '.' ("kafka.") and every property "<prefix><rest>" that no
+     * table defines is accepted as a string, kept in the order set, for the
+     * module that hands them on (lks_config_each).  Values whose name
+     * mentions a password, secret or token are never printed. */
+    LKS_CONF_PREFIX = 1 << 2
 };
 
 /* One property definition.  All strings are static. */
@@ -106,6 +112,13 @@ int lks_config_is_set(const lks_config *cfg, const char *name);
 /* Where the current value came from ("default" for defaults, NULL when
  * unset). Borrowed like get_str. */
 const char *lks_config_origin(const lks_config *cfg, const char *name);
+
+/* Calls fn for every property set under the LKS_CONF_PREFIX family
+ * `prefix` (e.g. "kafka."), in the order set (a property set twice comes
+ * once, with its last value), with the full name.  Stops at fn's first
+ * non-zero return and returns it; LKS_OK otherwise. */
+int lks_config_each(const lks_config *cfg, const char *prefix,
+                    int (*fn)(void *ud, const char *name, const char *value), void *ud);
 
 /* Looks a property up by name in a configuration's tables; NULL if none. */
 const lks_conf_prop *lks_config_find(const lks_config *cfg, const char *name);

@@ -365,8 +365,9 @@ typedef struct lks_delta_vacuum_opts {
     int dry_run;             /* 1: only report what would be deleted */
     int force;               /* 1: allow a retention below the safe minimum */
     /* Optional: called per file deleted (or, in a dry run, to be deleted),
-     * `path` relative to the table root (valid during the call); non-zero
-     * stops the vacuum early (LKS_OK, result counts what was done). */
+     * `path` relative to the table root (valid during the call), once the
+     * batch of up to 1000 files it belongs to is deleted; non-zero stops
+     * the vacuum after that batch (LKS_OK, result counts what was done). */
     lks_delta_vacuum_fn *on_file;
     void *ud;
 } lks_delta_vacuum_opts;
@@ -376,7 +377,7 @@ typedef struct lks_delta_vacuum_result {
 /* The safe minimum retention is delta.deletedFileRetentionDuration when the
  * table sets it, else 168 hours; a shorter one without `force` is
  * LKS_EINVAL saying so.  Store errors stop it (LKS_EIO ...), with *r
- * counting the files deleted before. */
+ * counting the files of the batches deleted before. */
 int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_delta_vacuum_result *r, lks_err *err);
 
 /* OPTIMIZE (bin-packing): per partition, the live files smaller than

@@ -165,8 +165,8 @@ static int log_list(lks_delta_table *t, int flags, lks_delta_log_listing *out, l
     if (rc) return lks_err_prefix(err, "listing %s", t->log_prefix);
     if (c.oom) return lks_err_set(err, LKS_ENOMEM, "listing %s: out of memory", t->log_prefix);
     if (out->n == 0)
-        return lks_err_set(err, LKS_ENOTFOUND, "no Delta table at \"%s\": %s has no log files", t->prefix,
-                           t->log_prefix);
+        return lks_err_set(err, LKS_ENOTFOUND, "no Delta table at %s%s%s: %s has no log files", t->st->uri,
+                           t->prefix[0] ? "/" : "", t->prefix, t->log_prefix);
     /* the store lists in byte order, which is version order for
      * zero-padded names; sort anyway so the invariant holds for any backend */
     int sorted = 1;

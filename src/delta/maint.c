@@ -23,6 +23,7 @@
 #define DAY_MS (24 * HOUR_MS)
 #define SAFE_RETENTION_MS (168 * HOUR_MS)
 #define LOG_RETENTION_MS (30 * DAY_MS)
+#define VACUUM_BATCH 1000 /* files per lks_store_delete_many */
 
 static int64_t now_ms(void) { return lks_now_us() / 1000; }
 
@@ -336,18 +337,25 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
         rc = lks_err_set(err, LKS_ENOMEM, "vacuum: out of memory");
         goto out;
     }
-    for (size_t i = 0; i < v.n; i++) {
+    /* in batches, so an object store deletes up to 1000 files per request;
+     * files are reported once their batch is deleted */
+    int stop = 0;
+    for (size_t at = 0; at < v.n && !stop; at += VACUUM_BATCH) {
+        size_t m = v.n - at < VACUUM_BATCH ? v.n - at : VACUUM_BATCH;
         if (!o->dry_run) {
-            rc = lks_store_delete(t->st, v.keys[i], err);
+            rc = lks_store_delete_many(t->st, (const char *const *)v.keys + at, m, err);
             if (rc) {
-                lks_err_prefix(err, "vacuum: deleting %s", v.keys[i]);
+                lks_err_prefix(err, "vacuum: deleting files");
                 goto out;
             }
         }
-        r->files++;
-        r->bytes += v.sizes[i];
-        if (o->on_file && o->on_file(o->ud, v.keys[i] + v.plen, v.sizes[i]))
-            break;
+        for (size_t i = at; i < at + m; i++) {
+            r->files++;
+            r->bytes += v.sizes[i];
+        }
+        for (size_t i = at; i < at + m && !stop; i++)
+            if (o->on_file && o->on_file(o->ud, v.keys[i] + v.plen, v.sizes[i]))
+                stop = 1;
     }
     if (!o->dry_run && v.n)
         lks_log(LKS_LOG_INFO, "delta",

@@ -784,9 +784,13 @@ int lks_delta_txn_commit(lks_delta_txn *x, int max_attempts, int64_t *version, l
             break;
         }
         if (rc != LKS_EEXIST && rc != LKS_EIO) break;
-        if (rc == LKS_EIO && attempt >= max_attempts) break;
         /* Either a lost race, or an I/O error after which our put may have
-         * landed: read what holds version v and onwards. */
+         * landed: read what holds version v and onwards.  After the last
+         * try's I/O error too, so a commit that landed is never reported
+         * as failed (its batch would be applied again). */
+        int io_last = rc == LKS_EIO && attempt >= max_attempts;
+        char put_msg[sizeof err->msg];
+        snprintf(put_msg, sizeof put_msg, "%s", err ? err->msg : lks_strerror(rc));
         int done = 0;
         for (;;) {
             lks_buf_reset(&win);
@@ -795,6 +799,9 @@ int lks_delta_txn_commit(lks_delta_txn *x, int max_attempts, int64_t *version, l
             if (g == LKS_ENOTFOUND) break;
             if (g != LKS_OK) {
                 rc = g;
+                if (io_last && err)
+                    rc = lks_err_prefix(
+                        err, "delta commit: version %" PRId64 " may be committed or not (%s); reading it", v, put_msg);
                 done = 1;
                 break;
             }
@@ -814,6 +821,10 @@ int lks_delta_txn_commit(lks_delta_txn *x, int max_attempts, int64_t *version, l
             v++;
         }
         if (done) break;
+        if (io_last) {
+            rc = lks_err_set(err, LKS_EIO, "%s", put_msg);
+            break;
+        }
         if (attempt >= max_attempts) {
             rc = lks_err_set(err, LKS_ECONFLICT,
                              "delta commit: gave up after %d attempts: versions up to %" PRId64

@@ -118,4 +118,44 @@ typedef struct lks_merge_rawzone_opts {
  * holds nothing newer.  totals may be NULL. */
 int lks_merge_rawzone(lks_store *raw, const lks_merge_rawzone_opts *o, lks_merge_stats *totals, lks_err *err);
 
+/* The warehouse table of a topic "<prefix>.<db>.<table>": "<db>/<table>"
+ * (in a); NULL when the topic has another form or the names cannot be a
+ * key. */
+char *lks_merge_topic_table(const char *topic, lks_arena *a);
+
+/* ---- record feeds -------------------------------------------------------------------------- */
+
+/* The per-table half of a merge from Kafka records, shared by the raw-zone
+ * pass and the Kafka streaming merge: records of one topic's partitions
+ * (key and value JSON, offset) decoded as lks_merge_rawzone says (type
+ * hint from the table or the first enveloped event, key columns from the
+ * options, the table or the Kafka keys, dead letters), added to a merge
+ * batch under the stream "<topic>:<partition>" with next_pos offset + 1.
+ * Tombstones and records that are no row change only move the position. */
+typedef struct lks_merge_feed lks_merge_feed;
+
+/* o: merge, dbz, max_batch_events, dead_letter and progress are used
+ * (borrowed, like t, until the feed is freed).  Dead letters are put in
+ * dead_store.  Each commit's statistics are added to *totals. */
+int lks_merge_feed_new(lks_delta_table *t, const char *topic, const lks_merge_rawzone_opts *o, lks_store *dead_store,
+                       lks_merge_stats *totals, lks_merge_feed **out, lks_err *err);
+/* Reads the table's latest snapshot: every position it holds for this
+ * topic (bookmarks in a), and, when the feed holds nothing uncommitted, the
+ * table's columns and key again (another writer may have created or
+ * widened the table). */
+int lks_merge_feed_load(lks_merge_feed *f, lks_arena *a, lks_rz_bookmark **pos, size_t *n, lks_err *err);
+/* Adds one record (rec->object NULL for records that come from no object:
+ * errors then name topic, partition and offset).  Records of a partition
+ * come in offset order.  Commits by itself when the batch is full
+ * (max_batch_events, memory).  Errors as lks_merge_rawzone's. */
+int lks_merge_feed_add(lks_merge_feed *f, const lks_rz_record *rec, lks_err *err);
+/* Records added since the last commit. */
+int64_t lks_merge_feed_pending(const lks_merge_feed *f);
+/* Commits what was added since the last commit (nothing when nothing was).
+ * On failure everything stays for another attempt (after LKS_ECONFLICT,
+ * from a fresh snapshot). */
+int lks_merge_feed_commit(lks_merge_feed *f, lks_err *err);
+/* Drops what is uncommitted. */
+void lks_merge_feed_free(lks_merge_feed *f);
+
 #endif

@@ -35,6 +35,10 @@
  * "bigint unsigned", written by `lakesync merge --schema` from a CREATE
  * TABLE) is mapped from that type instead, which tells DATETIME from
  * TIMESTAMP, the fsp, and BIGINT UNSIGNED from DECIMAL(20,0).
+ *
+ * The per-table part (decoding, keys, hint, dead letters, batching) is the
+ * record feed of merge.h, which the Kafka streaming merge shares: the
+ * raw-zone pass below is one feed per topic, filled by a raw-zone reader.
  */
 #include "merge/merge.h"
 
@@ -214,13 +218,13 @@ static int split_names(const char *list, lks_arena *a, const char ***out) {
 
 /* ---- one table ------------------------------------------------------------------------------ */
 
-typedef struct pass {
-    lks_store *raw;
+typedef struct lks_merge_feed pass;
+
+struct lks_merge_feed {
+    lks_store *raw; /* where dead letters go */
     const lks_merge_rawzone_opts *o;
     lks_delta_table *t;
-    const char *topic;
-    const int *parts; /* partitions listed for the topic */
-    int nparts;
+    const char *topic; /* copied into mem */
     lks_merge_stats *totals;
     lks_arena mem;   /* per pass: hint, key names */
     lks_arena evmem; /* per record */
@@ -239,7 +243,7 @@ typedef struct pass {
     int cur_part;
     char stream[512];
     lks_buf dl; /* dead-letter document */
-} pass;
+};
 
 static void add_totals(lks_merge_stats *t, const lks_merge_stats *s) {
     t->events += s->events;
@@ -314,9 +318,9 @@ static int new_batch(pass *ps, lks_err *err) {
     return lks_merge_batch_new(ps->t, &mo, &ps->batch, err);
 }
 
-/* Commits the batch (if it holds anything) and starts the next one unless
- * `last`. */
-static int commit_batch(pass *ps, int last, lks_err *err) {
+/* Commits the batch (if it holds anything); the next record starts a new
+ * one. */
+static int commit_batch(pass *ps, lks_err *err) {
     int rc = LKS_OK;
     if (ps->in_batch > 0) {
         lks_merge_stats st;
@@ -342,9 +346,8 @@ static int commit_batch(pass *ps, int last, lks_err *err) {
     }
     lks_merge_batch_free(ps->batch);
     ps->batch = NULL;
-    if (last)
-        return LKS_OK;
-    return new_batch(ps, err);
+    ps->in_batch = 0;
+    return LKS_OK;
 }
 
 static const char *stream_name(pass *ps, int partition) {
@@ -361,9 +364,13 @@ static int dead_letter(pass *ps, const lks_rz_record *rec, const lks_err *why, l
     lks_buf_reset(b);
     lks_buf_printf(b, "{\"topic\":");
     lks_json_quote(b, rec->topic, strlen(rec->topic));
-    lks_buf_printf(b, ",\"partition\":%d,\"offset\":%lld,\"object\":", rec->partition, (long long)rec->offset);
-    lks_json_quote(b, rec->object, strlen(rec->object));
-    lks_buf_printf(b, ",\"line\":%lld,\"error\":", (long long)rec->line);
+    lks_buf_printf(b, ",\"partition\":%d,\"offset\":%lld", rec->partition, (long long)rec->offset);
+    if (rec->object) {
+        lks_buf_printf(b, ",\"object\":");
+        lks_json_quote(b, rec->object, strlen(rec->object));
+        lks_buf_printf(b, ",\"line\":%lld", (long long)rec->line);
+    }
+    lks_buf_printf(b, ",\"error\":");
     lks_json_quote(b, why->msg, strlen(why->msg));
     lks_buf_printf(b, ",\"key\":");
     if (rec->key.ptr)
@@ -385,8 +392,8 @@ static int dead_letter(pass *ps, const lks_rz_record *rec, const lks_err *why, l
     int rc = lks_store_put(ps->raw, key, b->ptr, b->len, err);
     if (rc)
         return lks_err_prefix(err, "dead-letter object %s", key);
-    lks_log(LKS_LOG_WARN, "merge", "%s line %lld (%s:%d offset %lld) written to %s: %s", rec->object,
-            (long long)rec->line, rec->topic, rec->partition, (long long)rec->offset, key, why->msg);
+    lks_log(LKS_LOG_WARN, "merge", "%s:%d offset %lld written to %s: %s", rec->topic, rec->partition,
+            (long long)rec->offset, key, why->msg);
     return LKS_OK;
 }
 
@@ -537,31 +544,92 @@ static void progress_tick(pass *ps) {
     ps->o->progress(ps->o->progress_ud, &st, 0, (double)(now - ps->batch_start) / 1e9);
 }
 
-static int merge_topic(pass *ps, lks_err *err) {
-    const lks_merge_rawzone_opts *o = ps->o;
+/* ---- the feed ------------------------------------------------------------------------------ */
+
+/* Names the record in an error: "OBJECT line N (topic:p offset o)" for the
+ * raw zone, "topic:p offset o" for Kafka. */
+static int record_prefix(const lks_rz_record *rec, lks_err *err) {
+    if (rec->object)
+        return lks_err_prefix(err, "%s line %lld (%s:%d offset %lld)", rec->object, (long long)rec->line, rec->topic,
+                              rec->partition, (long long)rec->offset);
+    return lks_err_prefix(err, "%s:%d offset %lld", rec->topic, rec->partition, (long long)rec->offset);
+}
+
+int lks_merge_feed_new(lks_delta_table *t, const char *topic, const lks_merge_rawzone_opts *o, lks_store *dead_store,
+                       lks_merge_stats *totals, lks_merge_feed **out, lks_err *err) {
+    *out = NULL;
+    if (!t || !topic || !o || !totals)
+        return lks_err_set(err, LKS_EINVAL, "merge: feed needs a table, a topic, options and totals");
+    if (o->dead_letter && !dead_store)
+        return lks_err_set(err, LKS_EINVAL, "merge: dead letters need a store");
+    pass *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+    lks_arena_init(&ps->mem, 0);
+    lks_arena_init(&ps->evmem, 0);
+    lks_buf_init(&ps->dl, 0);
+    ps->raw = dead_store;
+    ps->o = o;
+    ps->t = t;
+    ps->totals = totals;
+    ps->cur_part = -1;
+    if (!(ps->topic = lks_arena_strdup(&ps->mem, topic))) {
+        lks_merge_feed_free(ps);
+        return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+    }
+    *out = ps;
+    return LKS_OK;
+}
+
+void lks_merge_feed_free(lks_merge_feed *ps) {
+    if (!ps)
+        return;
+    lks_merge_batch_free(ps->batch);
+    lks_dbz_parser_free(ps->parser);
+    lks_dbz_parser_free(ps->keyparser);
+    lks_arena_free(&ps->mem);
+    lks_arena_free(&ps->evmem);
+    lks_buf_free(&ps->dl);
+    free(ps);
+}
+
+int64_t lks_merge_feed_pending(const lks_merge_feed *ps) { return ps ? ps->in_batch : 0; }
+
+int lks_merge_feed_load(lks_merge_feed *ps, lks_arena *a, lks_rz_bookmark **out, size_t *nout, lks_err *err) {
+    *out = NULL;
+    *nout = 0;
     lks_delta_snapshot *snap = NULL;
-    lks_rz_reader *rd = NULL;
-    int rc = load_table(ps, &snap, err);
+    int rc;
+    if (ps->in_batch == 0) {
+        /* nothing held: the table's columns and key may have changed
+         * (another writer created or widened it) */
+        rc = load_table(ps, &snap, err);
+        if (!rc && ps->parser)
+            rc = make_parser(ps, err);
+        if (!rc && ps->batch) { /* it took its key columns at creation */
+            lks_merge_batch_free(ps->batch);
+            ps->batch = NULL;
+        }
+    } else {
+        rc = lks_delta_snapshot_latest(ps->t, &snap, err);
+        if (rc == LKS_ENOTFOUND) {
+            lks_err_clear(err);
+            snap = NULL;
+            rc = LKS_OK;
+        }
+    }
     if (rc) {
-        lks_err_prefix(err, "table for topic %s", ps->topic);
-        goto done;
+        lks_delta_snapshot_free(snap);
+        return lks_err_prefix(err, "table for topic %s", ps->topic);
     }
-    /* where each partition stands in the table: the partitions listed, and
-     * any other the table holds a position for (one listed only after our
-     * listing) */
-    size_t cap = (size_t)ps->nparts + (snap ? snap->ntxns : 0) + 1;
-    lks_rz_bookmark *bm = lks_arena_alloc(&ps->mem, cap * sizeof *bm);
-    if (!bm) {
-        rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-        goto done;
+    size_t cap = (snap ? snap->ntxns : 0) + 1;
+    lks_rz_bookmark *bm = lks_arena_alloc(a, cap * sizeof *bm);
+    const char *topic = lks_arena_strdup(a, ps->topic);
+    if (!bm || !topic) {
+        lks_delta_snapshot_free(snap);
+        return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
     }
-    size_t nbm = 0;
-    for (int i = 0; i < ps->nparts && snap; i++) {
-        int64_t v = lks_merge_stream_version(snap, stream_name(ps, ps->parts[i]));
-        if (v >= 0)
-            bm[nbm++] = (lks_rz_bookmark){ps->topic, ps->parts[i], v};
-    }
-    size_t tl = strlen(ps->topic);
+    size_t nbm = 0, tl = strlen(ps->topic);
     for (size_t i = 0; snap && i < snap->ntxns; i++) {
         const char *id = snap->txns[i].app_id;
         if (!id || strncmp(id, "lakesync:", 9) != 0 || strncmp(id + 9, ps->topic, tl) != 0 || id[9 + tl] != ':')
@@ -578,91 +646,107 @@ static int merge_topic(pass *ps, lks_err *err) {
             k++;
         int64_t v = lks_merge_stream_version(snap, stream_name(ps, (int)p));
         if (k == nbm && v >= 0)
-            bm[nbm++] = (lks_rz_bookmark){ps->topic, (int)p, v};
+            bm[nbm++] = (lks_rz_bookmark){topic, (int)p, v};
     }
     lks_delta_snapshot_free(snap);
-    snap = NULL;
-    lks_rz_reader_opts ro = {.topics_dir = o->topics_dir, .topic = ps->topic, .start = bm, .nstart = nbm};
-    if ((rc = lks_rz_reader_open(ps->raw, &ro, &rd, err)) != LKS_OK)
-        goto done;
-    if ((rc = new_batch(ps, err)) != LKS_OK)
-        goto done;
+    *out = bm;
+    *nout = nbm;
+    return LKS_OK;
+}
+
+int lks_merge_feed_commit(lks_merge_feed *ps, lks_err *err) { return commit_batch(ps, err); }
+
+int lks_merge_feed_add(lks_merge_feed *ps, const lks_rz_record *rec, lks_err *err) {
+    const lks_merge_rawzone_opts *o = ps->o;
+    int rc;
+    if (!ps->batch && (rc = new_batch(ps, err)) != LKS_OK)
+        return rc;
+    lks_arena_reset(&ps->evmem);
+    const char *stream = stream_name(ps, rec->partition);
+    lks_cdc_event ev;
+    int got = 0;
+    if (!rec->tombstone) {
+        lks_err why;
+        lks_err_clear(&why);
+        got = decode(ps, rec, &ev, &why);
+        if (got < 0) {
+            if (got == LKS_ENOMEM || ps->fatal || !o->dead_letter) {
+                *err = why;
+                return record_prefix(rec, err);
+            }
+            if ((rc = dead_letter(ps, rec, &why, err)) != LKS_OK)
+                return rc;
+            got = 0;
+        }
+    }
+    rc = lks_merge_batch_add(ps->batch, got ? &ev : NULL, stream, rec->offset + 1, err);
+    if (rc == LKS_EINVAL && got && o->dead_letter) {
+        /* an event the batch refuses (a partial row image, a value its
+         * column cannot hold): a dead letter too */
+        lks_err why = *err;
+        if ((rc = dead_letter(ps, rec, &why, err)) == LKS_OK)
+            rc = lks_merge_batch_add(ps->batch, NULL, stream, rec->offset + 1, err);
+    }
+    if (rc)
+        return record_prefix(rec, err);
+    ps->in_batch++;
+    if (ps->rebuild) {
+        ps->rebuild = 0;
+        if ((rc = make_parser(ps, err)) != LKS_OK)
+            return rc;
+    }
     int64_t max_events = o->max_batch_events > 0 ? o->max_batch_events : DEFAULT_MAX_EVENTS;
-    for (;;) {
+    int full = ps->in_batch >= max_events;
+    if (!full && ps->in_batch % CHECK_EVERY == 0) {
+        int64_t held;
+        size_t bytes;
+        lks_merge_batch_size(ps->batch, &held, &bytes);
+        full = bytes >= MAX_BATCH_BYTES;
+        progress_tick(ps);
+    }
+    return full ? commit_batch(ps, err) : LKS_OK;
+}
+
+/* ---- one topic of the raw zone -------------------------------------------------------------- */
+
+static int merge_topic(lks_store *raw, const lks_merge_rawzone_opts *o, lks_delta_table *t, const char *topic,
+                       lks_merge_stats *totals, lks_err *err) {
+    lks_merge_feed *ps = NULL;
+    lks_rz_reader *rd = NULL;
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    lks_rz_bookmark *bm = NULL;
+    size_t nbm = 0;
+    /* the reader starts where the table stands for every partition it
+     * holds a position for (including one listed only after our listing) */
+    int rc = lks_merge_feed_new(t, topic, o, raw, totals, &ps, err);
+    if (!rc)
+        rc = lks_merge_feed_load(ps, &a, &bm, &nbm, err);
+    lks_rz_reader_opts ro = {.topics_dir = o->topics_dir, .topic = topic, .start = bm, .nstart = nbm};
+    if (!rc)
+        rc = lks_rz_reader_open(raw, &ro, &rd, err);
+    while (!rc) {
         if (o->stop && *o->stop)
             break;
         lks_rz_record rec;
         int more = lks_rz_reader_next(rd, &rec, err);
-        if (more < 0) {
+        if (more <= 0) {
             rc = more;
-            goto done;
-        }
-        if (!more)
             break;
-        lks_arena_reset(&ps->evmem);
-        const char *stream = stream_name(ps, rec.partition);
-        lks_cdc_event ev;
-        int got = 0;
-        if (!rec.tombstone) {
-            lks_err why;
-            lks_err_clear(&why);
-            got = decode(ps, &rec, &ev, &why);
-            if (got < 0) {
-                if (got == LKS_ENOMEM || ps->fatal || !o->dead_letter) {
-                    *err = why;
-                    rc = lks_err_prefix(err, "%s line %lld (%s:%d offset %lld)", rec.object, (long long)rec.line,
-                                        rec.topic, rec.partition, (long long)rec.offset);
-                    goto done;
-                }
-                if ((rc = dead_letter(ps, &rec, &why, err)) != LKS_OK)
-                    goto done;
-                got = 0;
-            }
         }
-        rc = lks_merge_batch_add(ps->batch, got ? &ev : NULL, stream, rec.offset + 1, err);
-        if (rc == LKS_EINVAL && got && o->dead_letter) {
-            /* an event the batch refuses (a partial row image, a value its
-             * column cannot hold): a dead letter too */
-            lks_err why = *err;
-            if ((rc = dead_letter(ps, &rec, &why, err)) == LKS_OK)
-                rc = lks_merge_batch_add(ps->batch, NULL, stream, rec.offset + 1, err);
-        }
-        if (rc) {
-            lks_err_prefix(err, "%s line %lld (%s:%d offset %lld)", rec.object, (long long)rec.line, rec.topic,
-                           rec.partition, (long long)rec.offset);
-            goto done;
-        }
-        ps->in_batch++;
-        if (ps->rebuild) {
-            ps->rebuild = 0;
-            if ((rc = make_parser(ps, err)) != LKS_OK)
-                goto done;
-        }
-        int full = ps->in_batch >= max_events;
-        if (!full && ps->in_batch % CHECK_EVERY == 0) {
-            int64_t held;
-            size_t bytes;
-            lks_merge_batch_size(ps->batch, &held, &bytes);
-            full = bytes >= MAX_BATCH_BYTES;
-            progress_tick(ps);
-        }
-        if (full && (rc = commit_batch(ps, 0, err)) != LKS_OK)
-            goto done;
+        rc = lks_merge_feed_add(ps, &rec, err);
     }
-    rc = commit_batch(ps, 1, err);
-done:
-    lks_merge_batch_free(ps->batch);
-    ps->batch = NULL;
+    if (!rc)
+        rc = lks_merge_feed_commit(ps, err);
     lks_rz_reader_free(rd);
-    lks_delta_snapshot_free(snap);
+    lks_merge_feed_free(ps);
+    lks_arena_free(&a);
     return rc;
 }
 
 /* ---- the pass ------------------------------------------------------------------------------- */
 
-/* Topic "<prefix>.<db>.<table>" → "<db>/<table>" (in a), NULL when the
- * topic does not have that form or the names cannot be a key. */
-static char *warehouse_prefix(const char *topic, lks_arena *a) {
+char *lks_merge_topic_table(const char *topic, lks_arena *a) {
     const char *last = strrchr(topic, '.');
     if (!last || last == topic)
         return NULL;
@@ -704,12 +788,7 @@ int lks_merge_rawzone(lks_store *raw, const lks_merge_rawzone_opts *o, lks_merge
         lks_arena_free(&la);
         return rc;
     }
-    /* topics and their partitions (objects are sorted by topic, partition) */
-    int *parts = lks_arena_alloc(&la, (nobj ? nobj : 1) * sizeof *parts);
-    if (!parts) {
-        lks_arena_free(&la);
-        return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-    }
+    /* objects are sorted by topic */
     size_t ntopics = 0;
     for (size_t i = 0; i < nobj; i++)
         ntopics += i == 0 || strcmp(objs[i - 1].topic, objs[i].topic) != 0;
@@ -724,42 +803,23 @@ int lks_merge_rawzone(lks_store *raw, const lks_merge_rawzone_opts *o, lks_merge
     size_t i = 0;
     while (i < nobj && rc == LKS_OK) {
         const char *topic = objs[i].topic;
-        int np = 0;
         size_t j = i;
-        for (; j < nobj && strcmp(objs[j].topic, topic) == 0; j++)
-            if (j == i || objs[j].partition != objs[j - 1].partition)
-                parts[np++] = objs[j].partition;
-        pass ps;
-        memset(&ps, 0, sizeof ps);
-        ps.raw = raw;
-        ps.o = o;
-        ps.topic = topic;
-        ps.parts = parts;
-        ps.nparts = np;
-        ps.totals = totals;
-        ps.cur_part = -1;
-        lks_arena_init(&ps.mem, 0);
-        lks_arena_init(&ps.evmem, 0);
-        lks_buf_init(&ps.dl, 0);
-        lks_delta_table *own = NULL;
+        while (j < nobj && strcmp(objs[j].topic, topic) == 0)
+            j++;
+        lks_delta_table *own = NULL, *t = NULL;
         if (o->warehouse) {
-            char *prefix = warehouse_prefix(topic, &la);
+            char *prefix = lks_merge_topic_table(topic, &la);
             if (!prefix) {
                 lks_log(LKS_LOG_WARN, "merge", "topic %s is not <prefix>.<db>.<table>: skipped", topic);
             } else if ((rc = lks_delta_table_open(o->warehouse, prefix, &own, err)) == LKS_OK) {
-                ps.t = own;
+                t = own;
             }
         } else {
-            ps.t = o->table;
+            t = o->table;
         }
-        if (rc == LKS_OK && ps.t)
-            rc = merge_topic(&ps, err);
+        if (rc == LKS_OK && t)
+            rc = merge_topic(raw, o, t, topic, totals, err);
         lks_delta_table_close(own);
-        lks_dbz_parser_free(ps.parser);
-        lks_dbz_parser_free(ps.keyparser);
-        lks_arena_free(&ps.mem);
-        lks_arena_free(&ps.evmem);
-        lks_buf_free(&ps.dl);
         i = j;
         if (o->stop && *o->stop)
             break;

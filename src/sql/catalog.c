@@ -197,12 +197,16 @@ void lks_sql_warehouse_table(const lks_sql_warehouse *wh, size_t i, const char *
 typedef struct list_ctx {
     lks_sql_warehouse *wh;
     const char *root_uri;
+    int file_uri; /* root_uri is file://, whose paths are percent-encoded */
     int oom;
 } list_ctx;
 
-/* Appends s percent-encoded as one URI path segment. */
-static int append_segment(lks_buf *b, const char *s, size_t n) {
+/* Appends s as one URI path segment: percent-encoded in a file:// URI; as
+ * it is in an s3:// one, whose path is the object key itself. */
+static int append_segment(lks_buf *b, const char *s, size_t n, int encode) {
     static const char hex[] = "0123456789ABCDEF";
+    if (!encode)
+        return lks_buf_append(b, s, n);
     int rc = LKS_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -257,11 +261,11 @@ static int on_key(void *ud, const lks_store_entry *ent) {
     if (!rc && rl && c->root_uri[rl - 1] != '/')
         rc = lks_buf_append_byte(&u, '/');
     if (!rc)
-        rc = append_segment(&u, k, ndb);
+        rc = append_segment(&u, k, ndb, c->file_uri);
     if (!rc)
         rc = lks_buf_append_byte(&u, '/');
     if (!rc)
-        rc = append_segment(&u, s1 + 1, nname);
+        rc = append_segment(&u, s1 + 1, nname, c->file_uri);
     if (!rc && lks_buf_cstr(&u) == LKS_OK)
         t->uri = (char *)lks_buf_detach(&u, NULL);
     lks_buf_free(&u);
@@ -322,6 +326,11 @@ static int append_literal(lks_buf *b, const char *s, char q) {
 }
 
 int lks_sql_warehouse_open(sqlite3 *db, const char *uri, const char *as_of, lks_sql_warehouse **out, lks_err *err) {
+    return lks_sql_warehouse_open_opts(db, uri, NULL, as_of, out, err);
+}
+
+int lks_sql_warehouse_open_opts(sqlite3 *db, const char *uri, const lks_store_opts *opts, const char *as_of,
+                                lks_sql_warehouse **out, lks_err *err) {
     *out = NULL;
     lks_buf args;
     lks_buf_init(&args, 0);
@@ -360,13 +369,13 @@ int lks_sql_warehouse_open(sqlite3 *db, const char *uri, const char *as_of, lks_
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
     }
     lks_store *st = NULL;
-    int rc = lks_store_open(uri, &st, err);
+    int rc = lks_store_open_opts(uri, opts, &st, err);
     if (rc != LKS_OK) {
         lks_sql_warehouse_free(wh);
         return rc;
     }
-    list_ctx c = {wh, st->uri, 0};
-    rc = lks_store_list(st, "", on_key, &c, err);
+    list_ctx c = {wh, st->uri, strcmp(st->ops->scheme, "file") == 0, 0};
+    rc = lks_store_list_flags(st, "", LKS_STORE_LIST_NAMES, on_key, &c, err);
     lks_store_close(st);
     if (rc == LKS_OK && c.oom)
         rc = lks_err_set(err, LKS_ENOMEM, "out of memory");

@@ -25,7 +25,7 @@
 #include <sqlite3.h>
 
 /* Registers the "delta" module on db.  The module opens table locations
- * with lks_store_open (local paths, file:// URIs; S3 once it exists).
+ * with lks_store_open (local paths, file:// URIs, s3://bucket/prefix).
  *
  * Module details (src/sql/vtab.c):
  *  - Declared types: INTEGER (byte..long), BOOLEAN, REAL / DOUBLE,
@@ -55,6 +55,9 @@
  * JSON {"files_read":N,"files_skipped":N,"files_from_stats":N,"rows":N}
  * of the last scan of that virtual table that finished (NULL before). */
 int lks_sql_register(sqlite3 *db, lks_err *err);
+/* lks_sql_register whose module opens table locations with these store
+ * settings (copied; NULL: none). */
+int lks_sql_register_opts(sqlite3 *db, const lks_store_opts *opts, lks_err *err);
 
 /* ---- the warehouse catalogue (catalog.c) -----------------------------------
  *
@@ -88,6 +91,10 @@ typedef struct lks_sql_warehouse lks_sql_warehouse;
  * when a query uses it, not here.  db must outlive the catalogue; caller
  * frees with lks_sql_warehouse_free(). */
 int lks_sql_warehouse_open(sqlite3 *db, const char *uri, const char *as_of, lks_sql_warehouse **out, lks_err *err);
+/* lks_sql_warehouse_open listing the warehouse with these store settings
+ * (NULL: none); register the module with the same ones. */
+int lks_sql_warehouse_open_opts(sqlite3 *db, const char *uri, const lks_store_opts *opts, const char *as_of,
+                                lks_sql_warehouse **out, lks_err *err);
 void lks_sql_warehouse_free(lks_sql_warehouse *wh);
 
 /* Tables found, sorted by (db, table) case-insensitively.  Names are

@@ -79,6 +79,7 @@ typedef struct dvtab {
 
 struct lks_sql_reg {
     dvtab *head;
+    lks_store_opts opts; /* table locations are opened with these; strings owned (sqlite3_free) */
 };
 
 /* A constraint of the plan after xFilter bound its value. */
@@ -757,7 +758,7 @@ static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, 
         vtab_free(vt);
         return SQLITE_ERROR;
     }
-    int rc = lks_store_open(vt->location, &vt->st, &err);
+    int rc = lks_store_open_opts(vt->location, &reg->opts, &vt->st, &err);
     if (rc == LKS_OK)
         rc = lks_delta_table_open(vt->st, "", &vt->t, &err);
     if (rc == LKS_OK)
@@ -1624,13 +1625,30 @@ static void fn_scan_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     sqlite3_result_null(ctx);
 }
 
-static void reg_free(void *p) { sqlite3_free(p); }
+static void reg_free(void *p) {
+    lks_sql_reg *reg = p;
+    sqlite3_free((char *)reg->opts.s3_endpoint);
+    sqlite3_free((char *)reg->opts.s3_region);
+    sqlite3_free(reg);
+}
 
-int lks_sql_register(sqlite3 *db, lks_err *err) {
+int lks_sql_register(sqlite3 *db, lks_err *err) { return lks_sql_register_opts(db, NULL, err); }
+
+int lks_sql_register_opts(sqlite3 *db, const lks_store_opts *opts, lks_err *err) {
     lks_sql_reg *reg = sqlite3_malloc(sizeof *reg);
     if (!reg)
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
     reg->head = NULL;
+    lks_store_opts_init(&reg->opts);
+    if (opts) {
+        reg->opts = *opts;
+        reg->opts.s3_endpoint = opts->s3_endpoint ? sqlite3_mprintf("%s", opts->s3_endpoint) : NULL;
+        reg->opts.s3_region = opts->s3_region ? sqlite3_mprintf("%s", opts->s3_region) : NULL;
+        if ((opts->s3_endpoint && !reg->opts.s3_endpoint) || (opts->s3_region && !reg->opts.s3_region)) {
+            reg_free(reg);
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+        }
+    }
     int rc = sqlite3_create_module_v2(db, "delta", &delta_module, reg, reg_free);
     if (rc != SQLITE_OK)
         return lks_err_set(err, LKS_EINVAL, "sqlite: cannot register the delta module: %s", sqlite3_errmsg(db));

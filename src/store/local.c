@@ -400,8 +400,7 @@ static int walk(lister *lst, int dir_fd, const char *name_prefix, int depth) {
     return rc;
 }
 
-int lks_store_local_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud,
-                               lks_err *err) {
+static int local_list(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err) {
     local_store *ls = L(st);
     const char *slash = strrchr(prefix, '/');
     size_t dirlen = slash ? (size_t)(slash - prefix) : 0;
@@ -433,10 +432,6 @@ int lks_store_local_list_flags(lks_store *st, const char *prefix, int flags, lks
     return rc;
 }
 
-static int local_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
-    return lks_store_local_list_flags(st, prefix, 0, fn, ud, err);
-}
-
 /* ---- open / close -------------------------------------------------------------------- */
 
 static void local_close(lks_store *st) {
@@ -449,7 +444,7 @@ static void local_close(lks_store *st) {
 }
 
 static const lks_store_ops local_ops = {
-    "file", local_get, local_head, local_put, local_list, local_del, local_close,
+    "file", local_get, local_head, local_put, local_list, local_del, NULL, local_close,
 };
 
 /* mkdir -p */

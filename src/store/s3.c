@@ -18,7 +18,14 @@
  * put_if_absent sends If-None-Match: * (412: LKS_EEXIST).  When an earlier
  * try of the same call may have been applied (a network error or 5xx after
  * sending), a 412 is checked against the object: exactly our bytes means our
- * own write landed and its answer was lost.  Objects above 64 MiB go up as
+ * own write landed and its answer was lost.  Some S3-compatible servers
+ * ignore If-None-Match and overwrite: two writers could then both "win" a
+ * Delta version.  So before its first conditional PUT to a bucket the
+ * process checks that a second conditional PUT of a probe object is
+ * refused, and refuses put_if_absent on a bucket that fails the check
+ * (LKS_EUNSUPPORTED) unless told that a single writer uses it
+ * (single_writer / LAKESYNC_S3_SINGLE_WRITER), which then looks before it
+ * writes (HEAD, then PUT).  Objects above 64 MiB go up as
  * multipart uploads (If-None-Match on the completion), aborted on any
  * failure; a completion retried after a lost answer is recognised by the
  * multipart ETag computed from the parts.
@@ -91,8 +98,13 @@ typedef struct s3_store {
     char *wi_token_file, *wi_role_arn, *wi_session, *sts_url;
     char *ct_url, *ct_token, *ct_token_file;
     char *imds_url;
-    char where[256]; /* where the credentials come from, for messages */
+    char where[256];   /* where the credentials come from, for messages */
+    int single_writer; /* put_if_absent may fall back to HEAD + PUT */
+    int cond;          /* COND_*: does the bucket honour If-None-Match */
+    int warned_single; /* the single-writer fallback was logged */
 } s3_store;
+
+enum { COND_UNKNOWN, COND_HONOURED, COND_IGNORED };
 
 static s3_store *S(lks_store *st) { return (s3_store *)st; }
 
@@ -1433,8 +1445,138 @@ static int put_multipart(s3_store *s, const char *key, const uint8_t *data, size
     return rc;
 }
 
+/* ---- the put-if-absent check ------------------------------------------------------------------ */
+
+static int s3_del(lks_store *st, const char *key, lks_err *err);
+
+/* What this process learnt per bucket ("host|bucket"), so each bucket is
+ * probed once however many stores are opened on it. */
+typedef struct cond_seen {
+    char *where;
+    int cond;
+} cond_seen;
+
+static pthread_mutex_t cond_lock = PTHREAD_MUTEX_INITIALIZER;
+static cond_seen *cond_tab;
+static size_t cond_n, cond_cap;
+
+static int cond_lookup(const char *where) {
+    for (size_t i = 0; i < cond_n; i++)
+        if (strcmp(cond_tab[i].where, where) == 0)
+            return cond_tab[i].cond;
+    return COND_UNKNOWN;
+}
+
+static void cond_remember(const char *where, int cond) {
+    if (cond_n == cond_cap) {
+        size_t nc = cond_cap ? cond_cap * 2 : 8;
+        cond_seen *t = realloc(cond_tab, nc * sizeof *t);
+        if (!t)
+            return; /* not remembered: probed again next time */
+        cond_tab = t;
+        cond_cap = nc;
+    }
+    char *w = strdup(where);
+    if (w)
+        cond_tab[cond_n++] = (cond_seen){w, cond};
+}
+
+/* Two conditional PUTs of one fresh probe key: the second must be refused.
+ * The probe object is deleted afterwards (a failure to delete is logged:
+ * a stray hidden object is harmless, Delta ignores dot files). */
+static int probe_conditional(s3_store *s, int *cond, lks_err *err) {
+    uint8_t r[8];
+    char hex[17], key[64];
+    lks_random_bytes(r, sizeof r);
+    lks_hex_lower(r, sizeof r, hex);
+    snprintf(key, sizeof key, ".lakesync-if-none-match-check-%s", hex);
+    int rc = put_single(s, key, "first", 5, 1, err);
+    if (rc == LKS_EEXIST)
+        rc = lks_err_set(err, LKS_EIO, "s3://%s/%s%s: a fresh probe object already exists", s->bucket, s->prefix, key);
+    if (rc != LKS_OK)
+        return lks_err_prefix(err, "checking that s3://%s honours If-None-Match", s->bucket);
+    rc = put_single(s, key, "second", 6, 1, err);
+    if (rc == LKS_EEXIST || rc == LKS_OK) {
+        *cond = rc == LKS_EEXIST ? COND_HONOURED : COND_IGNORED;
+        rc = LKS_OK;
+    } else {
+        lks_err_prefix(err, "checking that s3://%s honours If-None-Match", s->bucket);
+    }
+    lks_err e;
+    if (s3_del(&s->base, key, &e) != LKS_OK)
+        lks_log(LKS_LOG_WARN, "store", "could not delete the probe object: %s", e.msg);
+    return rc;
+}
+
+int lks_s3_check_put_if_absent(lks_store *st, int *honoured, lks_err *err) {
+    s3_store *s = S(st);
+    *honoured = 0;
+    if (strcmp(st->ops->scheme, "s3") != 0)
+        return lks_err_set(err, LKS_EINVAL, "lks_s3_check_put_if_absent: %s is not an S3 store", st->uri);
+    if (s->cond == COND_UNKNOWN) {
+        char where[600];
+        snprintf(where, sizeof where, "%s|%s", s->host, s->bucket);
+        /* one probe at a time, so concurrent first commits probe once */
+        pthread_mutex_lock(&cond_lock);
+        int cond = cond_lookup(where), rc = LKS_OK;
+        if (cond == COND_UNKNOWN) {
+            rc = probe_conditional(s, &cond, err);
+            if (rc == LKS_OK) {
+                cond_remember(where, cond);
+                lks_log(LKS_LOG_DEBUG, "store", "s3://%s: a second If-None-Match: * PUT was %s", s->bucket,
+                        cond == COND_HONOURED ? "refused (put-if-absent is safe)" : "accepted");
+            }
+        }
+        pthread_mutex_unlock(&cond_lock);
+        if (rc != LKS_OK)
+            return rc;
+        s->cond = cond;
+    }
+    *honoured = s->cond == COND_HONOURED;
+    return LKS_OK;
+}
+
+/* put_if_absent on a bucket that ignores If-None-Match: refused, or for a
+ * declared single writer, a look (HEAD) before the PUT. */
+static int put_if_absent_unconditional(s3_store *s, const char *key, const void *data, size_t len, lks_err *err) {
+    if (!s->single_writer)
+        return lks_err_set(err, LKS_EUNSUPPORTED,
+                           "s3://%s: the server accepted a second PUT with If-None-Match: * of the same object, so "
+                           "it cannot stop two writers from committing the same table version; lakesync does not "
+                           "commit there.  If only one process ever writes these tables, set s3.single.writer=true "
+                           "(or LAKESYNC_S3_SINGLE_WRITER=1)",
+                           s->bucket);
+    if (!s->warned_single) {
+        s->warned_single = 1;
+        lks_log(LKS_LOG_WARN, "store",
+                "s3://%s ignores If-None-Match: committing as its single writer (s3.single.writer); a second "
+                "writer would overwrite commits",
+                s->bucket);
+    }
+    lks_store_entry ent;
+    int rc = s3_head(&s->base, key, &ent, err);
+    if (rc == LKS_OK) {
+        char nm[1400];
+        obj_name(s, key, nm, sizeof nm);
+        return lks_err_set(err, LKS_EEXIST, "%s already exists", nm);
+    }
+    if (rc != LKS_ENOTFOUND)
+        return rc;
+    if (len > s->mpu_threshold)
+        return put_multipart(s, key, data, len, 0, err);
+    return put_single(s, key, data, len, 0, err);
+}
+
 static int s3_put(lks_store *st, const char *key, const void *data, size_t len, int if_absent, lks_err *err) {
     s3_store *s = S(st);
+    if (if_absent) {
+        int honoured;
+        int rc = lks_s3_check_put_if_absent(st, &honoured, err);
+        if (rc != LKS_OK)
+            return rc;
+        if (!honoured)
+            return put_if_absent_unconditional(s, key, data, len, err);
+    }
     if (len > s->mpu_threshold)
         return put_multipart(s, key, data, len, if_absent, err);
     return put_single(s, key, data, len, if_absent, err);
@@ -1456,7 +1598,9 @@ static int s3_del(lks_store *st, const char *key, lks_err *err) {
     return rc;
 }
 
-static int s3_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+/* ListObjectsV2 carries size and time with every key: flags change nothing. */
+static int s3_list(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err) {
+    (void)flags;
     s3_store *s = S(st);
     size_t plen = strlen(s->prefix);
     lks_buf full, token, key, prev;
@@ -2009,7 +2153,7 @@ static void s3_close(lks_store *st) {
 }
 
 static const lks_store_ops s3_ops = {
-    "s3", s3_get, s3_head, s3_put, s3_list, s3_del, s3_close,
+    "s3", s3_get, s3_head, s3_put, s3_list, s3_del, lks_s3_delete_many, s3_close,
 };
 
 /* Picks the credential source (no network here). */
@@ -2269,6 +2413,8 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
         goto fail;
     }
     s->path_style = style;
+    s->single_writer =
+        opts && opts->single_writer >= 0 ? opts->single_writer != 0 : env_true("LAKESYNC_S3_SINGLE_WRITER");
     if (style) {
         s->host = ep_host;
         ep_host = NULL;

@@ -90,7 +90,8 @@ int lks_sigv4_authorization(const lks_sigv4_req *rq, const char *access_key, con
 typedef struct lks_s3_opts {
     const char *endpoint; /* "https://host[:port]" or "host[:port]" (https) */
     const char *region;
-    int path_style; /* 1 path style, 0 virtual-hosted, -1 default */
+    int path_style;    /* 1 path style, 0 virtual-hosted, -1 default */
+    int single_writer; /* 1 yes, 0 no, -1 LAKESYNC_S3_SINGLE_WRITER decides */
 } lks_s3_opts;
 
 /* Opens the S3 store at "s3://bucket[/prefix]".  No network traffic: the
@@ -98,6 +99,14 @@ typedef struct lks_s3_opts {
  * credentials on the first request.  LKS_EINVAL on a malformed location,
  * LKS_ECONFIG on bad configuration.  Close with lks_store_close(). */
 int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out, lks_err *err);
+
+/* Whether the bucket refuses a second conditional PUT of one key (412), as
+ * put_if_absent needs: checked once per process and bucket (endpoint host
+ * and bucket name), with a probe object under the store prefix that is
+ * deleted afterwards; put_if_absent runs this check itself before its
+ * first request to a bucket.  *honoured is 1 or 0; errors of the probe
+ * requests are returned (and the check is made again next time). */
+int lks_s3_check_put_if_absent(lks_store *st, int *honoured, lks_err *err);
 
 /* Deletes n keys (relative to the store root) with DeleteObjects requests
  * of at most 1000 keys each, carrying the Content-MD5 the API requires.

@@ -1,5 +1,5 @@
-/* store.c — opening a store by URI, key validation, and the checked entry
- * points every backend is called through. */
+/* store.c — opening a store by URI, key validation, the checked entry
+ * points every backend is called through, and the store properties. */
 #include "store/store.h"
 #include "store/s3_int.h"
 
@@ -88,12 +88,58 @@ static int check_prefix(const char *prefix, lks_err *err) {
     return LKS_OK;
 }
 
-int lks_store_open(const char *uri, lks_store **out, lks_err *err) {
+const lks_conf_prop lks_conf_store[] = {
+    {"s3.endpoint", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "S3 endpoint for s3:// locations, http(s)://host[:port] (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, "
+     "the shared config file, else AWS's regional endpoint)."},
+    {"s3.region", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "AWS region of s3:// locations (default: AWS_REGION, AWS_DEFAULT_REGION, the shared config file, else "
+     "us-east-1)."},
+    {"s3.path.style.access", LKS_CONF_BOOL, NULL, NULL, 0, 0, 0,
+     "Address buckets as host/bucket/key instead of bucket.host/key (default: path style for a custom "
+     "endpoint, virtual-hosted for AWS)."},
+    {"s3.single.writer", LKS_CONF_BOOL, "false", NULL, 0, 0, 0,
+     "Commit to S3 stores that ignore If-None-Match, promising that only this process writes the tables "
+     "(also LAKESYNC_S3_SINGLE_WRITER=1)."},
+    {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
+};
+
+void lks_store_opts_init(lks_store_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->s3_path_style = -1;
+    o->s3_single_writer = -1;
+}
+
+void lks_store_opts_from_config(lks_store_opts *o, const lks_config *cfg) {
+    lks_store_opts_init(o);
+    if (!cfg)
+        return;
+    if (lks_config_is_set(cfg, "s3.endpoint"))
+        o->s3_endpoint = lks_config_get_str(cfg, "s3.endpoint");
+    if (lks_config_is_set(cfg, "s3.region"))
+        o->s3_region = lks_config_get_str(cfg, "s3.region");
+    if (lks_config_is_set(cfg, "s3.path.style.access"))
+        o->s3_path_style = lks_config_get_bool(cfg, "s3.path.style.access");
+    if (lks_config_is_set(cfg, "s3.single.writer"))
+        o->s3_single_writer = lks_config_get_bool(cfg, "s3.single.writer");
+}
+
+int lks_store_open(const char *uri, lks_store **out, lks_err *err) { return lks_store_open_opts(uri, NULL, out, err); }
+
+int lks_store_open_opts(const char *uri, const lks_store_opts *opts, lks_store **out, lks_err *err) {
     *out = NULL;
     if (!uri || !*uri)
         return lks_err_set(err, LKS_EINVAL, "empty store location");
-    if (strncmp(uri, "s3://", 5) == 0)
-        return lks_store_s3_open(uri, NULL, out, err);
+    if (strncmp(uri, "s3://", 5) == 0) {
+        lks_s3_opts so = {NULL, NULL, -1, -1};
+        if (opts) {
+            so.endpoint = opts->s3_endpoint;
+            so.region = opts->s3_region;
+            so.path_style = opts->s3_path_style;
+            so.single_writer = opts->s3_single_writer;
+        }
+        return lks_store_s3_open(uri, &so, out, err);
+    }
     if (strncmp(uri, "file:", 5) == 0) {
         const char *p = uri + 5;
         if (strncmp(p, "//", 2) != 0)
@@ -187,9 +233,7 @@ int lks_store_list_flags(lks_store *st, const char *prefix, int flags, lks_store
     int rc = check_prefix(prefix, err);
     if (rc)
         return rc;
-    if (flags && strcmp(st->ops->scheme, "file") == 0)
-        return lks_store_local_list_flags(st, prefix, flags, fn, ud, err);
-    return st->ops->list(st, prefix, fn, ud, err);
+    return st->ops->list(st, prefix, flags, fn, ud, err);
 }
 
 int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
@@ -199,4 +243,20 @@ int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, voi
 int lks_store_delete(lks_store *st, const char *key, lks_err *err) {
     int rc = lks_store_check_key(key, err);
     return rc ? rc : st->ops->del(st, key, err);
+}
+
+int lks_store_delete_many(lks_store *st, const char *const *keys, size_t n, lks_err *err) {
+    for (size_t i = 0; i < n; i++) {
+        int rc = lks_store_check_key(keys[i], err);
+        if (rc)
+            return rc;
+    }
+    if (st->ops->del_many)
+        return n ? st->ops->del_many(st, keys, n, err) : LKS_OK;
+    for (size_t i = 0; i < n; i++) {
+        int rc = st->ops->del(st, keys[i], err);
+        if (rc)
+            return rc;
+    }
+    return LKS_OK;
 }

@@ -1,20 +1,23 @@
 /*
  * store.h — the object-store interface: the only way lakesync touches files.
  *
- * A store is opened on a location URI (`file:///abs/dir`, a plain path, and
- * later `s3://bucket/prefix`) and addresses objects by keys relative to that
+ * A store is opened on a location URI (`file:///abs/dir`, a plain path, or
+ * `s3://bucket/prefix`) and addresses objects by keys relative to that
  * location, '/'-separated, never starting with '/', never containing "." or
  * ".." segments or empty segments (LKS_EINVAL otherwise).
  *
  * Every backend gives the same guarantees:
  *  - an object becomes visible whole or not at all (no partial reads);
  *  - put overwrites; put_if_absent publishes only when the key is free and
- *    fails with LKS_EEXIST otherwise, safely between processes;
+ *    fails with LKS_EEXIST otherwise, safely between processes (a backend
+ *    that cannot promise this refuses put_if_absent with LKS_EUNSUPPORTED
+ *    rather than risk two winners: see the S3 backend's check);
  *  - list returns keys in ascending byte order.
  */
 #ifndef LKS_STORE_H
 #define LKS_STORE_H
 
+#include "core/config.h"
 #include "core/core.h"
 
 typedef struct lks_store lks_store;
@@ -39,14 +42,19 @@ enum {
 /* Return non-zero to stop listing early (lks_store_list then returns LKS_OK). */
 typedef int lks_store_list_fn(void *ud, const lks_store_entry *ent);
 
-/* A backend is a table of functions (STYLE.md rule 6). */
+/* A backend is a table of functions (STYLE.md rule 6).  The checked entry
+ * points below validate keys and prefixes before calling them. */
 typedef struct lks_store_ops {
     const char *scheme; /* "file", "s3" */
     int (*get)(lks_store *st, const char *key, uint64_t off, uint64_t len, int ranged, lks_buf *out, lks_err *err);
     int (*head)(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err);
     int (*put)(lks_store *st, const char *key, const void *data, size_t len, int if_absent, lks_err *err);
-    int (*list)(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err);
+    /* flags: LKS_STORE_LIST_*; a backend whose listing carries sizes and
+     * times anyway (S3) may ignore them */
+    int (*list)(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err);
     int (*del)(lks_store *st, const char *key, lks_err *err);
+    /* deletes n valid keys; NULL: lks_store_delete_many calls del per key */
+    int (*del_many)(lks_store *st, const char *const *keys, size_t n, lks_err *err);
     void (*close)(lks_store *st);
 } lks_store_ops;
 
@@ -55,9 +63,35 @@ struct lks_store {
     char *uri; /* normalised location, e.g. "file:///tmp/wh" */
 };
 
+/* Settings of the backends beyond the location, for what the environment
+ * does not say (pipeline files, `-o`).  Pointers are borrowed for the call
+ * of lks_store_open_opts; NULL / -1 means "not set": the backend then
+ * follows the environment (AWS_ENDPOINT_URL_S3, AWS_REGION, ...). */
+typedef struct lks_store_opts {
+    const char *s3_endpoint; /* "https://host[:port]" (s3.endpoint) */
+    const char *s3_region;   /* "eu-west-1" (s3.region) */
+    int s3_path_style;       /* 1 path style, 0 virtual-hosted (s3.path.style.access) */
+    int s3_single_writer;    /* 1: commit even where If-None-Match is not honoured
+                                (s3.single.writer; else LAKESYNC_S3_SINGLE_WRITER) */
+} lks_store_opts;
+
+/* Every field "not set". */
+void lks_store_opts_init(lks_store_opts *o);
+
+/* The store properties (s3.endpoint, s3.region, s3.path.style.access,
+ * s3.single.writer), for the CLI's list of property tables. */
+extern const lks_conf_prop lks_conf_store[];
+
+/* Fills o from the properties of lks_conf_store set in cfg (those left at
+ * their default stay "not set", so the environment still applies).
+ * Strings are borrowed from cfg. */
+void lks_store_opts_from_config(lks_store_opts *o, const lks_config *cfg);
+
 /* Opens the store at `uri`.  A plain path is taken as a local directory
  * (created if missing).  Caller closes with lks_store_close(). */
 int lks_store_open(const char *uri, lks_store **out, lks_err *err);
+/* lks_store_open with settings (opts NULL: none, as lks_store_open). */
+int lks_store_open_opts(const char *uri, const lks_store_opts *opts, lks_store **out, lks_err *err);
 void lks_store_close(lks_store *st);
 
 /* Reads the whole object into `out` (appended; out is not reset).
@@ -81,17 +115,17 @@ int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, voi
 int lks_store_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err);
 /* Deletes one object; deleting an absent key is LKS_OK. */
 int lks_store_delete(lks_store *st, const char *key, lks_err *err);
+/* Deletes n objects (absent ones are LKS_OK), in as few requests as the
+ * backend allows (S3: DeleteObjects of up to 1000 keys).  Every key is
+ * checked first: LKS_EINVAL deletes nothing.  On another error some of the
+ * keys may be deleted; the message names the key or request that failed. */
+int lks_store_delete_many(lks_store *st, const char *const *keys, size_t n, lks_err *err);
 
 /* LKS_OK if key is a valid relative object key, LKS_EINVAL with detail. */
 int lks_store_check_key(const char *key, lks_err *err);
 
 /* Backends. */
 int lks_store_local_open(const char *path, lks_store **out, lks_err *err);
-/* The local backend's list with LKS_STORE_LIST_* flags (st must be a local
- * store, scheme "file"); lks_store_list_flags() calls it, other backends
- * get their plain list and fill in every field. */
-int lks_store_local_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud,
-                               lks_err *err);
 
 /* Non-zero when the last key segment `name` (len bytes) has the form of the
  * local backend's temporary files, ".<name>.tmp.<pid>.<16 hex digits>":

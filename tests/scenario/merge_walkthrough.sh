@@ -18,6 +18,10 @@
 # key from its PRIMARY KEY, schema-less snapshot rows) and deletion vectors
 # (--table-property delta.enableDeletionVectors=true, no --schema, key from
 # the stored Kafka keys, snapshot rows with the envelope).
+# LKS_WALK_ROOT puts the raw zones and tables at <root>/{cow,dv}/{raw,customer}
+# instead of a temporary directory: any location lakesync takes (s3://bucket/
+# prefix: tests/scenario/s3_warehouse.sh), which must hold nothing yet; the
+# raw objects then go up with build/tools/store_tool and stay there.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 bin=${LAKESYNC_BIN:-build/lakesync}
@@ -29,10 +33,22 @@ if [ ! -x "$bin" ]; then
     echo "0 passed, 0 failed, 1 skipped"
     exit 0
 fi
+store_tool=$(dirname "$bin")/tools/store_tool
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_mwalk.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 cp "$bin" "$tmp/lakesync" || exit 2 # a rebuild while the test runs must not pull it away
 bin=$tmp/lakesync
+root=${LKS_WALK_ROOT:-$tmp}
+local_root=1
+case "$root" in
+file://*) root=${root#file://} ;;
+*://*) local_root=0 ;;
+esac
+if [ "$local_root" = 0 ] && [ ! -x "$store_tool" ]; then
+    echo "skip merge_walkthrough: $store_tool not built (make tests), needed for $root"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
 
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
@@ -142,6 +158,13 @@ idle_merge() {
 put_object() {
     local d="$1/topics/$topic/partition=0" name
     name=$(printf '%s+0+%010d' "$topic" "$2")
+    if [ "$local_root" = 0 ]; then
+        "$store_tool" put "$1" "topics/$topic/partition=0/$name.json" "$3" >/dev/null || return 1
+        if [ -n "${4:-}" ]; then
+            "$store_tool" put "$1" "topics/$topic/partition=0/$name.keys.json" "$4" >/dev/null || return 1
+        fi
+        return 0
+    fi
     mkdir -p "$d"
     cp "$3" "$d/$name.json.tmp" && mv "$d/$name.json.tmp" "$d/$name.json"
     if [ -n "${4:-}" ]; then
@@ -155,9 +178,9 @@ put_object() {
 walkthrough() {
     local label=$1 with_keys=$2 load_env=$3
     shift 3
-    local raw=$tmp/$label/raw t=$tmp/$label/customer off=0 i
+    local raw=$root/$label/raw t=$root/$label/customer off=0 i
     local margs=("$@")
-    mkdir -p "$raw"
+    [ "$local_root" = 0 ] || mkdir -p "$raw"
     exp=()
     local vals=$tmp/vals keys=$tmp/keys
     # --- initial load: 300 `r` rows, same file/pos, two objects of 150
@@ -255,24 +278,24 @@ EOF
 
 # copy-on-write: CREATE TABLE schema, its primary key, schema-less load
 walkthrough cow 0 0 --schema "$tmp/customer.sql"
-if "$bin" table describe "$tmp/cow/customer" 2>/dev/null | grep -q "^protocol: reader 1, writer 2"; then
+if "$bin" table describe "$root/cow/customer" 2>/dev/null | grep -q "^protocol: reader 1, writer 2"; then
     ok "cow: table is copy-on-write (protocol 1/2)"
 else
-    bad "cow: protocol" "$("$bin" table describe "$tmp/cow/customer" 2>&1 | head -n 3 | tr '\n' ' ')"
+    bad "cow: protocol" "$("$bin" table describe "$root/cow/customer" 2>&1 | head -n 3 | tr '\n' ' ')"
 fi
 
 # deletion vectors: key from the stored Kafka keys, load with the envelope
 walkthrough dv 1 1 --table-property delta.enableDeletionVectors=true
-if "$bin" table describe "$tmp/dv/customer" 2>/dev/null | grep -q "deletionVectors"; then
+if "$bin" table describe "$root/dv/customer" 2>/dev/null | grep -q "deletionVectors"; then
     ok "dv: table has the deletionVectors feature"
 else
-    bad "dv: protocol" "$("$bin" table describe "$tmp/dv/customer" 2>&1 | head -n 3 | tr '\n' ' ')"
+    bad "dv: protocol" "$("$bin" table describe "$root/dv/customer" 2>&1 | head -n 3 | tr '\n' ' ')"
 fi
 # the positions are txn actions of the table
-if "$bin" table describe "$tmp/dv/customer" 2>/dev/null | grep -q "application lakesync:$topic:0: version 308"; then
+if "$bin" table describe "$root/dv/customer" 2>/dev/null | grep -q "application lakesync:$topic:0: version 308"; then
     ok "dv: position lakesync:$topic:0 is 308 (the next offset)"
 else
-    bad "dv: position" "$("$bin" table describe "$tmp/dv/customer" 2>&1 | grep application | tr '\n' ' ')"
+    bad "dv: position" "$("$bin" table describe "$root/dv/customer" 2>&1 | grep application | tr '\n' ' ')"
 fi
 
 echo "$pass passed, $fail failed, $skip skipped"

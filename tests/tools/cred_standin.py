@@ -9,7 +9,8 @@ Serves on 127.0.0.1 (a free port, printed as the first line of stdout):
   GET  /latest/meta-data/iam/security-credentials/[ROLE]
                                IMDSv2 role name / role credentials (needs a
                                token issued above)
-  GET  /stats                  JSON counters of credentials issued
+  GET  /stats                  JSON counters of credentials issued, requests,
+                               connections, stored objects and open uploads
   POST /config?expiry=SECONDS  lifetime of the credentials issued next
   *    /fault/KEY               a scripted S3 bucket "fault" (path style):
                                each request takes the next outcome queued by
@@ -18,8 +19,13 @@ Serves on 127.0.0.1 (a free port, printed as the first line of stdout):
                                still answers 500, as if the response were
                                lost; "reset" closes the connection unanswered;
                                an empty queue answers 200).  GET/HEAD serve
-                               stored bodies, PUT stores, DELETE removes;
-                               multipart uploads work, with S3's ETags.
+                               stored bodies, PUT stores (412 with
+                               If-None-Match: * when the key exists), DELETE
+                               removes; multipart uploads work, with S3's
+                               ETags.
+  *    /lax/KEY                 a bucket "lax" like "fault" (the same script)
+                               that ignores If-None-Match, as some
+                               S3-compatible servers do.
 
 Every set of credentials gets a new key id (ASIACONTAINER0001, ASIAIMDS0001,
 ...) so a test can tell a refresh happened.  Runs until killed.
@@ -95,11 +101,14 @@ class Handler(BaseHTTPRequestHandler):
         if method != "HEAD":
             self.wfile.write(xml)
 
-    def perform(self, method, key, query, data):
+    def perform(self, method, key, query, data, conditional):
         """The bucket's normal answer: (status, headers, body) or an error
-        (status, code)."""
+        (status, code).  conditional: If-None-Match: * is to be honoured."""
         st = self.server.state
         with st.lock:
+            if conditional and method in ("PUT", "POST") and key in st.objects and (
+                    method == "PUT" or "uploadId" in query):
+                return 412, "PreconditionFailed"
             if method == "POST" and "uploads" in query:
                 st.upload_seq += 1
                 uid = "upload-%d" % st.upload_seq
@@ -135,11 +144,13 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"ETag": '"%s"' % st.etags[key], "Content-Type": "application/octet-stream"}, obj
 
     def fault(self, method):
-        """The scripted bucket: path /fault/KEY."""
+        """The scripted buckets: path /fault/KEY or /lax/KEY."""
         st = self.server.state
         data = self.body() if method in ("PUT", "POST") else b""
         url = urllib.parse.urlparse(self.path)
-        key = urllib.parse.unquote(url.path[len("/fault/"):])
+        bucket = url.path.split("/")[1]
+        key = urllib.parse.unquote(url.path[len(bucket) + 2:])
+        conditional = bucket == "fault" and self.headers.get("If-None-Match") == "*"
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         with st.lock:
             st.counts["fault_requests"] += 1
@@ -150,7 +161,7 @@ class Handler(BaseHTTPRequestHandler):
         if step not in ("200", "500s"):
             status = int(step)
             return self.error(method, status, ERROR_CODES.get(status, "Error"), key)
-        result = self.perform(method, key, query, data)
+        result = self.perform(method, bucket + "/" + key, query, data, conditional)
         if step == "500s":  # applied, but the answer is an error
             return self.error(method, 500, "InternalError", key)
         if len(result) == 2:
@@ -165,14 +176,14 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_HEAD(self):
-        if self.path.startswith("/fault/"):
+        if self.path.startswith(("/fault/", "/lax/")):
             return self.fault("HEAD")
         self.send_response(404)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def do_DELETE(self):
-        if self.path.startswith("/fault/"):
+        if self.path.startswith(("/fault/", "/lax/")):
             return self.fault("DELETE")
         self.reply(404, "not found", "text/plain")
 
@@ -197,11 +208,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.state
         path = urllib.parse.urlparse(self.path).path
-        if path.startswith("/fault/"):
+        if path.startswith(("/fault/", "/lax/")):
             return self.fault("GET")
         if path == "/stats":
             with st.lock:
-                return self.reply(200, json.dumps(dict(st.counts, uploads=len(st.uploads))))
+                return self.reply(200, json.dumps(dict(st.counts, uploads=len(st.uploads), objects=len(st.objects))))
         if path == "/creds":
             if st.token is not None and self.headers.get("Authorization") != st.token:
                 return self.refuse(403, "bad authorization token")
@@ -222,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         st = self.server.state
-        if self.path.startswith("/fault/"):
+        if self.path.startswith(("/fault/", "/lax/")):
             return self.fault("PUT")
         self.body()
         if self.path == "/latest/api/token":
@@ -237,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         st = self.server.state
-        if self.path.startswith("/fault/"):
+        if self.path.startswith(("/fault/", "/lax/")):
             return self.fault("POST")
         self.body()
         url = urllib.parse.urlparse(self.path)

@@ -281,6 +281,40 @@ static void conf_list(const conf_backend *be) {
     be->finish(st);
 }
 
+/* lks_store_delete_many: absent keys are fine, a bad key deletes nothing,
+ * more keys than one S3 request takes (1000) go in batches. */
+static void conf_delete_many(const conf_backend *be) {
+    lks_store *st = be->fresh();
+    REQUIRE(st);
+    lks_err err;
+    enum { N = 1003 };
+    static char names[N][24];
+    const char *keys[N + 1];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "part=%d/f%04d.parquet", i % 3, i);
+        keys[i] = names[i];
+    }
+    /* the first 5 and the last 3 exist; the rest are absent */
+    for (int i = 0; i < N; i++)
+        if (i < 5 || i >= N - 3)
+            CHECK_OK(lks_store_put(st, keys[i], "x", 1, &err), &err);
+    CHECK_OK(lks_store_put(st, "keep/me", "k", 1, &err), &err);
+    keys[N] = "a/../b";
+    CHECK_EQ_INT(lks_store_delete_many(st, keys + 1, N, &err), LKS_EINVAL);
+    conf_collected c;
+    memset(&c, 0, sizeof c);
+    CHECK_OK(lks_store_list(st, "", conf_collect, &c, &err), &err);
+    CHECK_EQ_INT(c.n, 9); /* nothing deleted */
+    CHECK_OK(lks_store_delete_many(st, keys, 0, &err), &err);
+    CHECK_OK(lks_store_delete_many(st, keys, N, &err), &err);
+    memset(&c, 0, sizeof c);
+    CHECK_OK(lks_store_list(st, "", conf_collect, &c, &err), &err);
+    CHECK_EQ_INT(c.n, 1);
+    if (c.n == 1)
+        CHECK_EQ_STR(c.keys[0], "keep/me");
+    be->finish(st);
+}
+
 /* Forks `nproc` writers racing put_if_absent on the same key, each with its
  * own byte pattern; they start together when the parent closes a pipe. */
 static void conf_race_round(const char *uri, const char *key, int nproc, size_t size, int *winners, int *bad) {

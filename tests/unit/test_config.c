@@ -361,6 +361,56 @@ static void t_describe(void) {
     CHECK(b.ptr == NULL);
 }
 
+/* A LKS_CONF_PREFIX family: any name under the prefix is kept, in order,
+ * the last value winning; the prefix alone, and names outside it, are not
+ * properties; table entries under the prefix stay typed; secrets by name
+ * are masked in dumps. */
+static int collect(void *ud, const char *name, const char *value) {
+    lks_buf *b = ud;
+    return lks_buf_printf(b, "%s=%s;", name, value);
+}
+
+static void t_prefix_family(void) {
+    static const lks_conf_prop props[] = {
+        {"kafka.bootstrap.servers", LKS_CONF_STR, NULL, NULL, 0, 0, 0, "Brokers."},
+        {"kafka.", LKS_CONF_STR, NULL, NULL, 0, 0, LKS_CONF_PREFIX, "librdkafka pass-through."},
+        {"kafkaesque", LKS_CONF_INT, "1", NULL, 0, 10, 0, "Not in the family."},
+        {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
+    };
+    const lks_conf_prop *const tables[] = {props, NULL};
+    lks_config *cfg;
+    lks_err err;
+    CHECK_OK(lks_config_new(tables, &cfg, &err), &err);
+    REQUIRE(cfg);
+    const char *text = "kafka.security.protocol=SASL_SSL\n"
+                       "kafka.sasl.password=s3cret\n"
+                       "kafka.bootstrap.servers=b1:9092\n"
+                       "kafka.security.protocol=SSL\n";
+    CHECK_OK(lks_config_load_text(cfg, text, strlen(text), "t.properties", &err), &err);
+    CHECK_EQ_STR(lks_config_get_str(cfg, "kafka.bootstrap.servers"), "b1:9092");
+    CHECK(lks_config_get_str(cfg, "kafka.security.protocol") == NULL); /* not a table property */
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    CHECK_OK(lks_config_each(cfg, "kafka.", collect, &b), NULL);
+    CHECK_OK(lks_buf_cstr(&b), NULL);
+    CHECK_EQ_STR((const char *)b.ptr, "kafka.security.protocol=SSL;kafka.sasl.password=s3cret;");
+    CHECK_EQ_INT(lks_config_set(cfg, "kafka.", "x", "-o", &err), LKS_ECONFIG);
+    CHECK_EQ_INT(lks_config_set(cfg, "kafkax.y", "x", "-o", &err), LKS_ECONFIG);
+    CHECK_EQ_INT(lks_config_set(cfg, "kafkaesque", "11", "-o", &err), LKS_ECONFIG);
+    lks_buf_reset(&b);
+    CHECK_OK(lks_config_dump(cfg, &b), NULL);
+    CHECK_OK(lks_buf_cstr(&b), NULL);
+    CHECK(strstr((const char *)b.ptr, "kafka.security.protocol=SSL\n") != NULL);
+    CHECK(strstr((const char *)b.ptr, "kafka.sasl.password=********\n") != NULL);
+    CHECK(strstr((const char *)b.ptr, "s3cret") == NULL);
+    lks_buf_reset(&b);
+    CHECK_OK(lks_config_describe(tables, &b), NULL);
+    CHECK_OK(lks_buf_cstr(&b), NULL);
+    CHECK(strstr((const char *)b.ptr, "kafka.*  (string)") != NULL);
+    lks_buf_free(&b);
+    lks_config_free(cfg);
+}
+
 int main(void) {
     RUN(t_defaults);
     RUN(t_builtin_tables);
@@ -373,5 +423,6 @@ int main(void) {
     RUN(t_load_errors);
     RUN(t_load_file);
     RUN(t_describe);
+    RUN(t_prefix_family);
     return lks_test_done();
 }

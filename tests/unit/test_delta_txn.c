@@ -661,16 +661,16 @@ static int fl_put(lks_store *st, const char *key, const void *data, size_t len, 
     }
     return rc;
 }
-static int fl_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
+static int fl_list(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err) {
     lks_store *in = ((flaky *)st)->inner;
-    return in->ops->list(in, prefix, fn, ud, err);
+    return in->ops->list(in, prefix, flags, fn, ud, err);
 }
 static int fl_del(lks_store *st, const char *key, lks_err *err) {
     lks_store *in = ((flaky *)st)->inner;
     return in->ops->del(in, key, err);
 }
 static void fl_close(lks_store *st) { (void)st; }
-static const lks_store_ops flaky_ops = {"flaky", fl_get, fl_head, fl_put, fl_list, fl_del, fl_close};
+static const lks_store_ops flaky_ops = {"flaky", fl_get, fl_head, fl_put, fl_list, fl_del, NULL, fl_close};
 
 static void t_own_commit_retry(void) {
     fx f;
@@ -719,6 +719,30 @@ static void t_own_commit_retry(void) {
     if (s) {
         CHECK_EQ_INT(s->version, 2);
         CHECK_EQ_INT(stats_records(s), 8);
+    }
+    /* the last allowed try lands but its answer is lost: still committed,
+     * once (a failure here would have the batch applied again) */
+    x = append_txn(&g, s, 70, 2, &err);
+    REQUIRE(x);
+    fl.lose_next = 1;
+    fl.puts = 0;
+    CHECK_OK(lks_delta_txn_commit(x, 1, &v, &err), &err);
+    CHECK_EQ_INT(v, 3);
+    CHECK_EQ_INT(fl.puts, 1);
+    lks_delta_txn_free(x);
+    /* ... and one that never arrived fails with the put's error */
+    x = append_txn(&g, s, 80, 2, &err);
+    REQUIRE(x);
+    fl.lose_next = 2;
+    CHECK_EQ_INT(lks_delta_txn_commit(x, 1, &v, &err), LKS_EIO);
+    CHECK(strstr(err.msg, "simulated failed request") != NULL);
+    lks_delta_txn_free(x);
+    lks_delta_snapshot_free(s);
+    s = NULL;
+    CHECK_OK(lks_delta_snapshot_latest(ft, &s, &err), &err);
+    if (s) {
+        CHECK_EQ_INT(s->version, 3);
+        CHECK_EQ_INT(stats_records(s), 10);
     }
     lks_delta_snapshot_free(s);
     lks_delta_table_close(ft);

@@ -215,6 +215,7 @@ static void t_bad_keys(void) { conf_bad_keys(&local_be); }
 static void t_roundtrip(void) { conf_roundtrip(&local_be); }
 static void t_ranged(void) { conf_ranged(&local_be); }
 static void t_list(void) { conf_list(&local_be); }
+static void t_delete_many(void) { conf_delete_many(&local_be); }
 static void t_put_if_absent_race(void) { conf_put_if_absent(&local_be, 12); }
 static void t_put_is_atomic(void) { conf_put_is_atomic(&local_be, 40); }
 
@@ -225,6 +226,7 @@ int main(void) {
     RUN(t_roundtrip);
     RUN(t_ranged);
     RUN(t_list);
+    RUN(t_delete_many);
     RUN(t_put_if_absent_race);
     RUN(t_put_is_atomic);
     return lks_test_done();

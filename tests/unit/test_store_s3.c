@@ -10,7 +10,9 @@
  * the store conformance checks the local backend passes
  * (store_conformance.h) — but for the put-if-absent race between processes,
  * which moto cannot pass (see t_put_if_absent_race); If-None-Match
- * put-if-absent; retries and connection reuse; ListObjectsV2
+ * put-if-absent, and the once-per-bucket check that the server honours it
+ * (a bucket that ignores it is refused unless a single writer is declared);
+ * the store properties; retries and connection reuse; ListObjectsV2
  * pagination and DeleteObjects batches; multipart upload, and its abort when
  * completing fails; errors naming bucket, key, status and S3 code without
  * secrets; container credentials, IMDSv2 and web identity (STS
@@ -236,7 +238,8 @@ static const char *aws_vars[] = {"AWS_ACCESS_KEY_ID",
                                  "AWS_EC2_METADATA_DISABLED",
                                  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
                                  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-                                 "LAKESYNC_S3_PATH_STYLE"};
+                                 "LAKESYNC_S3_PATH_STYLE",
+                                 "LAKESYNC_S3_SINGLE_WRITER"};
 #define NVARS (sizeof aws_vars / sizeof aws_vars[0])
 static char *saved_env[NVARS];
 
@@ -457,7 +460,7 @@ static void t_endpoints_and_style(void) {
             FAILF("endpoint %s: rc %d", bad_ep[i], rc);
     }
     /* explicit options (the pipeline's s3.* properties) override the environment */
-    lks_s3_opts o = {"http://127.0.0.1:1234", "ap-south-1", 0};
+    lks_s3_opts o = {"http://127.0.0.1:1234", "ap-south-1", 0, -1};
     lks_store *st = NULL;
     CHECK_OK(lks_store_s3_open("s3://bkt/p", &o, &st, &err), &err);
     if (st) {
@@ -560,6 +563,10 @@ static void t_ranged(void) {
 static void t_list(void) {
     NEED_SERVER();
     conf_list(&s3_be);
+}
+static void t_delete_many(void) {
+    NEED_SERVER();
+    conf_delete_many(&s3_be);
 }
 static void t_put_if_absent(void) {
     NEED_SERVER();
@@ -759,9 +766,13 @@ static void t_retries_and_reuse(void) {
     lks_buf b;
     lks_buf_init(&b, 0);
     lks_store_entry ent;
+    /* the bucket's If-None-Match check, before scripted answers */
+    script("");
+    int honoured = 0;
+    CHECK_OK(lks_s3_check_put_if_absent(st, &honoured, &err), &err);
+    CHECK(honoured);
     /* one kept-alive connection for many requests (the /stats request
      * that reads the counter is a connection of its own) */
-    script("");
     int c0 = standin_count("connections");
     CHECK_OK(lks_store_put(st, "k", "hello", 5, &err), &err);
     for (int i = 0; i < 5; i++) {
@@ -769,7 +780,7 @@ static void t_retries_and_reuse(void) {
         CHECK_OK(lks_store_get(st, "k", &b, &err), &err);
     }
     CHECK_OK(lks_store_head(st, "k", &ent, &err), &err);
-    CHECK_EQ_INT(standin_count("connections"), c0 + 2);
+    CHECK_EQ_INT(standin_count("connections"), c0 + 1); /* the store's own is open since the check */
     /* throttling and server errors are retried */
     int r0 = standin_count("fault_requests");
     script("503,503,500");
@@ -844,6 +855,10 @@ static void t_multipart_retries(void) {
     REQUIRE(st);
     lks_s3_set_retry(st, 0, 1);
     lks_s3_set_multipart(st, 1024, 512); /* 2000 bytes: 4 parts */
+    script("");
+    int honoured = 0;
+    CHECK_OK(lks_s3_check_put_if_absent(st, &honoured, &err), &err);
+    CHECK(honoured);
     uint8_t *data = pattern(2000, 3);
     REQUIRE(data);
     lks_buf b;
@@ -869,6 +884,109 @@ static void t_multipart_retries(void) {
     lks_buf_free(&b);
     free(data);
     lks_store_close(st);
+    env_clean();
+}
+
+/* A bucket that ignores If-None-Match (the stand-in's "lax"): put_if_absent
+ * is refused there, unless a single writer is declared, which then looks
+ * (HEAD) before it writes.  The check runs once per process and bucket and
+ * leaves no probe object behind. */
+static void t_if_none_match_ignored(void) {
+    if (!standin_url[0])
+        SKIP("python3 or tests/tools/cred_standin.py unavailable");
+    env_clean();
+    setenv("AWS_ACCESS_KEY_ID", "AKIDLAX", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "lax-secret-do-not-print", 1);
+    setenv("AWS_ENDPOINT_URL_S3", standin_url, 1);
+    script("");
+    lks_store *st = NULL;
+    lks_err err;
+    CHECK_OK(lks_store_open("s3://lax/p", &st, &err), &err);
+    REQUIRE(st);
+    lks_s3_set_retry(st, 0, 1);
+    int honoured = 1;
+    int r0 = standin_count("fault_requests"), o0 = standin_count("objects");
+    CHECK_OK(lks_s3_check_put_if_absent(st, &honoured, &err), &err);
+    CHECK(!honoured);
+    CHECK_EQ_INT(standin_count("fault_requests"), r0 + 3); /* two conditional PUTs and the DELETE */
+    CHECK_EQ_INT(standin_count("objects"), o0);            /* the probe object is gone */
+    CHECK_EQ_INT(lks_store_put_if_absent(st, "_delta_log/00000000000000000000.json", "{}", 2, &err), LKS_EUNSUPPORTED);
+    CHECK(strstr(err.msg, "s3://lax") != NULL && strstr(err.msg, "If-None-Match") != NULL &&
+          strstr(err.msg, "s3.single.writer") != NULL && strstr(err.msg, "LAKESYNC_S3_SINGLE_WRITER") != NULL);
+    CHECK_OK(lks_store_put(st, "data.bin", "d", 1, &err), &err); /* plain puts are fine */
+    lks_store_close(st);
+    st = NULL;
+
+    /* another store on the same bucket: no new probe */
+    r0 = standin_count("fault_requests");
+    CHECK_OK(lks_store_open("s3://lax/other", &st, &err), &err);
+    REQUIRE(st);
+    CHECK_OK(lks_s3_check_put_if_absent(st, &honoured, &err), &err);
+    CHECK(!honoured);
+    CHECK_EQ_INT(standin_count("fault_requests"), r0);
+    lks_store_close(st);
+    st = NULL;
+
+    /* a declared single writer: HEAD, then PUT */
+    setenv("LAKESYNC_S3_SINGLE_WRITER", "1", 1);
+    CHECK_OK(lks_store_open("s3://lax/p", &st, &err), &err);
+    REQUIRE(st);
+    CHECK_OK(lks_store_put_if_absent(st, "_delta_log/00000000000000000000.json", "{}", 2, &err), &err);
+    CHECK_EQ_INT(lks_store_put_if_absent(st, "_delta_log/00000000000000000000.json", "{x}", 3, &err), LKS_EEXIST);
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    CHECK_OK(lks_store_get(st, "_delta_log/00000000000000000000.json", &b, &err), &err);
+    CHECK(b.len == 2 && memcmp(b.ptr, "{}", 2) == 0);
+    lks_buf_free(&b);
+    lks_store_close(st);
+    st = NULL;
+    /* ... which an explicit setting overrides */
+    lks_s3_opts o = {NULL, NULL, -1, 0};
+    CHECK_OK(lks_store_s3_open("s3://lax/p", &o, &st, &err), &err);
+    REQUIRE(st);
+    CHECK_EQ_INT(lks_store_put_if_absent(st, "_delta_log/00000000000000000001.json", "{}", 2, &err), LKS_EUNSUPPORTED);
+    lks_store_close(st);
+    env_clean();
+}
+
+/* The store properties reach the backend. */
+static void t_store_opts(void) {
+    env_clean();
+    setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9", 1);
+    setenv("AWS_REGION", "eu-west-3", 1);
+    lks_store_opts o;
+    lks_store_opts_init(&o);
+    lks_store *st = NULL;
+    lks_err err;
+    char url[256], region[64];
+    /* nothing set: the environment */
+    CHECK_OK(lks_store_open_opts("s3://bkt/p", &o, &st, &err), &err);
+    REQUIRE(st);
+    lks_s3_describe(st, url, sizeof url, region, sizeof region);
+    CHECK_EQ_STR(url, "http://127.0.0.1:9/bkt");
+    CHECK_EQ_STR(region, "eu-west-3");
+    lks_store_close(st);
+    /* properties, through a configuration */
+    const lks_conf_prop *const tables[] = {lks_conf_store, NULL};
+    lks_config *cfg = NULL;
+    CHECK_OK(lks_config_new(tables, &cfg, &err), &err);
+    REQUIRE(cfg);
+    CHECK_OK(lks_config_set(cfg, "s3.endpoint", "https://s3.example.net:8443", "-o", &err), &err);
+    CHECK_OK(lks_config_set(cfg, "s3.region", "ap-south-1", "-o", &err), &err);
+    CHECK_OK(lks_config_set(cfg, "s3.path.style.access", "false", "-o", &err), &err);
+    lks_store_opts_from_config(&o, cfg);
+    CHECK_EQ_INT(o.s3_single_writer, -1); /* left at its default: the environment decides */
+    CHECK_OK(lks_store_open_opts("s3://bkt/p", &o, &st, &err), &err);
+    REQUIRE(st);
+    lks_s3_describe(st, url, sizeof url, region, sizeof region);
+    CHECK_EQ_STR(url, "https://bkt.s3.example.net:8443");
+    CHECK_EQ_STR(region, "ap-south-1");
+    lks_store_close(st);
+    CHECK_OK(lks_config_set(cfg, "s3.single.writer", "true", "-o", &err), &err);
+    lks_store_opts_from_config(&o, cfg);
+    CHECK_EQ_INT(o.s3_single_writer, 1);
+    CHECK_EQ_INT(lks_config_set(cfg, "s3.path.style.access", "maybe", "-o", &err), LKS_ECONFIG);
+    lks_config_free(cfg);
     env_clean();
 }
 
@@ -1082,6 +1200,7 @@ int main(void) {
     RUN(t_roundtrip);
     RUN(t_ranged);
     RUN(t_list);
+    RUN(t_delete_many);
     RUN(t_if_none_match_honoured);
     RUN(t_put_if_absent);
     RUN(t_put_if_absent_race);
@@ -1092,6 +1211,8 @@ int main(void) {
     RUN(t_errors);
     RUN(t_retries_and_reuse);
     RUN(t_multipart_retries);
+    RUN(t_if_none_match_ignored);
+    RUN(t_store_opts);
     RUN(t_container_credentials);
     RUN(t_imds_credentials);
     RUN(t_web_identity);

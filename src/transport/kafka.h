@@ -1,0 +1,271 @@
+/*
+ * kafka.h — the Kafka transport (DESIGN.md §2): a thin layer over librdkafka
+ * and the three things lakesync does with it:
+ *
+ *   capture → Kafka   change events as the Debezium MySQL connector writes
+ *                     them: topic <topic.prefix>.<db>.<table>, key = the
+ *                     primary key's JSON, value = the event, a tombstone
+ *                     after each delete;
+ *   sink              topics → raw zone in the Confluent S3 sink's layout
+ *                     (rawzone.h), consumer offsets committed only once the
+ *                     objects holding them are durable;
+ *   streaming merge   topics → Delta tables; the consumed positions live in
+ *                     the Delta commits (one `txn` per topic-partition,
+ *                     stream "<topic>:<partition>", as the raw-zone merge
+ *                     writes them), and the consumer seeks to them on start
+ *                     and on every rebalance.  Kafka's committed offsets are
+ *                     only written as a hint for lag monitoring.
+ *
+ * Configuration: librdkafka properties pass through unchanged (in lakesync's
+ * properties files with a `kafka.` prefix: kafka.security.protocol,
+ * kafka.sasl.mechanism, ...); lakesync sets only what correctness needs
+ * (idempotence and acks=all for producers; no auto commit, no automatic
+ * offset reset past lost data for the merge) before them, so a user setting
+ * wins unless it would break those guarantees (then it is refused).
+ *
+ * librdkafka logs through lks_log (subsystem "kafka"); errors come back as
+ * lks_err (LKS_EIO for broker/delivery failures, LKS_ECONFIG for a property
+ * librdkafka refuses, naming it).  None of this is thread-safe: one thread
+ * per handle, and hooks run inside lks_kafka_poll on that thread.
+ */
+#ifndef LKS_TRANSPORT_KAFKA_H
+#define LKS_TRANSPORT_KAFKA_H
+
+#include "cdc/cdc.h"
+#include "core/config.h"
+#include "merge/merge.h"
+#include "rawzone/rawzone.h"
+
+#include <signal.h>
+
+/* Properties of the Kafka transport (kafka.bootstrap.servers, the kafka.*
+ * pass-through family, topics), of `lakesync sink` and of capture into
+ * Kafka. */
+extern const lks_conf_prop lks_conf_kafka[];
+extern const lks_conf_prop lks_conf_sink[];
+extern const lks_conf_prop lks_conf_capture_kafka[];
+
+/* One librdkafka property (name without the kafka. prefix). */
+typedef struct lks_kafka_prop {
+    const char *name, *value;
+} lks_kafka_prop;
+
+typedef struct lks_kafka_opts {
+    const char *bootstrap;        /* "host:port[,host:port...]"; NULL: from props */
+    const lks_kafka_prop *props;  /* applied after lakesync's own settings */
+    int nprops;
+    const char *client_id;        /* default "lakesync" */
+} lks_kafka_opts;
+
+/* Gathers kafka.bootstrap.servers and the kafka.* properties of a
+ * configuration into o (strings borrowed from cfg, the array in a).  With
+ * need_brokers, LKS_ECONFIG when neither names the brokers. */
+int lks_kafka_opts_from_config(const lks_config *cfg, int need_brokers, lks_arena *a, lks_kafka_opts *o,
+                               lks_err *err);
+
+/* Splits "kafka://HOST:PORT[,HOST:PORT...]/TOPIC[,TOPIC...]" into the
+ * bootstrap list and topic names (in a).  Returns 1 when url is a kafka://
+ * URL (filled), 0 when it is not, LKS_EINVAL when it is malformed. */
+int lks_kafka_parse_url(const char *url, lks_arena *a, char **bootstrap, const char ***topics, int *ntopics,
+                        lks_err *err);
+
+/* ---- producer ------------------------------------------------------------------------------ */
+
+typedef struct lks_kafka_producer lks_kafka_producer;
+
+/* An idempotent producer (enable.idempotence, acks=all) whose keyed
+ * messages are partitioned as Kafka's Java clients do (murmur2_random).
+ * Free with lks_kafka_producer_free. */
+int lks_kafka_producer_new(const lks_kafka_opts *o, lks_kafka_producer **out, lks_err *err);
+
+typedef struct lks_kafka_header {
+    const char *name;
+    const void *value; /* NULL: a null header value */
+    size_t len;
+} lks_kafka_header;
+
+/* Queues one message (key, value and headers are copied).  key NULL: no
+ * key; value NULL: a tombstone; partition < 0: the partitioner.  Waits,
+ * serving delivery reports, while librdkafka's queue is full.  A delivery
+ * that failed earlier fails this call too (LKS_EIO naming it): after a
+ * failure the order of what follows is no longer guaranteed, so the
+ * producer stays failed and the caller starts over from its last saved
+ * position. */
+int lks_kafka_produce(lks_kafka_producer *p, const char *topic, int partition, const void *key, size_t klen,
+                      const void *value, size_t vlen, const lks_kafka_header *hdrs, int nhdrs, lks_err *err);
+/* Returns once every queued message is acknowledged by the brokers (LKS_OK)
+ * or has failed (LKS_EIO naming the first failure: topic, partition,
+ * librdkafka's error).  Retries are librdkafka's (message.timeout.ms bounds
+ * them).  stop (optional): when it becomes non-zero while waiting,
+ * LKS_EIO "interrupted" (nothing is known about the rest). */
+int lks_kafka_flush(lks_kafka_producer *p, const volatile sig_atomic_t *stop, lks_err *err);
+/* Messages acknowledged so far. */
+int64_t lks_kafka_delivered(const lks_kafka_producer *p);
+/* Frees without flushing (what is queued is dropped). */
+void lks_kafka_producer_free(lks_kafka_producer *p);
+
+/* The partition Kafka's Java default partitioner gives a key among n:
+ * murmur2(key) & 0x7fffffff mod n (what librdkafka's murmur2_random does
+ * for keyed messages). */
+int lks_kafka_partition_of(const void *key, size_t klen, int n);
+
+/* ---- consumer ------------------------------------------------------------------------------ */
+
+enum {
+    LKS_KAFKA_OFFSET_BEGINNING = -2, /* the partition's first offset */
+    LKS_KAFKA_OFFSET_END = -1,       /* what arrives from now on */
+    LKS_KAFKA_OFFSET_STORED = -1000  /* the group's committed offset (else auto.offset.reset) */
+};
+
+/* A topic-partition and an offset (the next to read). */
+typedef struct lks_kafka_tp {
+    const char *topic;
+    int partition;
+    int64_t offset;
+} lks_kafka_tp;
+
+/* Called from lks_kafka_poll (and lks_kafka_consumer_close) when the group
+ * hands partitions over.  assigned: set each tps[i].offset (initialised to
+ * LKS_KAFKA_OFFSET_STORED) to where reading starts; the consumer then
+ * assigns them at exactly those offsets.  revoked: the partitions are about
+ * to go to another member: commit what was read from them now.  A non-zero
+ * return (with err set) makes lks_kafka_poll fail with it. */
+typedef struct lks_kafka_hooks {
+    int (*assigned)(void *ud, lks_kafka_tp *tps, int n, lks_err *err);
+    int (*revoked)(void *ud, const lks_kafka_tp *tps, int n, lks_err *err);
+    void *ud;
+} lks_kafka_hooks;
+
+typedef struct lks_kafka_consumer lks_kafka_consumer;
+
+typedef struct lks_kafka_consumer_opts {
+    lks_kafka_opts k;
+    const char *group;          /* group.id (needed for subscribe and commit) */
+    lks_kafka_hooks hooks;
+    int report_eof;             /* lks_kafka_poll reports partition ends (msg.eof) */
+    const char *offset_reset;   /* auto.offset.reset for STORED without a commit: "earliest" (default), "error" */
+} lks_kafka_consumer_opts;
+
+int lks_kafka_consumer_new(const lks_kafka_consumer_opts *o, lks_kafka_consumer **out, lks_err *err);
+/* Joins the group for these topics (a name starting with '^' is a regular
+ * expression, as librdkafka takes it); partitions come through the hooks. */
+int lks_kafka_subscribe(lks_kafka_consumer *c, const char *const *topics, int n, lks_err *err);
+/* Reads exactly these partitions from these offsets, without group
+ * management (replaces an earlier assignment). */
+int lks_kafka_assign(lks_kafka_consumer *c, const lks_kafka_tp *tps, int n, lks_err *err);
+/* The partition ids of a topic (in a): LKS_ENOTFOUND when the cluster does
+ * not know the topic. */
+int lks_kafka_partitions(lks_kafka_consumer *c, const char *topic, lks_arena *a, int **parts, int *n, lks_err *err);
+/* The topics whose names match a POSIX extended regular expression (as
+ * librdkafka's ^-subscriptions match them), in a; internal topics (starting
+ * with "__") left out. */
+int lks_kafka_topics_matching(lks_kafka_consumer *c, const char *regex, lks_arena *a, const char ***topics, int *n,
+                              lks_err *err);
+/* Low and high watermark (first offset, next offset to be written). */
+int lks_kafka_watermarks(lks_kafka_consumer *c, const char *topic, int partition, int64_t *lo, int64_t *hi,
+                         lks_err *err);
+
+typedef struct lks_kafka_msg {
+    const char *topic;
+    int partition;
+    int64_t offset;    /* eof: the partition's next offset */
+    lks_slice key;     /* {NULL,0}: no key */
+    lks_slice value;   /* {NULL,0} with tombstone set: a null value */
+    int tombstone;
+    int64_t ts_ms;     /* record timestamp, -1 when none */
+    int eof;           /* a partition end (report_eof), no record */
+} lks_kafka_msg;
+
+/* Waits up to timeout_ms for the next record: 1 with one (valid until the
+ * next poll or close), 0 when none came, negative on an error that needs
+ * the caller (a hook's error; a fatal consumer error; an offset out of
+ * range: data the position needs is gone).  Transient broker errors are
+ * logged and retried by librdkafka. */
+int lks_kafka_poll(lks_kafka_consumer *c, int timeout_ms, lks_kafka_msg *m, lks_err *err);
+/* Commits these offsets for the group (synchronously unless async). */
+int lks_kafka_commit(lks_kafka_consumer *c, const lks_kafka_tp *tps, int n, int async, lks_err *err);
+/* Leaves the group (the revoked hook runs first when partitions are held,
+ * unless quiet) and frees. */
+void lks_kafka_consumer_close(lks_kafka_consumer *c, int quiet);
+
+/* ---- streaming merge ------------------------------------------------------------------------------ */
+
+typedef struct lks_kafka_merge_opts {
+    lks_kafka_opts k;
+    const char *const *topics;   /* names, or ^regex with a group */
+    int ntopics;
+    const char *group;           /* default "lakesync-merge" */
+    int64_t interval_ms;         /* commit to Delta this often (default 1000) */
+    /* Consume until the end offsets seen at start (every partition of the
+     * topics, and of the topics a ^pattern matches at start, assigned
+     * without the group), commit, return. */
+    int once;
+    /* Target tables (warehouse mapping or one table), codec options, batch
+     * size, progress, stop: as for the raw-zone merge (topics_dir and topic
+     * unused).  Dead letters go to dead_store under dead_letter. */
+    lks_merge_rawzone_opts m;
+    lks_store *dead_store;
+} lks_kafka_merge_opts;
+
+/* Runs the streaming merge until *m.stop (then commits what it read) or,
+ * with once, to the end offsets.  totals may be NULL. */
+int lks_kafka_merge(const lks_kafka_merge_opts *o, lks_merge_stats *totals, lks_err *err);
+
+/* ---- sink -------------------------------------------------------------------------------------- */
+
+typedef struct lks_kafka_sink_stats {
+    int64_t records;  /* records read */
+    int64_t commits;  /* offset commits (each after objects became durable) */
+} lks_kafka_sink_stats;
+
+typedef struct lks_kafka_sink_opts {
+    lks_kafka_opts k;
+    const char *const *topics;
+    int ntopics;
+    const char *group;           /* default "lakesync-sink" */
+    lks_rz_writer_opts w;        /* layout, flush.size, rotation, keys, tombstones */
+    int once;                    /* stop once the partitions this member holds reach the end
+                                    offsets seen at start (then publish and commit) */
+    const volatile sig_atomic_t *stop; /* then flush what is open, commit, return */
+    void (*progress)(void *ud, const lks_kafka_sink_stats *st);
+    void *progress_ud;
+} lks_kafka_sink_opts;
+
+/* Copies the topics into the raw zone `raw`: starts at the group's
+ * committed offsets (the beginning when none), commits an offset only once
+ * every record before it is in a published object; on a rebalance the
+ * open objects are published and committed before the partitions go. */
+int lks_kafka_sink(lks_store *raw, const lks_kafka_sink_opts *o, lks_kafka_sink_stats *st, lks_err *err);
+
+/* ---- capture into Kafka ------------------------------------------------------------------------------ */
+
+typedef struct lks_kafka_capture_opts {
+    lks_kafka_opts k;
+    const char *topic_prefix;    /* topics <prefix>.<db>.<table> */
+    int key_schemas;             /* key.converter.schemas.enable */
+    lks_dbz_write_opts value;    /* value.converter.schemas.enable and codec modes */
+    int tombstones;              /* tombstones.on.delete */
+    const char *offsets_file;    /* where the position is kept; NULL: nowhere */
+    int64_t flush_interval_ms;   /* offset.flush.interval.ms: flush and save at most this often */
+    const volatile sig_atomic_t *stop;
+} lks_kafka_capture_opts;
+
+typedef struct lks_kafka_capture lks_kafka_capture;
+
+int lks_kafka_capture_new(const lks_kafka_capture_opts *o, lks_kafka_capture **out, lks_err *err);
+/* Sends one change event (and its tombstone). */
+int lks_kafka_capture_event(lks_kafka_capture *c, const lks_cdc_event *ev, lks_err *err);
+/* A source transaction boundary: everything sent so far belongs to
+ * transactions that end at or before binlog position file:pos.  When due
+ * (offset.flush.interval.ms) or forced, waits for every acknowledgement
+ * and then replaces the offsets file atomically with this position. */
+int lks_kafka_capture_boundary(lks_kafka_capture *c, const char *file, uint64_t pos, int force, lks_err *err);
+/* Messages acknowledged so far. */
+int64_t lks_kafka_capture_sent(const lks_kafka_capture *c);
+void lks_kafka_capture_free(lks_kafka_capture *c);
+
+/* Reads an offsets file: 1 with "FILE:POS" in buf, 0 when the file does not
+ * exist, LKS_ECORRUPT when it is not one. */
+int lks_kafka_offsets_read(const char *path, char *buf, size_t cap, lks_err *err);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * kafka_conf.c — the properties of the Kafka transport, `lakesync sink`
+ * and capture into Kafka.  Names follow Kafka Connect, the Confluent S3
+ * sink and Debezium where they have one.
+ */
+#include "transport/kafka.h"
+
+const lks_conf_prop lks_conf_kafka[] = {
+    {"kafka.bootstrap.servers", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "Kafka brokers, host:port[,host:port...] (librdkafka's bootstrap.servers)."},
+    {"kafka.", LKS_CONF_STR, NULL, NULL, 0, 0, LKS_CONF_PREFIX,
+     "Any librdkafka property with a kafka. prefix, passed to librdkafka unchanged: kafka.security.protocol, "
+     "kafka.sasl.mechanism, kafka.sasl.username, kafka.sasl.password, kafka.ssl.ca.location, kafka.client.id, "
+     "kafka.session.timeout.ms, ... (librdkafka's CONFIGURATION.md lists them)."},
+    {"topics", LKS_CONF_STR, NULL, NULL, 0, 0, 0, "Comma-separated topics `lakesync sink` reads."},
+    {"topics.regex", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "A regular expression: `lakesync sink` reads every topic whose whole name matches (instead of topics)."},
+    {"group.id", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "Consumer group of `lakesync sink` (default lakesync-sink); members of one group share the partitions."},
+    {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
+};
+
+const lks_conf_prop lks_conf_sink[] = {
+    {"raw.path", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "Where `lakesync sink` writes the raw zone: a directory, file:///dir or s3://bucket/prefix."},
+    {"topics.dir", LKS_CONF_STR, "topics", NULL, 0, 0, 0, "Folder under raw.path that holds the topics."},
+    {"flush.size", LKS_CONF_INT, "1000", NULL, 1, 1000000000, 0,
+     "Records per object: an object is written once it holds this many."},
+    {"rotate.interval.ms", LKS_CONF_INT, "-1", NULL, -1, INT64_C(1) << 40, 0,
+     "Close an object once a record's timestamp is this far past its first record's (-1: off)."},
+    {"rotate.schedule.interval.ms", LKS_CONF_INT, "-1", NULL, -1, INT64_C(1) << 40, 0,
+     "Close open objects at every multiple of this wall-clock interval (-1: off); objects then depend on timing, "
+     "so a restart may cut them differently."},
+    {"behavior.on.null.values", LKS_CONF_ENUM, "ignore", "ignore|write", 0, 0, 0,
+     "Tombstones (null values): ignore skips them (their offsets are still committed), write stores the line null."},
+    {"store.kafka.keys", LKS_CONF_BOOL, "false", NULL, 0, 0, 0,
+     "Also write each object's record keys, line for line, in <object>.keys.json."},
+    {"s3.compression.type", LKS_CONF_ENUM, "none", "none|gzip", 0, 0, 0, "gzip: objects are .json.gz."},
+    {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
+};
+
+const lks_conf_prop lks_conf_capture_kafka[] = {
+    {"transport", LKS_CONF_ENUM, "embedded", "embedded|kafka", 0, 0, 0,
+     "lakesync run: embedded merges the changes in the same process; kafka sends them through Kafka (as "
+     "capture.output=kafka) and merges them back from the topics (the streaming merge, consumer group "
+     "lakesync-run.<topic.prefix>)."},
+    {"capture.output", LKS_CONF_ENUM, "stdout", "stdout|kafka", 0, 0, 0,
+     "Where `lakesync capture` writes the events: stdout (JSON lines) or kafka (topics "
+     "<topic.prefix>.<db>.<table>, as Debezium)."},
+    {"key.converter.schemas.enable", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
+     "Kafka message keys with the {schema, payload} envelope (Kafka Connect's JsonConverter setting)."},
+    {"value.converter.schemas.enable", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
+     "Kafka message values with the {schema, payload} envelope."},
+    {"tombstones.on.delete", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
+     "Send a tombstone (the key with a null value) after each delete, so log compaction can drop the key."},
+    {"offsets.file", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "File that keeps the binlog position up to which Kafka has acknowledged every event; capture resumes from it "
+     "(without it, capture snapshots again on every start)."},
+    {"offset.flush.interval.ms", LKS_CONF_DURATION, "1000", NULL, 1, 86400000, 0,
+     "Wait for Kafka's acknowledgements and save the position at most this often (at a transaction boundary)."},
+    {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
+};
