@@ -58,7 +58,7 @@ endif
 $(BUILD)/lakesync: $(CLI_OBJ) $(BUILD)/liblakesync.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblakesync.a $(LDLIBS) $(CLI_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblakesync.a tests/harness.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblakesync.a $(wildcard tests/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/liblakesync.a $(LDLIBS)
 

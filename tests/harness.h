@@ -15,6 +15,7 @@
 #define LKS_TEST_HARNESS_H
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,45 @@ static inline const char *lks_test_corpus(void) {
     fclose(f);
     snprintf(path, sizeof path, "%s", cand);
     return path;
+}
+
+/* Writes the path of a corpus file (fmt and its arguments, relative to the
+ * corpus) into out; returns out, or NULL (out empty) when the corpus is
+ * absent. */
+__attribute__((format(printf, 3, 4))) static inline char *lks_test_corpus_path(char *out, size_t cap,
+                                                                               const char *fmt, ...) {
+    const char *corpus = lks_test_corpus();
+    out[0] = 0;
+    if (!corpus)
+        return NULL;
+    int n = snprintf(out, cap, "%s/", corpus);
+    if (n < 0 || (size_t)n >= cap)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out + n, cap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+/* The whole file at path, with a NUL byte after its *len bytes (not
+ * counted); the caller frees it.  NULL when the file cannot be read. */
+static inline void *lks_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    char *p = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)n + 1) : NULL;
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    if (p) {
+        p[n] = 0;
+        *len = (size_t)n;
+    }
+    return p;
 }
 
 #endif

@@ -14,24 +14,18 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 root=$(pwd)
 bin=${LAKESYNC_BIN:-build/lakesync}
-pass=0 fail=0 skip=0
+. tests/scenario/lib_mariadb.bash
 
 if [ ! -x "$bin" ]; then
-    echo "skip binlog_cli: $bin not built (make)"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
+    skipped binlog_cli "$bin not built (make)"
+    finish
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_binlogcli.XXXXXX") || exit 2
 cleanup() {
-    [ -d "$tmp/db" ] && "$root/scripts/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1
+    mariadb_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-skipped() { skip=$((skip + 1)); echo "skip $1: $2"; }
-oneline() { head -c 400 "$1" | tr '\n' ' '; }
 
 # run ARGS...: `lakesync binlog ARGS`, output in $tmp/out and $tmp/err, status in $rc
 run() {
@@ -191,23 +185,10 @@ fi
 
 # ---- a fresh MariaDB binlog ----------------------------------------------------------------------------------
 
-command -v mariadbd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
-if ! command -v mariadbd >/dev/null 2>&1; then
+if ! have_mariadbd; then
     skipped "mariadb binlog" "mariadbd absent (Debian mariadb-server)"
 else
-    free_port() {
-        local p=$((3900 + $$ % 400)) i
-        for i in $(seq 1 100); do
-            if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-                echo "$p"
-                return
-            fi
-            p=$((3900 + (p - 3900 + 7) % 400))
-        done
-        echo "$p"
-    }
-    port=$(free_port)
-    if ! "$root/scripts/mariadb.sh" start "$tmp/db" "$port" >"$tmp/start.log" 2>&1; then
+    if ! mariadb_start 3900; then
         bad "mariadb binlog" "the server did not start: $(oneline "$tmp/start.log")"
     else
         {
@@ -272,5 +253,4 @@ want([x["source"]["row"] for x in rows[101:111]] == list(range(10)), "row index 
     fi
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

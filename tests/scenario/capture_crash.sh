@@ -24,29 +24,19 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 root=$(pwd)
 bin=${LAKESYNC_BIN:-build/lakesync}
-pass=0 fail=0 skip=0
+. tests/scenario/lib_mariadb.bash
 kills=15 bigrows=1000000 rows=5000
 [ -n "${LAKESYNC_QUICK:-}" ] && kills=5 bigrows=200000 rows=5000
 seed=${LAKESYNC_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 RANDOM=$seed
-
-skip_all() {
-    echo "skip capture_crash: $1"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
-}
-[ -x "$bin" ] || skip_all "$bin not built (make)"
-command -v mariadbd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
-command -v mariadbd >/dev/null 2>&1 || skip_all "mariadbd not installed (scripts/install-deps.sh)"
-command -v node >/dev/null 2>&1 || skip_all "node not installed (scripts/install-deps.sh)"
-"$bin" run --help >/dev/null 2>&1 || skip_all "this lakesync has no 'run' command"
+run_prereqs capture_crash
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_capcrash.XXXXXX") || exit 2
 runpid=""
 writers=()
 cleanup() {
     [ -n "$runpid" ] && kill -9 "$runpid" 2>/dev/null
-    "$root/scripts/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1
+    mariadb_stop
     for w in "${writers[@]}"; do kill "$w" 2>/dev/null; done
     rm -rf "$tmp"
 }
@@ -55,49 +45,14 @@ trap 'exit 2' INT TERM
 cp "$bin" "$tmp/lakesync" || exit 2 # a rebuild while the test runs must not pull it away
 bin=$tmp/lakesync
 
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-oneline() { head -c 600 "$1" | tr '\n' ' '; }
-
-free_port() {
-    local p=$((3400 + ($$ + 250) % 500))
-    for _ in $(seq 1 100); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-        p=$((3400 + (p - 3400 + 11) % 500))
-    done
-    echo "$p"
-}
-port=$(free_port)
 # small binlog files: the runs cross rotations while they are killed
-if ! LKS_MARIADB_BINLOG_SIZE=262144 "$root/scripts/mariadb.sh" start "$tmp/db" "$port" >"$tmp/start.log" 2>&1; then
-    echo "FAIL capture_crash: the MariaDB server did not start: $(oneline "$tmp/start.log")"
-    echo "0 passed, 1 failed, 0 skipped"
-    exit 1
+if ! LKS_MARIADB_BINLOG_SIZE=262144 mariadb_start 3650; then
+    bad capture_crash "the MariaDB server did not start: $(oneline "$tmp/start.log")"
+    finish
 fi
-sock=$tmp/db/mysqld.sock
 
-my() {
-    mariadb --no-defaults --protocol=socket --socket="$sock" -uroot --default-character-set=utf8mb4 \
-        --batch --skip-column-names "$@"
-}
-
-props() { # FILE WAREHOUSE [LINE]...
-    local f=$1 wh=$2
-    shift 2
-    {
-        echo "database.hostname=127.0.0.1"
-        echo "database.port=$port"
-        echo "database.user=lakesync"
-        echo "database.password=lakesync"
-        echo "database.server.id=$((5400 + $$ % 1000))"
-        echo "warehouse=$wh"
-        echo "topic.prefix=crash-test"
-        printf '%s\n' "$@"
-    } >"$f"
-}
+# props FILE WAREHOUSE [LINE]...: a properties file for this server
+props() { mariadb_props "$1" "$2" topic.prefix=crash-test "${@:3}"; }
 
 # The writers.  Each transaction: inserts, counter increments of random rows
 # and of a short key range, a random delete, every 7th a primary-key move,
@@ -167,9 +122,8 @@ DELIMITER ;
 EOF
 }
 if ! setup_sql | my >"$tmp/setup.log" 2>&1; then
-    echo "FAIL capture_crash: setup: $(oneline "$tmp/setup.log")"
-    echo "0 passed, 1 failed, 0 skipped"
-    exit 1
+    bad capture_crash "setup: $(oneline "$tmp/setup.log")"
+    finish
 fi
 
 start_writers() { # TABLE PAUSE: two writers in the background
@@ -293,5 +247,4 @@ else
     fi
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

@@ -36,24 +36,14 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 root=$(pwd)
 bin=${LAKESYNC_BIN:-build/lakesync}
-pass=0 fail=0 skip=0
-
-skip_all() {
-    echo "skip capture_mariadb: $1"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
-}
-[ -x "$bin" ] || skip_all "$bin not built (make)"
-command -v mariadbd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
-command -v mariadbd >/dev/null 2>&1 || skip_all "mariadbd not installed (scripts/install-deps.sh)"
-command -v node >/dev/null 2>&1 || skip_all "node not installed (scripts/install-deps.sh)"
-"$bin" run --help >/dev/null 2>&1 || skip_all "this lakesync has no 'run' command"
+. tests/scenario/lib_mariadb.bash
+run_prereqs capture_mariadb
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_capmdb.XXXXXX") || exit 2
 bgpid=""
 cleanup() {
     [ -n "$bgpid" ] && kill -9 "$bgpid" 2>/dev/null
-    "$root/scripts/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1
+    mariadb_stop
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -61,51 +51,13 @@ trap 'exit 2' INT TERM
 cp "$bin" "$tmp/lakesync" || exit 2 # a rebuild while the test runs must not pull it away
 bin=$tmp/lakesync
 
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-oneline() { head -c 600 "$1" | tr '\n' ' '; }
-
-free_port() {
-    local p=$((3400 + $$ % 500))
-    for _ in $(seq 1 100); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-        p=$((3400 + (p - 3400 + 7) % 500))
-    done
-    echo "$p"
-}
-port=$(free_port)
-if ! "$root/scripts/mariadb.sh" start "$tmp/db" "$port" >"$tmp/start.log" 2>&1; then
-    echo "FAIL capture_mariadb: the MariaDB server did not start: $(oneline "$tmp/start.log")"
-    echo "0 passed, 1 failed, 0 skipped"
-    exit 1
+if ! mariadb_start 3400; then
+    bad capture_mariadb "the MariaDB server did not start: $(oneline "$tmp/start.log")"
+    finish
 fi
-sock=$tmp/db/mysqld.sock
-
-# my ARGS...: the client as root on the socket, batch output without headers
-my() {
-    mariadb --no-defaults --protocol=socket --socket="$sock" -uroot --default-character-set=utf8mb4 \
-        --batch --skip-column-names "$@"
-}
 
 # props FILE WAREHOUSE [LINE]...: a properties file for this server
-props() {
-    local f=$1 wh=$2
-    shift 2
-    {
-        echo "database.hostname=127.0.0.1"
-        echo "database.port=$port"
-        echo "database.user=lakesync"
-        echo "database.password=lakesync"
-        echo "database.server.id=$((5400 + $$ % 1000))"
-        echo "warehouse=$wh"
-        echo "topic.prefix=capture-test"
-        echo "merge.interval.ms=200"
-        printf '%s\n' "$@"
-    } >"$f"
-}
+props() { mariadb_props "$1" "$2" topic.prefix=capture-test merge.interval.ms=200 "${@:3}"; }
 
 # run_end NAME PROPS LOG: `run --stop-at-end`; 0 when it exits 0, else reports NAME
 run_end() {
@@ -795,5 +747,4 @@ elif run_end "(k) first run" "$tmp/k.properties" "$tmp/k_run1.log"; then
     same "(k) after SIGINT the lake holds what was read" lks_pg t "$wh_k" "id:int,v:int"
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

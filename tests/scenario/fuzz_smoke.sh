@@ -15,81 +15,10 @@
 
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+. tests/scenario/lib_fuzz.bash
 
-pass=0
-fail=0
-skip=0
-ok() { echo "ok $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-skipped() { echo "skip $*"; skip=$((skip + 1)); }
-finish() {
-    echo "$pass passed, $fail failed, $skip skipped"
-    [ "$fail" -eq 0 ]
-    exit $?
-}
-
-if [ -n "${LKS_FUZZ_SECONDS:-}" ]; then
-    seconds=$LKS_FUZZ_SECONDS
-elif [ -n "${LAKESYNC_QUICK:-}" ]; then
-    seconds=20
-else
-    seconds=60
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_fuzz.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
-
-# clang with libFuzzer?
-cc=${FUZZ_CC:-clang}
-if ! command -v "$cc" >/dev/null 2>&1; then
-    skipped "fuzz_parquet: clang libFuzzer not available"
-    skipped "fuzz_parquet_crashes: clang libFuzzer not available"
-    finish
-fi
-printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' \
-    >"$tmp/probe.c"
-if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1; then
-    skipped "fuzz_parquet: clang libFuzzer not available"
-    skipped "fuzz_parquet_crashes: clang libFuzzer not available"
-    finish
-fi
-
-if ! make fuzz FUZZ_CC="$cc" >"$tmp/build.log" 2>&1; then
-    tail -n 30 "$tmp/build.log"
-    bad "fuzz_parquet: make fuzz failed"
-    finish
-fi
-fuzzer=build/fuzz/fuzz_parquet
-artifacts=build/fuzz/artifacts
-mkdir -p "$artifacts"
-opts=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -max_len=65536)
-
-# 1. the kept crash inputs: each must now run clean
-crashes=(fuzz/crashes/*)
-if [ -e "${crashes[0]}" ]; then
-    if "$fuzzer" "${opts[@]}" "${crashes[@]}" >"$tmp/replay.log" 2>&1; then
-        ok "fuzz_parquet_crashes: ${#crashes[@]} regression inputs"
-    else
-        tail -n 40 "$tmp/replay.log"
-        culprit=$(grep -E '^Running: ' "$tmp/replay.log" | tail -n 1 | sed 's/^Running: //')
-        bad "fuzz_parquet_crashes: ${culprit:-a kept input} crashes again"
-    fi
-else
-    skipped "fuzz_parquet_crashes: fuzz/crashes/ is empty"
-fi
-
-# 2. a fresh fuzzing run over a copy of the seeds
-mkdir -p "$tmp/corpus"
-cp fuzz/seeds/* "$tmp/corpus/" 2>/dev/null
-"$fuzzer" "${opts[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$tmp/corpus" >"$tmp/fuzz.log" 2>&1
-st=$?
-runs=$(grep -E '^stat::number_of_executed_units:' "$tmp/fuzz.log" | awk '{print $2}' | tail -n 1)
-if [ "$st" -eq 0 ]; then
-    ok "fuzz_parquet: ${runs:-?} runs, no crash"
-else
-    grep -E 'ERROR|SUMMARY|exercise:' "$tmp/fuzz.log" | head -n 20
-    found=$(grep -oE "Test unit written to [^ ]+" "$tmp/fuzz.log" | tail -n 1 | sed 's/^Test unit written to //')
-    bad "fuzz_parquet: crash after ${runs:-?} runs (exit $st): ${found:-see the log above}"
-fi
+fuzz_seconds 20 60
+fuzz_setup fuzz_parquet
+fuzz_build fuzz_parquet fuzz
+fuzz_target fuzz_parquet 'fuzz/crashes/*' fuzz/seeds
 finish

@@ -28,16 +28,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 bin=${LAKESYNC_BIN:-build/lakesync}
 tools=$(dirname "$bin")/tools
-pass=0 fail=0 skip=0
-
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-skipped() { skip=$((skip + 1)); echo "skip $1: $2"; }
-finish() {
-    echo "$pass passed, $fail failed, $skip skipped"
-    [ "$fail" -eq 0 ]
-    exit
-}
+. tests/scenario/lib_report.bash
 
 for need in "$bin" "$tools/store_tool" "$tools/delta_stress"; do
     if [ ! -x "$need" ]; then

@@ -4,12 +4,10 @@
  * binlog holding every MariaDB column type (skipped without mariadbd). */
 #include "core/core.h"
 #include "harness.h"
+#include "mariadb_harness.h"
 #include "source/binlog.h"
 
 #include <math.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -1454,53 +1452,7 @@ static void t_feed_and_callback_stop(void) {
 
 /* ---- a live MariaDB -------------------------------------------------------------------------------- */
 
-static char srv_dir[256];
-static int srv_port;
-
-static int port_free(int p) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)p);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
-}
-
-/* Runs SQL through the mariadb client; 0 on success. */
-static int srv_sql(const char *sql) {
-    char path[400], cmd[1200];
-    snprintf(path, sizeof path, "%s/q.sql", srv_dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(sql, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh client %s --default-character-set=utf8mb4 <%s >%s/q.out 2>&1",
-             srv_dir, path, srv_dir);
-    return system(cmd);
-}
-
-static uint8_t *slurp_path(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
+static lks_test_mdb srv;
 
 typedef struct live {
     int n;
@@ -1529,31 +1481,21 @@ static int collect_live(void *ud, const lks_binlog_item *it, lks_err *err) {
 static void live_checks(void);
 
 static void t_live_mariadb(void) {
-    if (system("command -v mariadbd >/dev/null 2>&1 || test -x /usr/sbin/mariadbd") != 0)
-        SKIP("mariadbd absent (Debian mariadb-server)");
-    if (access("scripts/mariadb.sh", X_OK) != 0)
-        SKIP("scripts/mariadb.sh not found (run from the repository root)");
-    snprintf(srv_dir, sizeof srv_dir, "/tmp/lks_test_binlog_XXXXXX");
-    REQUIRE(mkdtemp(srv_dir));
-    srv_port = 3840 + (int)(getpid() % 400);
-    for (int i = 0; i < 200 && !port_free(srv_port); i++)
-        srv_port = 3840 + (srv_port - 3840 + 1) % 400;
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh start %s %d >%s/start.log 2>&1", srv_dir, srv_port, srv_dir);
-    if (system(cmd) != 0)
-        FAILF("the server did not start (scripts/mariadb.sh start %s %d failed)", srv_dir, srv_port);
+    int rc = lks_test_mdb_start(&srv, "test_binlog", 3840);
+    if (rc > 0)
+        SKIP("%s", srv.why);
+    if (rc < 0)
+        FAILF("%s", srv.why);
     else
         live_checks();
-    /* stopped whatever happened (a half-started server too) */
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh stop %s >/dev/null 2>&1; rm -rf %s", srv_dir, srv_dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", srv_dir);
+    lks_test_mdb_stop(&srv);
 }
 
 /* The statements and the checks of t_live_mariadb, on the started server. */
 static void live_checks(void) {
     /* every MariaDB column type, extreme values, in latin1 and utf8mb4 */
-    int rc = srv_sql(
+    int rc = lks_test_mdb_sql(
+        &srv,
         "SET time_zone = '+00:00';\n"
         "CREATE DATABASE lt;\n"
         "CREATE TABLE lt.every (id INT PRIMARY KEY,\n"
@@ -1582,16 +1524,16 @@ static void live_checks(void) {
         "FLUSH BINARY LOGS;\n");
     if (rc != 0) {
         char p[400];
-        snprintf(p, sizeof p, "%s/q.out", srv_dir);
+        snprintf(p, sizeof p, "%s/q.out", srv.dir);
         size_t n;
-        uint8_t *o = slurp_path(p, &n);
+        uint8_t *o = lks_test_read_file(p, &n);
         FAILF("SQL failed: %.*s", o ? (int)n : 0, o ? (char *)o : "");
         free(o);
     } else {
         char path[400];
-        snprintf(path, sizeof path, "%s/data/binlog.000001", srv_dir);
+        snprintf(path, sizeof path, "%s/data/binlog.000001", srv.dir);
         size_t len;
-        uint8_t *data = slurp_path(path, &len);
+        uint8_t *data = lks_test_read_file(path, &len);
         if (!data) {
             FAILF("cannot read %s", path);
             return;

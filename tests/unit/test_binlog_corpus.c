@@ -21,34 +21,10 @@
  * instead). */
 #include "core/core.h"
 #include "harness.h"
+#include "mariadb_harness.h"
 #include "source/binlog.h"
 
 #include <dirent.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-/* ---- files ------------------------------------------------------------------------------------ */
-
-static uint8_t *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p) {
-        p[n] = 0;
-        *len = (size_t)n;
-    }
-    return p;
-}
 
 /* ---- a row change as comparable text ---------------------------------------------------------------- */
 
@@ -535,7 +511,7 @@ static const char *const not_by_mariadb[] = {"json-opaque.binlog", "vector.binlo
 
 static int decode_path(const char *path, const char *name, ours *o, lks_err *err) {
     size_t len;
-    uint8_t *data = slurp(path, &len);
+    uint8_t *data = lks_test_read_file(path, &len);
     if (!data)
         return lks_err_set(err, LKS_EIO, "cannot read %s", path);
     lks_binlog_decoder *d;
@@ -592,7 +568,7 @@ static void t_corpus_vs_mariadb_binlog(void) {
             char rpath[8500];
             snprintf(rpath, sizeof rpath, "%s/binlog/mariadb-binlog-10.11-decode/%s.txt", corpus, name);
             size_t rlen;
-            char *text = (char *)slurp(rpath, &rlen);
+            char *text = (char *)lks_test_read_file(rpath, &rlen);
             changes ref = {NULL, 0, 0};
             if (text)
                 parse_ref(text, &ref);
@@ -706,11 +682,10 @@ static int collect_known(void *ud, const lks_binlog_item *it, lks_err *err) {
 }
 
 static int known_file(const char *name, known *k, lks_err *err) {
-    const char *corpus = lks_test_corpus();
     char path[4300];
-    snprintf(path, sizeof path, "%s/binlog/rust_mysql_common/%s", corpus, name);
+    lks_test_corpus_path(path, sizeof path, "binlog/rust_mysql_common/%s", name);
     size_t len;
-    uint8_t *data = slurp(path, &len);
+    uint8_t *data = lks_test_read_file(path, &len);
     memset(k, 0, sizeof *k);
     if (!data)
         return lks_err_set(err, LKS_EIO, "cannot read %s", path);
@@ -856,48 +831,26 @@ static void t_known_gtids(void) {
 
 /* ---- a live MariaDB, compared with mariadb-binlog -------------------------------------------------------- */
 
-static int port_free(int p) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)p);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
-}
-
-static void live_compare(const char *dir);
+static void live_compare(const lks_test_mdb *srv);
 
 static void t_live_vs_mariadb_binlog(void) {
-    if (system("command -v mariadbd >/dev/null 2>&1 || test -x /usr/sbin/mariadbd") != 0 ||
-        system("command -v mariadb-binlog >/dev/null 2>&1") != 0)
-        SKIP("mariadbd or mariadb-binlog absent (Debian mariadb-server)");
-    if (access("scripts/mariadb.sh", X_OK) != 0)
-        SKIP("scripts/mariadb.sh not found (run from the repository root)");
-    char dir[256] = "/tmp/lks_test_binlog_corpus_XXXXXX";
-    REQUIRE(mkdtemp(dir));
-    int port = 4250 + (int)(getpid() % 400);
-    for (int i = 0; i < 200 && !port_free(port); i++)
-        port = 4250 + (port - 4250 + 1) % 400;
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh start %s %d >%s/start.log 2>&1", dir, port, dir);
-    if (system(cmd) != 0)
-        FAILF("the server did not start (scripts/mariadb.sh start %s %d failed)", dir, port);
+    if (system("command -v mariadb-binlog >/dev/null 2>&1") != 0)
+        SKIP("mariadb-binlog absent (Debian mariadb-server)");
+    lks_test_mdb srv;
+    int rc = lks_test_mdb_start(&srv, "test_binlog_corpus", 4250);
+    if (rc > 0)
+        SKIP("%s", srv.why);
+    if (rc < 0)
+        FAILF("%s", srv.why);
     else
-        live_compare(dir);
-    /* stopped whatever happened (a half-started server too) */
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+        live_compare(&srv);
+    lks_test_mdb_stop(&srv);
 }
 
-/* Loads rows into the started server in `dir`, then compares our decode of
- * its binlog with mariadb-binlog's. */
-static void live_compare(const char *dir) {
+/* Loads rows into the started server, then compares our decode of its
+ * binlog with mariadb-binlog's. */
+static void live_compare(const lks_test_mdb *srv) {
+    const char *dir = srv->dir;
     char cmd[2000];
     char sqlp[400];
     snprintf(sqlp, sizeof sqlp, "%s/q.sql", dir);
@@ -939,15 +892,14 @@ static void live_compare(const char *dir) {
           f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "scripts/mariadb.sh client %s --default-character-set=utf8mb4 <%s >%s/q.out 2>&1 && "
-             "mariadb-binlog --base64-output=decode-rows -vv %s/data/binlog.000001 >%s/ref.txt 2>%s/ref.err",
-             dir, sqlp, dir, dir, dir, dir);
-    if (system(cmd) != 0) {
+             "mariadb-binlog --base64-output=decode-rows -vv %s/data/binlog.000001 >%s/ref.txt 2>%s/ref.err", dir, dir,
+             dir);
+    if (lks_test_mdb_source(srv, sqlp) != 0 || system(cmd) != 0) {
         char p1[400], p2[400];
         snprintf(p1, sizeof p1, "%s/q.out", dir);
         snprintf(p2, sizeof p2, "%s/ref.err", dir);
         size_t n1 = 0, n2 = 0;
-        char *o1 = (char *)slurp(p1, &n1), *o2 = (char *)slurp(p2, &n2);
+        char *o1 = (char *)lks_test_read_file(p1, &n1), *o2 = (char *)lks_test_read_file(p2, &n2);
         FAILF("SQL or mariadb-binlog failed: %.300s %.300s", o1 ? o1 : "", o2 ? o2 : "");
         free(o1);
         free(o2);
@@ -961,7 +913,7 @@ static void live_compare(const char *dir) {
     CHECK_OK(decode_path(path, "binlog.000001", &o, &err), &err);
     snprintf(path, sizeof path, "%s/ref.txt", dir);
     size_t rlen;
-    char *text = (char *)slurp(path, &rlen);
+    char *text = (char *)lks_test_read_file(path, &rlen);
     changes ref = {NULL, 0, 0};
     if (text)
         parse_ref(text, &ref);

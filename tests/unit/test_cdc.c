@@ -10,29 +10,12 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
+/* A file of the corpus's debezium/ folder, NUL-terminated; NULL when absent. */
 static char *slurp(const char *rel, size_t *len) {
-    const char *corpus = lks_test_corpus();
-    if (!corpus)
-        return NULL;
     char path[8192];
-    snprintf(path, sizeof path, "%.4000s/debezium/%.4000s", corpus, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!lks_test_corpus_path(path, sizeof path, "debezium/%s", rel))
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p) {
-        p[n] = 0;
-        *len = (size_t)n;
-    }
-    return p;
+    return lks_test_read_file(path, len);
 }
 
 /* The n-th line (0-based) of a JSONL buffer. */

@@ -951,11 +951,9 @@ static void t_bloom_filter(void) {
  * 16-byte Thrift header then 1024 bytes of filter holding "hello",
  * "parquet", "bloom" and "filter". */
 static void t_bloom_corpus(void) {
-    const char *corpus = lks_test_corpus();
-    if (!corpus)
-        SKIP("no corpus");
     char path[4200];
-    snprintf(path, sizeof path, "%s/parquet/data/bloom_filter.xxhash.bin", corpus);
+    if (!lks_test_corpus_path(path, sizeof path, "parquet/data/bloom_filter.xxhash.bin"))
+        SKIP("no corpus");
     FILE *f = fopen(path, "rb");
     if (!f)
         SKIP("no bloom_filter.xxhash.bin");

@@ -19,23 +19,6 @@ static uint64_t rng(void) {
     return rng_state = x;
 }
 
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && n > 0 && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *len = (size_t)(n > 0 ? n : 0);
-    return p;
-}
-
 /* Locates the footer: 0 with *off and *flen set, 1 for an encrypted footer ("PARE"),
  * -1 when the file is not Parquet. */
 static int find_footer(const uint8_t *p, size_t len, size_t *off, size_t *flen) {
@@ -686,13 +669,11 @@ static void t_bloom_header(void) {
     }
     lks_buf_free(&b);
     /* the corpus's xxhash bloom filter: header, then numBytes of bitset */
-    const char *corpus = lks_test_corpus();
-    if (!corpus)
-        SKIP("no corpus");
     char path[4200];
-    snprintf(path, sizeof path, "%s/parquet/data/bloom_filter.xxhash.bin", corpus);
+    if (!lks_test_corpus_path(path, sizeof path, "parquet/data/bloom_filter.xxhash.bin"))
+        SKIP("no corpus");
     size_t len;
-    uint8_t *p = read_file(path, &len);
+    uint8_t *p = lks_test_read_file(path, &len);
     if (!p)
         SKIP("no %s", path);
     CHECK_OK(lks_pq_decode_bloom_header(p, len, 0, &back, &used, &err), &err);
@@ -714,11 +695,9 @@ static int NFOOTERS;
 static void load_footers(void) {
     if (NFOOTERS)
         return;
-    const char *corpus = lks_test_corpus();
-    if (!corpus)
-        return;
     char dir[4200];
-    snprintf(dir, sizeof dir, "%s/parquet/data", corpus);
+    if (!lks_test_corpus_path(dir, sizeof dir, "parquet/data"))
+        return;
     DIR *dh = opendir(dir);
     if (!dh)
         return;
@@ -731,7 +710,7 @@ static void load_footers(void) {
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         footer *f = &FOOTERS[NFOOTERS];
         size_t flen;
-        f->file = read_file(path, &flen);
+        f->file = lks_test_read_file(path, &flen);
         if (!f->file)
             continue;
         snprintf(f->name, sizeof f->name, "%s", de->d_name);
@@ -851,8 +830,7 @@ static void t_corpus_footers(void) {
 
 /* bad_data/: whatever the footer holds, decoding never crashes; report. */
 static void t_corpus_bad_data(void) {
-    const char *corpus = lks_test_corpus();
-    if (!corpus)
+    if (!lks_test_corpus())
         SKIP("no corpus");
     static const char *files[] = {"ARROW-GH-43605.parquet", "ARROW-GH-47662.parquet",
                                   "ARROW-RS-GH-6229-DICTHEADER.parquet", "PARQUET-1481.parquet"};
@@ -861,9 +839,9 @@ static void t_corpus_bad_data(void) {
     int ok = 0, bad = 0;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/parquet/bad_data/%s", corpus, files[i]);
+        lks_test_corpus_path(path, sizeof path, "parquet/bad_data/%s", files[i]);
         size_t len, off, flen;
-        uint8_t *p = read_file(path, &len);
+        uint8_t *p = lks_test_read_file(path, &len);
         if (!p)
             continue;
         if (find_footer(p, len, &off, &flen) == 0) {

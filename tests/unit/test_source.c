@@ -12,6 +12,7 @@
  * which must agree in schema and every value.  The filter and check tests
  * need no server; the others skip visibly without mariadbd. */
 #include "harness.h"
+#include "mariadb_harness.h"
 #include "source/source.h"
 
 #include <arpa/inet.h>
@@ -23,55 +24,17 @@
 
 /* ---- the server ------------------------------------------------------------------------------ */
 
-static char dir[256];
-static char sockpath[320];
-static int port;
+static lks_test_mdb srv;
 static int up;
-static char down_why[300] = "not started";
 static MYSQL *adm; /* root over the socket: setup and server variables */
 
-static int port_free(int p) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)p);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
-}
-
+/* Starts the server and connects adm; leaves up 0 and srv.why set when it cannot. */
 static void start_server(void) {
-    if (system("command -v mariadbd >/dev/null 2>&1 || test -x /usr/sbin/mariadbd") != 0) {
-        snprintf(down_why, sizeof down_why, "mariadbd absent (Debian mariadb-server)");
+    if (lks_test_mdb_start(&srv, "test_source", 3320) != 0)
         return;
-    }
-    if (access("scripts/mariadb.sh", X_OK) != 0) {
-        snprintf(down_why, sizeof down_why, "scripts/mariadb.sh not found (run from the repository root)");
-        return;
-    }
-    snprintf(dir, sizeof dir, "/tmp/lks_test_source_XXXXXX");
-    if (!mkdtemp(dir)) {
-        snprintf(down_why, sizeof down_why, "cannot create a temporary directory");
-        dir[0] = 0;
-        return;
-    }
-    port = 3320 + (int)(getpid() % 500);
-    for (int i = 0; i < 200 && !port_free(port); i++)
-        port = 3320 + (port - 3320 + 1) % 1000;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh start %s %d >%s/start.log 2>&1", dir, port, dir);
-    if (system(cmd) != 0) {
-        snprintf(down_why, sizeof down_why, "the server did not start (see %s/start.log)", dir);
-        return;
-    }
-    snprintf(sockpath, sizeof sockpath, "%s/mysqld.sock", dir);
     adm = mysql_init(NULL);
-    if (!mysql_real_connect(adm, NULL, "root", NULL, NULL, 0, sockpath, 0)) {
-        snprintf(down_why, sizeof down_why, "cannot connect as root: %s", mysql_error(adm));
+    if (!mysql_real_connect(adm, NULL, "root", NULL, NULL, 0, srv.sock, 0)) {
+        snprintf(srv.why, sizeof srv.why, "cannot connect as root: %s", mysql_error(adm));
         return;
     }
     mysql_set_character_set(adm, "utf8mb4");
@@ -81,12 +44,7 @@ static void start_server(void) {
 static void stop_server(void) {
     if (adm)
         mysql_close(adm);
-    if (!dir[0])
-        return;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "scripts/mariadb.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    lks_test_mdb_stop(&srv);
 }
 
 /* Runs admin statements; reports the first failure. */
@@ -129,7 +87,7 @@ static lks_src_conf conf(void) {
     lks_src_conf c;
     memset(&c, 0, sizeof c);
     c.host = "127.0.0.1";
-    c.port = port;
+    c.port = srv.port;
     c.user = "lakesync";
     c.password = "lakesync";
     c.ssl_mode = "disabled";
@@ -147,7 +105,7 @@ static lks_src_conn *connect_ok(void) {
 #define NEED_SERVER()                                                                                                  \
     do {                                                                                                               \
         if (!up)                                                                                                       \
-            SKIP("%s", down_why);                                                                                      \
+            SKIP("%s", srv.why);                                                                                       \
     } while (0)
 
 /* ---- collected snapshot rows ------------------------------------------------------------------ */
@@ -390,7 +348,7 @@ static void t_connect(void) {
     NEED_SERVER();
     lks_err err;
     char name[64];
-    snprintf(name, sizeof name, "127.0.0.1:%d", port);
+    snprintf(name, sizeof name, "127.0.0.1:%d", srv.port);
 
     lks_src_conf c = conf();
     lks_src_conn *conn = NULL;
@@ -433,11 +391,11 @@ static void t_connect(void) {
 
     /* over the socket */
     c = conf();
-    c.socket = sockpath;
+    c.socket = srv.sock;
     conn = NULL;
     CHECK_OK(lks_src_connect(&c, &conn, &err), &err);
     if (conn)
-        CHECK_EQ_STR(lks_src_name(conn), sockpath);
+        CHECK_EQ_STR(lks_src_name(conn), srv.sock);
     lks_src_close(conn);
 
     /* nobody listening: an I/O error naming the address */
@@ -986,24 +944,36 @@ static int crc_ok(const uint8_t *ev, size_t len) {
     return len > 23 && lks_crc32(0, ev, len - 4) == lks_load_le32(ev + len - 4);
 }
 
+/* A stream from the binlog's current end (its file and position into
+ * file[256] and *start), as replica server_id with 200 ms heartbeats; NULL
+ * (the failure reported) when it cannot open. */
+static lks_src_stream *stream_at_end(uint32_t server_id, char file[256], uint64_t *start) {
+    lks_src_conn *conn = connect_ok();
+    if (!conn)
+        return NULL;
+    lks_err err;
+    int rc = lks_src_binlog_end(conn, file, 256, start, &err);
+    CHECK_OK(rc, &err);
+    lks_src_close(conn);
+    if (rc)
+        return NULL;
+    lks_src_conf c = conf();
+    c.server_id = server_id;
+    c.heartbeat_ms = 200;
+    lks_src_stream *st = NULL;
+    CHECK_OK(lks_src_stream_open(&c, file, *start, &st, &err), &err);
+    return st;
+}
+
 static void t_stream_rows(void) {
     NEED_SERVER();
     sql("CREATE DATABASE IF NOT EXISTS lks_t");
     sql("CREATE TABLE lks_t.live (id INT PRIMARY KEY, name VARCHAR(20))");
-    lks_src_conn *conn = connect_ok();
-    REQUIRE(conn);
-    lks_err err;
     char file[256];
     uint64_t start = 0;
-    CHECK_OK(lks_src_binlog_end(conn, file, sizeof file, &start, &err), &err);
-    lks_src_close(conn);
-
-    lks_src_conf c = conf();
-    c.server_id = 5401;
-    c.heartbeat_ms = 200;
-    lks_src_stream *st = NULL;
-    CHECK_OK(lks_src_stream_open(&c, file, start, &st, &err), &err);
+    lks_src_stream *st = stream_at_end(5401, file, &start);
     REQUIRE(st);
+    lks_err err;
     CHECK_EQ_INT(lks_src_stream_crc32(st), 1);
     sql("BEGIN");
     sql("INSERT INTO lks_t.live VALUES (1, 'one'), (2, 'two')");
@@ -1059,19 +1029,11 @@ static void t_stream_rows(void) {
 
 static void t_stream_heartbeat(void) {
     NEED_SERVER();
-    lks_src_conn *conn = connect_ok();
-    REQUIRE(conn);
-    lks_err err;
     char file[256];
     uint64_t start = 0;
-    CHECK_OK(lks_src_binlog_end(conn, file, sizeof file, &start, &err), &err);
-    lks_src_close(conn);
-    lks_src_conf c = conf();
-    c.server_id = 5402;
-    c.heartbeat_ms = 200;
-    lks_src_stream *st = NULL;
-    CHECK_OK(lks_src_stream_open(&c, file, start, &st, &err), &err);
+    lks_src_stream *st = stream_at_end(5402, file, &start);
     REQUIRE(st);
+    lks_err err;
     int hb = 0, n = 0;
     while (n++ < 50 && hb < 2) {
         const uint8_t *ev;
@@ -1093,19 +1055,11 @@ static void t_stream_heartbeat(void) {
 
 static void t_stream_killed(void) {
     NEED_SERVER();
-    lks_src_conn *conn = connect_ok();
-    REQUIRE(conn);
-    lks_err err;
     char file[256];
     uint64_t start = 0;
-    CHECK_OK(lks_src_binlog_end(conn, file, sizeof file, &start, &err), &err);
-    lks_src_close(conn);
-    lks_src_conf c = conf();
-    c.server_id = 5403;
-    c.heartbeat_ms = 200;
-    lks_src_stream *st = NULL;
-    CHECK_OK(lks_src_stream_open(&c, file, start, &st, &err), &err);
+    lks_src_stream *st = stream_at_end(5403, file, &start);
     REQUIRE(st);
+    lks_err err;
     const uint8_t *ev;
     size_t len;
     uint64_t pos;
@@ -1239,16 +1193,11 @@ static void t_snapshot_stream_agree(void) {
     sql("CREATE DATABASE IF NOT EXISTS lks_t");
     lks_src_conn *conn = connect_ok();
     REQUIRE(conn);
-    lks_err err;
     char file[256];
     uint64_t start = 0;
-    CHECK_OK(lks_src_binlog_end(conn, file, sizeof file, &start, &err), &err);
-    lks_src_conf c = conf();
-    c.server_id = 5405;
-    c.heartbeat_ms = 200;
-    lks_src_stream *st = NULL;
-    CHECK_OK(lks_src_stream_open(&c, file, start, &st, &err), &err);
+    lks_src_stream *st = stream_at_end(5405, file, &start);
     REQUIRE(st);
+    lks_err err;
 
     char ddl[sizeof alltypes_ddl + 16];
     const char *at = strstr(alltypes_ddl, "alltypes");
@@ -1352,7 +1301,7 @@ int main(void) {
     RUN(t_check_messages);
     start_server();
     if (!up)
-        printf("# no server: %s\n", down_why);
+        printf("# no server: %s\n", srv.why);
     RUN(t_connect);
     RUN(t_info_check);
     RUN(t_list_tables);

@@ -751,18 +751,28 @@ static void script(const char *codes) {
     standin_req("POST", p, NULL, 0);
 }
 
-static void t_retries_and_reuse(void) {
-    if (!standin_url[0])
-        SKIP("python3 or tests/tools/cred_standin.py unavailable");
+/* A store at url (a bucket of the stand-in) as key_id/secret, the
+ * environment cleaned first, retrying with a 1 ms backoff base (the test
+ * does not wait); NULL (the failure reported) when it does not open. */
+static lks_store *standin_store(const char *url, const char *key_id, const char *secret) {
     env_clean();
-    setenv("AWS_ACCESS_KEY_ID", "AKIDRETRY", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "retry-secret-do-not-print", 1);
+    setenv("AWS_ACCESS_KEY_ID", key_id, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
     setenv("AWS_ENDPOINT_URL_S3", standin_url, 1);
     lks_store *st = NULL;
     lks_err err;
-    CHECK_OK(lks_store_open("s3://fault/p", &st, &err), &err);
+    CHECK_OK(lks_store_open(url, &st, &err), &err);
+    if (st)
+        lks_s3_set_retry(st, 0, 1);
+    return st;
+}
+
+static void t_retries_and_reuse(void) {
+    if (!standin_url[0])
+        SKIP("python3 or tests/tools/cred_standin.py unavailable");
+    lks_store *st = standin_store("s3://fault/p", "AKIDRETRY", "retry-secret-do-not-print");
     REQUIRE(st);
-    lks_s3_set_retry(st, 0, 1); /* 1 ms backoff base: the test does not wait */
+    lks_err err;
     lks_buf b;
     lks_buf_init(&b, 0);
     lks_store_entry ent;
@@ -845,15 +855,9 @@ static void t_retries_and_reuse(void) {
 static void t_multipart_retries(void) {
     if (!standin_url[0])
         SKIP("python3 or tests/tools/cred_standin.py unavailable");
-    env_clean();
-    setenv("AWS_ACCESS_KEY_ID", "AKIDRETRY", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "retry-secret-do-not-print", 1);
-    setenv("AWS_ENDPOINT_URL_S3", standin_url, 1);
-    lks_store *st = NULL;
-    lks_err err;
-    CHECK_OK(lks_store_open("s3://fault/mp", &st, &err), &err);
+    lks_store *st = standin_store("s3://fault/mp", "AKIDRETRY", "retry-secret-do-not-print");
     REQUIRE(st);
-    lks_s3_set_retry(st, 0, 1);
+    lks_err err;
     lks_s3_set_multipart(st, 1024, 512); /* 2000 bytes: 4 parts */
     script("");
     int honoured = 0;
@@ -894,16 +898,10 @@ static void t_multipart_retries(void) {
 static void t_if_none_match_ignored(void) {
     if (!standin_url[0])
         SKIP("python3 or tests/tools/cred_standin.py unavailable");
-    env_clean();
-    setenv("AWS_ACCESS_KEY_ID", "AKIDLAX", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "lax-secret-do-not-print", 1);
-    setenv("AWS_ENDPOINT_URL_S3", standin_url, 1);
     script("");
-    lks_store *st = NULL;
-    lks_err err;
-    CHECK_OK(lks_store_open("s3://lax/p", &st, &err), &err);
+    lks_store *st = standin_store("s3://lax/p", "AKIDLAX", "lax-secret-do-not-print");
     REQUIRE(st);
-    lks_s3_set_retry(st, 0, 1);
+    lks_err err;
     int honoured = 1;
     int r0 = standin_count("fault_requests"), o0 = standin_count("objects");
     CHECK_OK(lks_s3_check_put_if_absent(st, &honoured, &err), &err);
