@@ -89,6 +89,7 @@ static const char usage_text[] =
     "end offsets seen at start (without the group), commits and exits.\n"
     "  -c FILE, -o KEY=VALUE  kafka.* properties for librdkafka (security, SASL,\n"
     "                       timeouts: see `lakesync config list`)\n"
+    "  --dead-letter PREFIX goes under the --to or --warehouse location\n"
     "\n"
     "Prints one line per committed batch: records read, upserts, deletes, files\n"
     "added/removed/given a deletion vector, the version, the time taken; progress\n"

@@ -31,7 +31,15 @@ static const char run_usage[] =
     "10.5, MySQL >= 8.0.1); the user needs SELECT, RELOAD, SHOW DATABASES,\n"
     "REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: also BINLOG MONITOR).\n"
     "A status line (phase, events/s, lag, last version, binlog position) is drawn\n"
-    "on a terminal; -v logs every commit.\n";
+    "on a terminal; -v logs every commit.\n"
+    "\n"
+    "transport=kafka sends the changes through Kafka instead (kafka.bootstrap.servers,\n"
+    "kafka.*): captured into topics <topic.prefix>.<db>.<table> as `lakesync capture`\n"
+    "with capture.output=kafka does (offsets.file keeps the capture's position), and\n"
+    "merged back from every topic of the prefix by the streaming merge (`lakesync\n"
+    "merge --from kafka://...`, consumer group lakesync-run.<topic.prefix>) into\n"
+    "<warehouse>/<db>/<table>.  With --stop-at-end one merge at the end reads the\n"
+    "topics up to their end offsets.\n";
 
 static const char capture_usage[] =
     "usage: lakesync capture -c FILE [-o KEY=VALUE]... [--stop-at-end] [--schemas]\n"
@@ -63,9 +71,13 @@ static const char capture_usage[] =
     "Properties: kafka.bootstrap.servers and any kafka.* librdkafka property.\n";
 
 static volatile sig_atomic_t stop_flag;
+/* A second signal: stop waiting for Kafka's acknowledgements too (the
+ * position is then not saved, and what followed it is sent again). */
+static volatile sig_atomic_t hard_stop;
 
 static void on_signal(int sig) {
     (void)sig;
+    if (stop_flag) hard_stop = 1;
     stop_flag = 1;
 }
 
@@ -113,7 +125,7 @@ static int kafka_capture_setup(const lks_config *cfg, int schemas, const char **
     ko.tombstones = lks_config_get_bool(cfg, "tombstones.on.delete");
     ko.offsets_file = lks_config_get_str(cfg, "offsets.file");
     ko.flush_interval_ms = lks_config_get_int(cfg, "offset.flush.interval.ms");
-    ko.stop = &stop_flag;
+    ko.stop = &hard_stop;
     if (!*from && ko.offsets_file) {
         int r = lks_kafka_offsets_read(ko.offsets_file, posbuf, cap, &err);
         if (r < 0)
@@ -260,7 +272,10 @@ static int run_or_capture(int argc, char **argv, int capture) {
     if (kafka_run) {
         km = calloc(1, sizeof *km);
         rc = km ? kmerge_setup(cfg, &ka, km) : lks_cli_errorf("out of memory");
-        if (rc == LKS_EXIT_OK && pthread_create(&km->th, NULL, merge_main, km) != 0)
+        /* with --stop-at-end one merge at the end reads it all: a group
+         * member that leaves before its first assignment would only hold
+         * up the next run's rebalance */
+        if (rc == LKS_EXIT_OK && !stop_at_end && pthread_create(&km->th, NULL, merge_main, km) != 0)
             rc = lks_cli_errorf("cannot start the merge thread");
         if (rc != LKS_EXIT_OK) {
             if (km) lks_store_close(km->wh);
@@ -269,14 +284,14 @@ static int run_or_capture(int argc, char **argv, int capture) {
             lks_config_free(cfg);
             return rc;
         }
-        km->started = 1;
+        km->started = !stop_at_end;
     }
     if ((capture && lks_config_get_enum(cfg, "capture.output") == 1) || kafka_run) {
         rc = kafka_capture_setup(cfg, schemas || kafka_run, &from, posbuf, sizeof posbuf, &ka, &kc);
         if (rc != LKS_EXIT_OK) {
             if (km) {
                 km->stop = 1;
-                pthread_join(km->th, NULL);
+                if (km->started) pthread_join(km->th, NULL);
                 lks_store_close(km->wh);
                 free(km);
             }
@@ -300,7 +315,7 @@ static int run_or_capture(int argc, char **argv, int capture) {
         /* the merge thread stops; with --stop-at-end one last merge reads
          * every topic of the prefix up to its end */
         km->stop = 1;
-        pthread_join(km->th, NULL);
+        if (km->started) pthread_join(km->th, NULL);
         if (r == LKS_OK && km->rc) {
             r = km->rc;
             err = km->err;

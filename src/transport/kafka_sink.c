@@ -7,8 +7,9 @@
  * (flush.size, record-time rotation, offset gaps), and a partition's
  * offset is committed to the group only after every record before it is in
  * a published object.  A sink that dies restarts from its committed
- * offsets, and so writes again only the object it had open — under the
- * same name, with the same records.  On a rebalance the open objects are
+ * offsets, and so writes again only the objects published after its last
+ * commit (commits come at most every half second) and the one it had open —
+ * under the same names, with the same records.  On a rebalance the open objects are
  * published and their offsets committed before the partitions go.
  *
  * Kafka's JSON converter writes values on one line; a value (or key) that
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #define POLL_MS 100
+#define COMMIT_MS 500 /* durable offsets are committed at most this often (and at flushes) */
 
 typedef struct spos {
     char *topic;
@@ -39,6 +41,7 @@ typedef struct ksink {
     spos *pos;
     int npos, cappos;
     int nassigned;     /* partitions held now */
+    int64_t last_commit_ms;
     int ever_assigned; /* once: partitions came at least once */
     lks_buf kbuf, vbuf;
 } ksink;
@@ -65,8 +68,14 @@ static spos *pos_for(ksink *s, const char *topic, int partition) {
     return p;
 }
 
-/* Commits the durable positions that moved since the last commit. */
-static int commit_durable(ksink *s, lks_err *err) {
+/* Commits the durable positions that moved since the last commit (unless
+ * force, at most every COMMIT_MS: a commit that comes later only makes a
+ * restart rewrite more objects, never skip one). */
+static int commit_durable(ksink *s, int force, lks_err *err) {
+    int64_t now = (int64_t)(lks_mono_ns() / 1000000u);
+    if (!force && now - s->last_commit_ms < COMMIT_MS)
+        return LKS_OK;
+    s->last_commit_ms = now;
     const lks_rz_bookmark *d;
     size_t n;
     lks_rz_writer_durable(s->w, &d, &n);
@@ -96,7 +105,7 @@ static int commit_durable(ksink *s, lks_err *err) {
 
 static int flush_all(ksink *s, lks_err *err) {
     int rc = lks_rz_writer_flush(s->w, err);
-    return rc ? rc : commit_durable(s, err);
+    return rc ? rc : commit_durable(s, 1, err);
 }
 
 static int on_revoked(void *ud, const lks_kafka_tp *tps, int n, lks_err *err) {
@@ -190,7 +199,7 @@ static int on_record(ksink *s, const lks_kafka_msg *m, lks_err *err) {
     s->st->records++;
     if (s->o->once && m->offset + 1 >= p->end)
         p->done = 1;
-    return commit_durable(s, err);
+    return commit_durable(s, 0, err);
 }
 
 /* once: the end offsets of every partition of the topics, now. */
@@ -269,6 +278,8 @@ int lks_kafka_sink(lks_store *raw, const lks_kafka_sink_opts *o, lks_kafka_sink_
                 p->done = 1;
         } else if (got == 1) {
             rc = on_record(&s, &m, err);
+        } else {
+            rc = commit_durable(&s, 0, err);
         }
         int64_t now = lks_now_us() / 1000;
         if (!rc && deadline && now >= deadline) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kafka_capture.sh — MariaDB → `lakesync capture` (capture.output=kafka) →
 # librdkafka's mock cluster → kcat, the streaming merge and the sink.
-# The test starts its own MariaDB (scripts/mariadb.sh, port 3360 or the next
-# free one) and mock cluster; skipped visibly without mariadbd or kcat.
+# The test starts its own MariaDB (lib_mariadb.bash: a free port from 3360 on)
+# and mock cluster; skipped visibly without mariadbd or kcat.
 #   shape      kcat reads Debezium-shaped JSON: keys {"schema","payload"} with
 #              the primary key, values with the envelope (op r/c/u/d), a
 #              tombstone after each delete, every key in the partition Kafka's
@@ -15,20 +15,19 @@
 #   crash      capture killed with SIGKILL while the database changes,
 #              restarted from its offsets file: the merged lake equals the
 #              database (changes after the saved position are sent again)
+#   run        `lakesync run` with transport=kafka: --stop-at-end twice (the
+#              second resumes), then running while the database changes, and
+#              SIGTERM: the lake equals the database each time
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 root=$(pwd)
 bin=${LAKESYNC_BIN:-build/lakesync}
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-. tests/scenario/kafka_lib.bash
-kafka_prereqs kafka_capture || exit 0
-command -v mariadbd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
-if ! command -v mariadbd >/dev/null 2>&1; then
-    echo "skip kafka_capture: mariadbd not installed (scripts/install-deps.sh)"
-    echo "0 passed, 0 failed, 1 skipped"
-    exit 0
+. tests/scenario/lib_kafka.bash
+. tests/scenario/lib_mariadb.bash
+kafka_prereqs kafka_capture
+if ! have_mariadbd; then
+    skipped kafka_capture "mariadbd not installed (scripts/install-deps.sh)"
+    finish
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_kcap.XXXXXX") || exit 2
@@ -37,98 +36,23 @@ cleanup() {
     local p
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
     mock_stop
-    "$root/scripts/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1
+    mariadb_stop
     [ -n "${KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
 }
 trap cleanup EXIT
 cp "$bin" "$tmp/lakesync" || exit 2
 bin=$tmp/lakesync
 
-port=3360
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-if ! "$root/scripts/mariadb.sh" start "$tmp/db" "$port" >"$tmp/start.log" 2>&1; then
-    bad "mariadb" "did not start: $(head -c 400 "$tmp/start.log")"
-    # ---- lakesync run with transport=kafka ----------------------------------------------------------------
-props "$tmp/run.properties" "topic.prefix=viakafka" "offsets.file=$tmp/run.offsets" "transport=kafka" \
-    "warehouse=$tmp/runwh" "merge.interval.ms=300"
-if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run.out" 2>"$tmp/run.err"; then
-    lake_equals_db "run transport=kafka: MariaDB → Kafka (topics created by the producer) → Delta equals the database" \
-        "$tmp/runwh/salesdb/CUSTOMER"
-else
-    bad "run transport=kafka" "$(tail -n 4 "$tmp/run.err" | tr '\n' ' ')"
+if ! mariadb_start 3360; then
+    bad "mariadb" "did not start: $(oneline "$tmp/start.log")"
+    finish
 fi
-my -e "UPDATE salesdb.CUSTOMER SET MKTSEGMENT='X' WHERE CUST_ID <= 10; DELETE FROM salesdb.CUSTOMER WHERE CUST_ID = 11"
-if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run2.out" 2>"$tmp/run2.err"; then
-    lake_equals_db "run transport=kafka again: resumes from its offsets file, the lake equals the database" \
-        "$tmp/runwh/salesdb/CUSTOMER"
-else
-    bad "run transport=kafka again" "$(tail -n 4 "$tmp/run2.err" | tr '\n' ' ')"
-fi
-
-# the same, running: changes reach the lake through Kafka while it runs
-"$bin" -v run -c "$tmp/run.properties" >"$tmp/run3.out" 2>"$tmp/run3.err" &
-rp=$!
-pids+=("$rp")
-my -e "INSERT INTO salesdb.CUSTOMER VALUES (77777, 'live', 'BUILDING'); DELETE FROM salesdb.CUSTOMER WHERE CUST_ID = 12"
-live() { "$bin" table scan "$tmp/runwh/salesdb/CUSTOMER" --format jsonl 2>/dev/null | grep -q '"CUST_ID":77777'; }
-if wait_for 60 live; then
-    ok "run transport=kafka (running): an insert reaches the lake through Kafka"
-else
-    bad "run transport=kafka (running)" "77777 not in the lake: $(tail -n 3 "$tmp/run3.err" | tr '\n' ' ')"
-fi
-kill -TERM "$rp"
-wait "$rp"
-st=$?
-[ "$st" = 0 ] && ok "run transport=kafka: SIGTERM stops it cleanly" || bad "run SIGTERM" "exit status $st"
-lake_equals_db "run transport=kafka (running): the lake equals the database" "$tmp/runwh/salesdb/CUSTOMER"
-
-echo "$pass passed, $fail failed, $skip skipped"
-    exit 1
-fi
-my() {
-    mariadb --no-defaults --protocol=socket --socket="$tmp/db/mysqld.sock" -uroot --batch --skip-column-names "$@"
-}
 P=salesdb-cdc
 T=$P.salesdb.CUSTOMER
 O=$P.salesdb.ORDERS
 mock_start -b 3 -t "$T:3" -t "$O:1" || {
     bad "mock cluster" "did not start: $(head -n 3 "$tmp/mock.err")"
-    # ---- lakesync run with transport=kafka ----------------------------------------------------------------
-props "$tmp/run.properties" "topic.prefix=viakafka" "offsets.file=$tmp/run.offsets" "transport=kafka" \
-    "warehouse=$tmp/runwh" "merge.interval.ms=300"
-if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run.out" 2>"$tmp/run.err"; then
-    lake_equals_db "run transport=kafka: MariaDB → Kafka (topics created by the producer) → Delta equals the database" \
-        "$tmp/runwh/salesdb/CUSTOMER"
-else
-    bad "run transport=kafka" "$(tail -n 4 "$tmp/run.err" | tr '\n' ' ')"
-fi
-my -e "UPDATE salesdb.CUSTOMER SET MKTSEGMENT='X' WHERE CUST_ID <= 10; DELETE FROM salesdb.CUSTOMER WHERE CUST_ID = 11"
-if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run2.out" 2>"$tmp/run2.err"; then
-    lake_equals_db "run transport=kafka again: resumes from its offsets file, the lake equals the database" \
-        "$tmp/runwh/salesdb/CUSTOMER"
-else
-    bad "run transport=kafka again" "$(tail -n 4 "$tmp/run2.err" | tr '\n' ' ')"
-fi
-
-# the same, running: changes reach the lake through Kafka while it runs
-"$bin" -v run -c "$tmp/run.properties" >"$tmp/run3.out" 2>"$tmp/run3.err" &
-rp=$!
-pids+=("$rp")
-my -e "INSERT INTO salesdb.CUSTOMER VALUES (77777, 'live', 'BUILDING'); DELETE FROM salesdb.CUSTOMER WHERE CUST_ID = 12"
-live() { "$bin" table scan "$tmp/runwh/salesdb/CUSTOMER" --format jsonl 2>/dev/null | grep -q '"CUST_ID":77777'; }
-if wait_for 60 live; then
-    ok "run transport=kafka (running): an insert reaches the lake through Kafka"
-else
-    bad "run transport=kafka (running)" "77777 not in the lake: $(tail -n 3 "$tmp/run3.err" | tr '\n' ' ')"
-fi
-kill -TERM "$rp"
-wait "$rp"
-st=$?
-[ "$st" = 0 ] && ok "run transport=kafka: SIGTERM stops it cleanly" || bad "run SIGTERM" "exit status $st"
-lake_equals_db "run transport=kafka (running): the lake equals the database" "$tmp/runwh/salesdb/CUSTOMER"
-
-echo "$pass passed, $fail failed, $skip skipped"
-    exit 1
+    finish
 }
 
 my <<'EOF'
@@ -143,23 +67,11 @@ INSERT INTO salesdb.ORDERS VALUES (1, 1, 10.50, '2024-01-02 03:04:05.678', 'firs
   (2, 1, 99999999.99, '1999-12-31 23:59:59.999', 'quote " and \\ backslash');
 EOF
 
-props() { # FILE [LINE]...
+props() { # FILE [LINE]...: a capture into the mock cluster (later lines win)
     local f=$1
     shift
-    {
-        echo "database.hostname=127.0.0.1"
-        echo "database.port=$port"
-        echo "database.user=lakesync"
-        echo "database.password=lakesync"
-        echo "database.server.id=$((5400 + $$ % 1000))"
-        echo "database.include.list=salesdb"
-        echo "topic.prefix=$P"
-        echo "capture.output=kafka"
-        echo "kafka.bootstrap.servers=$BOOT"
-        echo "offsets.file=$tmp/offsets.json"
-        echo "offset.flush.interval.ms=200"
-        printf '%s\n' "$@"
-    } >"$f"
+    mariadb_props "$f" "$tmp/wh" "database.include.list=salesdb" "topic.prefix=$P" "capture.output=kafka" \
+        "kafka.bootstrap.servers=$BOOT" "offsets.file=$tmp/offsets.json" "offset.flush.interval.ms=200" "$@"
 }
 props "$tmp/cap.properties"
 
@@ -336,7 +248,7 @@ lake_equals_db "crash: capture SIGKILLed $kills times while the database changed
 
 # ---- lakesync run with transport=kafka ----------------------------------------------------------------
 props "$tmp/run.properties" "topic.prefix=viakafka" "offsets.file=$tmp/run.offsets" "transport=kafka" \
-    "warehouse=$tmp/runwh" "merge.interval.ms=300"
+    "warehouse=$tmp/runwh" "merge.interval.ms=300" "kafka.session.timeout.ms=6000" "kafka.heartbeat.interval.ms=500"
 if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run.out" 2>"$tmp/run.err"; then
     lake_equals_db "run transport=kafka: MariaDB → Kafka (topics created by the producer) → Delta equals the database" \
         "$tmp/runwh/salesdb/CUSTOMER"
@@ -352,7 +264,7 @@ else
 fi
 
 # the same, running: changes reach the lake through Kafka while it runs
-"$bin" -v run -c "$tmp/run.properties" >"$tmp/run3.out" 2>"$tmp/run3.err" &
+"$bin" run -c "$tmp/run.properties" >"$tmp/run3.out" 2>"$tmp/run3.err" &
 rp=$!
 pids+=("$rp")
 my -e "INSERT INTO salesdb.CUSTOMER VALUES (77777, 'live', 'BUILDING'); DELETE FROM salesdb.CUSTOMER WHERE CUST_ID = 12"
@@ -368,5 +280,4 @@ st=$?
 [ "$st" = 0 ] && ok "run transport=kafka: SIGTERM stops it cleanly" || bad "run SIGTERM" "exit status $st"
 lake_equals_db "run transport=kafka (running): the lake equals the database" "$tmp/runwh/salesdb/CUSTOMER"
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

@@ -13,11 +13,8 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 bin=${LAKESYNC_BIN:-build/lakesync}
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-. tests/scenario/kafka_lib.bash
-kafka_prereqs kafka_sink || exit 0
+. tests/scenario/lib_kafka.bash
+kafka_prereqs kafka_sink
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lks_ksink.XXXXXX") || exit 2
 pids=()
@@ -25,7 +22,7 @@ cleanup() {
     local p
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
     mock_stop
-    rm -rf "$tmp"
+    [ -n "${KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
 }
 trap cleanup EXIT
 cp "$bin" "$tmp/lakesync" || exit 2
@@ -35,8 +32,7 @@ C=crash.salesdb.CUSTOMER
 
 mock_start -b 3 -t "$W:1" -t "$C:4" || {
     bad "mock cluster" "did not start: $(head -n 3 "$tmp/mock.err")"
-    echo "$pass passed, $fail failed, $skip skipped"
-    exit 1
+    finish
 }
 
 # sink_props FILE RAW TOPICS GROUP NULLS: a sink configuration
@@ -210,5 +206,4 @@ else
     bad "crash: merge" "$(head -n 3 "$tmp/cm.err" | tr '\n' ' ')"
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

@@ -14,7 +14,7 @@ message; an empty VALUE is a tombstone), and the table they should leave.
   dbz_events.py churn N KEYS SEED EVENTS EXPECTED [STATE]
       N random inserts, updates and deletes (each delete followed by its
       tombstone) over CUST_IDs 1..KEYS, continuing from STATE; values and
-      keys with the envelope.
+      keys with the envelope (values without it when DBZ_ENVELOPE=0).
   dbz_events.py corpus DIR EVENTS EXPECTED
       the Debezium documentation's create, update and delete of
       inventory.customers (pretty-printed JSON, compacted to one line).
@@ -75,6 +75,7 @@ class Out:
         self.f = open(path, "w")
         self.n = 0
         self.alternate = alternate
+        self.bare = False
 
     def event(self, op, before, after, pos, snapshot="false"):
         payload = {"before": before, "after": after,
@@ -84,7 +85,7 @@ class Out:
                               "pos": pos, "row": 0},
                    "op": op, "ts_ms": 1700000000100}
         cid = (after or before)["CUST_ID"]
-        env = not self.alternate or self.n % 2 == 0
+        env = not self.bare and (not self.alternate or self.n % 2 == 0)
         value = dumps({"schema": ENV_SCHEMA, "payload": payload}) if env else dumps(payload)
         self.write(cid, value)
 
@@ -150,6 +151,7 @@ def churn(n, keys, seed, events, expected, statef):
     state = load_state(statef)
     rnd = random.Random(seed)
     out = Out(events, False)
+    out.bare = os.environ.get("DBZ_ENVELOPE") == "0"
     pos = 4
     for k in range(n):
         i = rnd.randint(1, keys)

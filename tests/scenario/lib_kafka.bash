@@ -1,14 +1,18 @@
-# kafka_lib.bash — what the Kafka scenario tests share (sourced, not run):
-# the mock cluster (tests/tools/kafka_mock: librdkafka's mock Kafka on
-# 127.0.0.1, no real broker), producing with kcat, table checks.
+# lib_kafka.bash — what the Kafka scenario tests share (sourced, not run):
+# the result lines (lib_report.bash), the mock cluster (tests/tools/kafka_mock:
+# librdkafka's mock Kafka on 127.0.0.1, no real broker), producing with
+# kcat, table checks.
 #
-# Expects: bin (lakesync), tmp (the test's scratch directory), pass/fail
-# counters and ok/bad functions.
+# Expects: bin (lakesync) and, before mock_start, tmp (the test's scratch
+# directory).
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib_report.bash"
 
 tools=${LAKESYNC_TOOLS:-build/tools}
 dbz_events=tests/tools/dbz_events.py
 
-# kafka_prereqs NAME: prints the skip lines and returns 1 when something is missing
+# kafka_prereqs NAME: unless lakesync, the mock cluster tool, kcat and
+# python3 are all there, the whole test NAME is skipped and the script ends
 kafka_prereqs() {
     local miss=""
     [ -x "$bin" ] || miss="$bin not built (make)"
@@ -16,11 +20,9 @@ kafka_prereqs() {
     command -v kcat >/dev/null 2>&1 || miss="kcat not installed (scripts/install-deps.sh)"
     command -v python3 >/dev/null 2>&1 || miss="python3 not installed"
     if [ -n "$miss" ]; then
-        echo "skip $1: $miss"
-        echo "0 passed, 0 failed, 1 skipped"
-        return 1
+        skipped "$1" "$miss"
+        finish
     fi
-    return 0
 }
 
 # mock_start [-b N] [-t TOPIC:PARTS]...: starts the cluster, sets BOOT; the
