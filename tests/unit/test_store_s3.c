@@ -8,8 +8,8 @@
  * Covered: location parsing and configuration (endpoints, regions, path or
  * virtual-hosted style, profiles in the shared files, credential sources);
  * the store conformance checks the local backend passes
- * (store_conformance.h) — but for the put-if-absent race between processes,
- * which moto cannot pass (see t_put_if_absent_race); If-None-Match
+ * (store_conformance.h), the put-if-absent race between processes against a
+ * single-threaded moto (see t_put_if_absent_race); If-None-Match
  * put-if-absent, and the once-per-bucket check that the server honours it
  * (a bucket that ignores it is refused unless a single writer is declared);
  * the store properties; retries and connection reuse; ListObjectsV2
@@ -122,33 +122,40 @@ static const char *find_moto(void) {
     return access("/root/.pyenv/shims/moto_server", X_OK) == 0 ? "/root/.pyenv/shims/moto_server" : NULL;
 }
 
-static int start_moto(void) {
-    const char *moto = find_moto();
-    if (!moto)
-        return 0;
+/* Starts argv (argv[port_arg] is replaced by a free port) and waits until
+ * it listens: 1 with *pid and ep ("http://127.0.0.1:PORT") set, else 0. */
+static int start_listener(char **argv, int port_arg, pid_t *pid, char *ep, size_t cap) {
     for (int tries = 0; tries < 3; tries++) {
         int port = free_port();
         if (port <= 0)
             return 0;
         char ps[16];
         snprintf(ps, sizeof ps, "%d", port);
-        char *argv[] = {(char *)moto, "-H", "127.0.0.1", "-p", ps, NULL};
-        moto_pid = spawn(argv, -1);
+        argv[port_arg] = ps;
+        *pid = spawn(argv, -1);
         /* up to ~60 s to start (a guard against hanging, not a measurement) */
         for (int i = 0; i < 600; i++) {
             if (port_open(port)) {
-                snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+                snprintf(ep, cap, "http://127.0.0.1:%d", port);
                 return 1;
             }
-            if (waitpid(moto_pid, NULL, WNOHANG) == moto_pid) {
-                moto_pid = -1;
+            if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+                *pid = -1;
                 break; /* exited: port taken meanwhile? try another */
             }
             nap_ms(100);
         }
-        stop(&moto_pid);
+        stop(pid);
     }
     return 0;
+}
+
+static int start_moto(void) {
+    const char *moto = find_moto();
+    if (!moto)
+        return 0;
+    char *argv[] = {(char *)moto, "-H", "127.0.0.1", "-p", NULL, NULL};
+    return start_listener(argv, 4, &moto_pid, endpoint, sizeof endpoint);
 }
 
 static int start_standin(void) {
@@ -573,14 +580,38 @@ static void t_put_if_absent(void) {
     conf_put_if_absent(&s3_be, 0);
 }
 /* Moto checks If-None-Match and then stores in two unlocked steps, so two
- * concurrent conditional PUTs can both get 200 there (a few rounds in a
- * hundred with 8 writers, each winner on its first try): the race runs only
- * against a real endpoint. */
+ * concurrent conditional PUTs can both get 200 from moto_server, which
+ * answers on many threads (a few rounds in a hundred with 8 writers, each
+ * winner on its first try).  The race therefore runs against a real
+ * endpoint, or against a second moto serving one request at a time
+ * (tests/tools/moto_serial.py), where put-if-absent is atomic. */
 static void t_put_if_absent_race(void) {
     NEED_SERVER();
-    if (!external)
-        SKIP("moto's If-None-Match check is not atomic under concurrent PUTs; set LAKESYNC_TEST_S3_ENDPOINT");
-    conf_put_if_absent(&s3_be, 12);
+    if (external) {
+        conf_put_if_absent(&s3_be, 12);
+        return;
+    }
+    char *argv[] = {"python3", "tests/tools/moto_serial.py", "127.0.0.1", NULL, NULL};
+    pid_t serial = -1;
+    char saved[sizeof endpoint];
+    snprintf(saved, sizeof saved, "%s", endpoint);
+    if (!start_listener(argv, 3, &serial, endpoint, sizeof endpoint)) {
+        snprintf(endpoint, sizeof endpoint, "%s", saved);
+        SKIP("python3 tests/tools/moto_serial.py did not start (python3 cannot import moto?)");
+    }
+    env_server();
+    lks_store *st = NULL;
+    lks_err err;
+    char uri[256];
+    snprintf(uri, sizeof uri, "s3://%s", bucket);
+    if (lks_store_open(uri, &st, &err) == LKS_OK && lks_s3_create_bucket(st, &err) == LKS_OK)
+        conf_put_if_absent(&s3_be, 12);
+    else
+        FAILF("bucket %s on the single-threaded moto: %s", bucket, err.msg);
+    lks_store_close(st);
+    stop(&serial);
+    snprintf(endpoint, sizeof endpoint, "%s", saved);
+    env_server();
 }
 static void t_put_is_atomic(void) {
     NEED_SERVER();
