@@ -93,6 +93,18 @@ typedef struct spell {
     int struct_kind; /* 1 geometry, 2 point, 3 variable-scale decimal */
 } spell;
 
+/* The unit a TIME or DATETIME value is written in under the time mode:
+ * milliseconds (the connect types, and precision 0..3 where the mode is
+ * adaptive — always for DATETIME), nanoseconds past precision 6, else
+ * microseconds.  spell_of names it; put_value scales to it. */
+enum { TU_MILLI, TU_MICRO, TU_NANO };
+static int time_unit(const wctx *w, const lks_cdc_type *t) {
+    if (w->time == DBZ_TIME_CONNECT ||
+        (t->precision >= 0 && t->precision <= 3 && (t->kind == LKS_CT_DATETIME || w->time == DBZ_TIME_ADAPTIVE)))
+        return TU_MILLI;
+    return t->precision > 6 ? TU_NANO : TU_MICRO;
+}
+
 static void spell_of(const wctx *w, const lks_cdc_field *f, spell *sp) {
     const lks_cdc_type *t = &f->type;
     memset(sp, 0, sizeof *sp);
@@ -150,27 +162,23 @@ static void spell_of(const wctx *w, const lks_cdc_field *f, spell *sp) {
         sp->type = "int32";
         sp->name = w->time == DBZ_TIME_CONNECT ? "org.apache.kafka.connect.data.Date" : "io.debezium.time.Date";
         break;
-    case LKS_CT_TIME:
+    case LKS_CT_TIME: {
+        static const char *const names[] = {"io.debezium.time.Time", "io.debezium.time.MicroTime",
+                                            "io.debezium.time.NanoTime"};
+        int u = time_unit(w, t);
         if (w->time == DBZ_TIME_CONNECT)
             sp->type = "int32", sp->name = "org.apache.kafka.connect.data.Time";
-        else if (w->time == DBZ_TIME_ADAPTIVE && t->precision >= 0 && t->precision <= 3)
-            sp->type = "int32", sp->name = "io.debezium.time.Time";
-        else if (t->precision > 6)
-            sp->type = "int64", sp->name = "io.debezium.time.NanoTime";
         else
-            sp->type = "int64", sp->name = "io.debezium.time.MicroTime";
+            sp->type = u == TU_MILLI ? "int32" : "int64", sp->name = names[u];
         break;
-    case LKS_CT_DATETIME:
+    }
+    case LKS_CT_DATETIME: {
+        static const char *const names[] = {"io.debezium.time.Timestamp", "io.debezium.time.MicroTimestamp",
+                                            "io.debezium.time.NanoTimestamp"};
         sp->type = "int64";
-        if (w->time == DBZ_TIME_CONNECT)
-            sp->name = "org.apache.kafka.connect.data.Timestamp";
-        else if (t->precision >= 0 && t->precision <= 3)
-            sp->name = "io.debezium.time.Timestamp";
-        else if (t->precision > 6)
-            sp->name = "io.debezium.time.NanoTimestamp";
-        else
-            sp->name = "io.debezium.time.MicroTimestamp";
+        sp->name = w->time == DBZ_TIME_CONNECT ? "org.apache.kafka.connect.data.Timestamp" : names[time_unit(w, t)];
         break;
+    }
     case LKS_CT_TIMESTAMP: sp->type = "string", sp->name = "io.debezium.time.ZonedTimestamp"; break;
     case LKS_CT_JSON: sp->type = "string", sp->name = "io.debezium.data.Json"; break;
     default: sp->type = NULL; break;
@@ -521,14 +529,11 @@ static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
         break;
     case LKS_CT_TIME:
     case LKS_CT_DATETIME: {
-        /* the unit spell_of names: milliseconds (Time, Timestamp and the
-         * connect types), nanoseconds (Nano*), else microseconds */
-        int64_t x = v->u.i64;
-        int millis = w->time == DBZ_TIME_CONNECT ||
-                     (t->precision >= 0 && t->precision <= 3 && (t->kind == LKS_CT_DATETIME || w->time == DBZ_TIME_ADAPTIVE));
-        if (millis)
+        int64_t x = v->u.i64; /* µs */
+        int u = time_unit(w, t);
+        if (u == TU_MILLI)
             x = floor_div(x, 1000);
-        else if (t->precision > 6) {
+        else if (u == TU_NANO) {
             if (x > INT64_MAX / 1000 || x < INT64_MIN / 1000)
                 return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": time out of nanosecond range", f->name);
             x *= 1000;

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct ptable {
@@ -291,8 +290,9 @@ static int add_event(runner *p, ptable *t, const lks_cdc_event *ev, lks_err *err
 }
 
 /* Skips spaces and comments; returns the next word (identifier or
- * `quoted`) of a DDL statement, lower-cased into buf. */
-static const char *ddl_word(const char *s, char *buf, size_t cap) {
+ * `quoted`) of a DDL statement into buf, an unquoted one lower-cased when
+ * `lower` (keywords) and as written otherwise (names). */
+static const char *ddl_token(const char *s, char *buf, size_t cap, int lower) {
     for (;;) {
         while (*s && isspace((unsigned char)*s)) s++;
         if (s[0] == '/' && s[1] == '*') {
@@ -315,7 +315,7 @@ static const char *ddl_word(const char *s, char *buf, size_t cap) {
         if (*s == '`') s++;
     } else {
         while (*s && (isalnum((unsigned char)*s) || *s == '_' || *s == '$')) {
-            if (n + 1 < cap) buf[n++] = (char)tolower((unsigned char)*s);
+            if (n + 1 < cap) buf[n++] = lower ? (char)tolower((unsigned char)*s) : *s;
             s++;
         }
         if (!n && *s) {
@@ -327,31 +327,17 @@ static const char *ddl_word(const char *s, char *buf, size_t cap) {
     return s;
 }
 
-/* Reads "[db.]table" at s (names as written, not lower-cased). */
+static const char *ddl_word(const char *s, char *buf, size_t cap) { return ddl_token(s, buf, cap, 1); }
+
+/* Reads "[db.]table" at s (names as written). */
 static const char *ddl_name(const char *s, const char *defdb, char *db, char *tb, size_t cap) {
     char w[256];
-    const char *q = s;
-    while (*q && isspace((unsigned char)*q)) q++;
-    int quoted = *q == '`';
-    s = ddl_word(s, w, sizeof w);
-    if (!quoted) { /* ddl_word lower-cases: take the original spelling */
-        size_t n = strlen(w);
-        memcpy(w, q, n);
-        w[n] = 0;
-    }
+    s = ddl_token(s, w, sizeof w, 0);
     snprintf(db, cap, "%s", defdb ? defdb : "");
     snprintf(tb, cap, "%s", w);
     if (*s == '.') {
         snprintf(db, cap, "%s", w);
-        q = s + 1;
-        while (*q && isspace((unsigned char)*q)) q++;
-        quoted = *q == '`';
-        s = ddl_word(s + 1, w, sizeof w);
-        if (!quoted) {
-            size_t n = strlen(w);
-            memcpy(w, q, n);
-            w[n] = 0;
-        }
+        s = ddl_token(s + 1, w, sizeof w, 0);
         snprintf(tb, cap, "%s", w);
     }
     return s;
@@ -381,10 +367,6 @@ static int on_ddl(runner *p, const lks_binlog_item *it, lks_err *err) {
         ev.source.ts_ms = (int64_t)it->timestamp * 1000;
         ev.source.ts_us = -1;
         ev.ts_ms = now_ms();
-        if (capturing(p->o)) {
-            p->st.events++;
-            return emit_line(p, &ev, err);
-        }
         return add_event(p, t, &ev, err);
     }
     if (strcmp(w1, "drop") == 0) {
@@ -513,6 +495,29 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
 
 /* ---- snapshot ------------------------------------------------------------------------------------ */
 
+/* A table's columns and key as the source has them; 1 when it has no key
+ * (then it is left out, loudly). */
+static int source_schema(lks_src_conn *c, ptable *t, lks_arena *a, lks_cdc_schema *schema, int **key, int *nkey,
+                         lks_err *err) {
+    int rc = lks_src_table_schema(c, t->db, t->table, a, schema, key, nkey, err);
+    if (!rc && t->b && *nkey <= 0) {
+        keyless(t);
+        return 1;
+    }
+    return rc;
+}
+
+/* Commits the table at stream position `pos` with its schema declared, so
+ * a table with no rows is still created. */
+static int commit_position(runner *p, ptable *t, const lks_cdc_schema *schema, const int *key, int nkey, int64_t pos,
+                           lks_err *err) {
+    int rc = lks_merge_batch_declare(t->b, schema, key, nkey, err);
+    if (!rc) rc = lks_merge_batch_add(t->b, NULL, p->stream, pos, err);
+    if (rc) return rc;
+    t->pending = pos;
+    return commit_table(p, t, err);
+}
+
 typedef struct snap_ctx {
     runner *p;
     ptable *t;
@@ -553,12 +558,12 @@ static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size
         lks_cdc_schema schema;
         int *key = NULL, nkey = 0;
         lks_arena_reset(&a);
-        rc = lks_src_table_schema(c, t->db, t->table, &a, &schema, &key, &nkey, err);
-        if (rc) break;
-        if (t->b && nkey <= 0) {
-            keyless(t);
+        rc = source_schema(c, t, &a, &schema, &key, &nkey, err);
+        if (rc == 1) {
+            rc = LKS_OK;
             continue;
         }
+        if (rc) break;
         p->st.table = t->name;
         p->st.snap_rows = 0;
         p->st.snap_rate = 0;
@@ -590,12 +595,7 @@ static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size
             break;
         }
         if (rc) break;
-        if (t->b) {
-            rc = lks_merge_batch_declare(t->b, &schema, key, nkey, err);
-            if (!rc) rc = lks_merge_batch_add(t->b, NULL, p->stream, s_enc, err);
-            t->pending = s_enc;
-            if (!rc) rc = commit_table(p, t, err);
-        }
+        if (t->b) rc = commit_position(p, t, &schema, key, nkey, s_enc, err);
         lks_log(LKS_LOG_INFO, "run", "%s: snapshot of %" PRId64 " rows done", t->name, p->st.snap_rows);
     }
     if (c) {
@@ -634,26 +634,6 @@ static int read_password(runner *p, lks_err *err) {
     return p->password ? LKS_OK : lks_err_set(err, LKS_ENOMEM, "run: out of memory");
 }
 
-/* A local warehouse directory is created when missing (mkdir -p). */
-static int make_local_dir(const char *wh, lks_err *err) {
-    if (strstr(wh, "://") && strncmp(wh, "file://", 7) != 0) return LKS_OK;
-    if (strncmp(wh, "file://", 7) == 0) wh += 7;
-    char path[4096];
-    if (strlen(wh) >= sizeof path) return LKS_OK; /* the store names the problem */
-    snprintf(path, sizeof path, "%s", wh);
-    for (char *q = path + 1;; q++) {
-        if (*q == '/' || !*q) {
-            char c = *q;
-            *q = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return lks_err_set(err, LKS_EIO, "run: creating warehouse directory %s: %s", path, strerror(errno));
-            *q = c;
-            if (!c) break;
-        }
-    }
-    return LKS_OK;
-}
-
 static int setup(runner *p, lks_err *err) {
     const lks_config *cfg = p->cfg;
     p->prefix = lks_config_get_str(cfg, "topic.prefix");
@@ -686,8 +666,7 @@ static int setup(runner *p, lks_err *err) {
         if (!wh) wh = lks_config_get_str(cfg, "warehouse");
         lks_store_opts so;
         lks_store_opts_from_config(&so, cfg);
-        rc = make_local_dir(wh, err);
-        if (!rc) rc = lks_store_open_opts(wh, &so, &p->wh, err);
+        rc = lks_store_open_opts(wh, &so, &p->wh, err); /* a local one is created when missing */
         if (rc) return lks_err_prefix(err, "run: warehouse %s", wh);
         int n = 0;
         if (lks_config_get_bool(cfg, "delta.enableDeletionVectors"))
@@ -856,6 +835,8 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
             rc = lks_err_set(err, LKS_EINVAL, "capture: position '%s': the file name has no numeric suffix",
                              o->from_position);
     } else if (!rc) {
+        char checked[300] = "";
+        int checked_ex = 0;
         for (int i = 0; i < p.ntabs && !rc; i++) {
             ptable *t = p.tabs[i];
             if (t->version < 0) {
@@ -863,9 +844,14 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
                 need[nneed++] = t;
                 continue;
             }
+            /* tables mostly stand in the same file: ask the server once per file */
             char tf[300];
             pos_file(&p, t->version, tf, sizeof tf);
-            int ex = lks_src_binlog_exists(c, tf, err);
+            if (strcmp(tf, checked) != 0) {
+                checked_ex = lks_src_binlog_exists(c, tf, err);
+                snprintf(checked, sizeof checked, "%s", tf);
+            }
+            int ex = checked_ex;
             if (ex < 0) {
                 rc = ex;
             } else if (!ex) {
@@ -896,15 +882,12 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
                 /* snapshot.mode=never: the table starts at the binlog end */
                 lks_cdc_schema schema;
                 int *key = NULL, nkey = 0;
-                rc = lks_src_table_schema(c, t->db, t->table, &a, &schema, &key, &nkey, err);
-                if (!rc && nkey <= 0) {
-                    keyless(t);
+                rc = source_schema(c, t, &a, &schema, &key, &nkey, err);
+                if (rc == 1) {
+                    rc = LKS_OK;
                     continue;
                 }
-                if (!rc) rc = lks_merge_batch_declare(t->b, &schema, key, nkey, err);
-                if (!rc) rc = lks_merge_batch_add(t->b, NULL, p.stream, end, err);
-                t->pending = end;
-                if (!rc) rc = commit_table(&p, t, err);
+                if (!rc) rc = commit_position(&p, t, &schema, key, nkey, end, err);
                 if (rc) break;
             }
             if (t->version >= 0 && (start < 0 || t->version < start)) start = t->version;
