@@ -14,7 +14,9 @@
 # and writes its binlog as DIR/data/binlog.NNNNNN with
 # binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL.
 # The user `lakesync`@`%` (password `lakesync`) has the replication and
-# snapshot privileges a capture needs.
+# snapshot privileges a capture needs.  LKS_MARIADB_SERVER_ID sets the
+# server id (default 1); LKS_MARIADB_ARGS adds server options (a replica:
+# "--log-slave-updates").
 set -euo pipefail
 
 cmd=${1:-}
@@ -48,11 +50,11 @@ start)
     fi
     mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$sock" \
         --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
-        --log-error="$dir/server.log" --server-id=1 --log-bin="$dir/data/binlog" \
+        --log-error="$dir/server.log" --server-id="${LKS_MARIADB_SERVER_ID:-1}" --log-bin="$dir/data/binlog" \
         --binlog-format=ROW --binlog-row-image=FULL --binlog-row-metadata=FULL \
         --max-binlog-size="${LKS_MARIADB_BINLOG_SIZE:-1073741824}" \
         --innodb-buffer-pool-size=128M --innodb-log-file-size=64M --skip-name-resolve \
-        --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
+        --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 ${LKS_MARIADB_ARGS:-} \
         >/dev/null 2>&1 &
     for _ in $(seq 1 300); do
         if client -e 'SELECT 1' >/dev/null 2>&1; then

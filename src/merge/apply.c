@@ -1059,7 +1059,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
         ap.colmap = cm && (strcmp(cm, "name") == 0 || strcmp(cm, "id") == 0);
         for (int i = 0; i < b->nstreams; i++) {
             int64_t v = lks_merge_stream_version(ap.snap, b->streams[i].name);
-            if (v > b->streams[i].next_pos) {
+            if (v > b->streams[i].next_pos && !b->streams[i].rebase) {
                 rc = lks_err_set(err, LKS_EINVAL,
                                  "merge: stream '%s' is at position %" PRId64 " in the table, past this batch's %" PRId64
                                  " (the batch was already applied)",

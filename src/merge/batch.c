@@ -535,7 +535,19 @@ static int note_stream(lks_merge_batch *b, const char *stream, int64_t next_pos,
     if (!nm) return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
     b->streams[b->nstreams].name = nm;
     b->streams[b->nstreams].next_pos = next_pos;
+    b->streams[b->nstreams].rebase = 0;
     b->nstreams++;
+    return LKS_OK;
+}
+
+int lks_merge_batch_rebase(lks_merge_batch *b, const char *stream, int64_t next_pos, lks_err *err) {
+    int rc = note_stream(b, stream, next_pos, err);
+    if (rc) return rc;
+    for (int i = 0; i < b->nstreams; i++)
+        if (strcmp(b->streams[i].name, stream) == 0) {
+            b->streams[i].next_pos = next_pos;
+            b->streams[i].rebase = 1;
+        }
     return LKS_OK;
 }
 

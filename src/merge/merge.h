@@ -65,6 +65,11 @@ int lks_merge_batch_new(lks_delta_table *t, const lks_merge_opts *o, lks_merge_b
  * that is no row change: a tombstone, a schema change, a dead letter). */
 int lks_merge_batch_add(lks_merge_batch *b, const lks_cdc_event *ev, const char *stream, int64_t next_pos,
                         lks_err *err);
+/* Sets `stream`'s position to next_pos even when the table holds a larger
+ * one: the stream's positions restarted in new coordinates (a binlog read
+ * from another server after a failover).  Later adds in the batch move it
+ * on as usual. */
+int lks_merge_batch_rebase(lks_merge_batch *b, const char *stream, int64_t next_pos, lks_err *err);
 /* Declares a schema (and primary key) the events of this table have, without
  * an event: a commit then creates the table from it even when the batch
  * holds no row (an empty source table still gets its empty Delta table), and

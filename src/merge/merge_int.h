@@ -78,6 +78,7 @@ typedef struct lks_merge_entry {
 typedef struct lks_merge_stream {
     char *name;
     int64_t next_pos;
+    int rebase; /* positions restart here: the table may hold a larger one */
 } lks_merge_stream;
 
 /* A top-level table column known when the batch started. */

@@ -7,6 +7,18 @@
  * (commit interval, status line, stop flag) are checked without a second
  * thread.  Positions are compared in their 64-bit encoding (file index << 32
  * | pos), which orders them as the binlog does.
+ *
+ * GTIDs (MariaDB): each table also holds, next to its binlog position, the
+ * GTID position of that place (one txn action per replication domain and
+ * server: appId "lakesync:gtid:<topic.prefix>:<domain>-<server>", version
+ * = sequence number; the latest per domain counts).  At start a table's
+ * file:pos is used only when the server still has the file and
+ * BINLOG_GTID_POS(file, pos) is the GTID position the table holds: the same
+ * binlog history.  Otherwise (a failover to a replica, whose files and
+ * offsets differ) the stream starts from the earliest GTID position of the
+ * tables, and until a table has caught up it judges transactions by GTID
+ * (it holds every transaction of a domain up to its sequence number, as
+ * sequence numbers only grow within a domain) instead of by position.
  */
 #include "pipeline/pipeline.h"
 #include "source/source.h"
@@ -30,6 +42,12 @@ typedef struct ptable {
     int touched;              /* rows of the current transaction went into the batch */
     int64_t last_commit_ms;
     int gone;                 /* dropped at the source: no longer tracked */
+    int has_g;                /* g: the GTID position the lake table holds */
+    lks_gtid_pos g;
+    int by_gtid;              /* held transactions are told by GTID, not by position */
+    int rebase;               /* snapshotted again: its binlog position starts over */
+    int has_pending_g, pending_caught;
+    lks_gtid_pos pending_g;   /* GTID position noted in the batch */
 } ptable;
 
 typedef struct runner {
@@ -44,6 +62,7 @@ typedef struct runner {
     ptable **tabs;
     int ntabs, ctabs;
     char stream[300];         /* merge stream name: "binlog:<topic.prefix>" */
+    char gstream[300];        /* GTID stream names' start: "gtid:<topic.prefix>:" */
     const char *prefix;
     char base[256];           /* binlog base name ("binlog" of binlog.000042) */
     lks_binlog_decoder *dec;
@@ -56,6 +75,14 @@ typedef struct runner {
     char bfile[300];          /* last boundary read: where a reconnect resumes */
     uint64_t bpos;
     int64_t end_enc;          /* stop_at_end: the target, -1 none */
+    /* GTIDs (MariaDB) */
+    int gtid_on;              /* GTID positions are tracked and stored */
+    lks_gtid_pos g;           /* the GTID position of bfile:bpos */
+    int tx_gtid;              /* the transaction being read has a GTID: */
+    uint32_t tx_dom, tx_srv;
+    uint64_t tx_seq;
+    int gtid_start;           /* started from start_g, no boundary passed yet */
+    lks_gtid_pos start_g;
     int done;
     uint32_t last_ts;         /* header timestamp of the last commit read */
     /* timers and counters */
@@ -123,6 +150,58 @@ static ptable *find_table(runner *p, const char *db, const char *table) {
     return NULL;
 }
 
+/* The GTID position a lake table holds: per domain, the txn of the
+ * highest sequence number among "lakesync:gtid:<prefix>:<domain>-<server>". */
+static int read_gtids(runner *p, ptable *t, const lks_delta_snapshot *s, lks_err *err) {
+    char pre[320];
+    int n = snprintf(pre, sizeof pre, "lakesync:%s", p->gstream);
+    if (n < 0 || (size_t)n >= sizeof pre) return LKS_OK;
+    for (size_t i = 0; i < s->ntxns; i++) {
+        const char *id = s->txns[i].app_id;
+        if (!id || strncmp(id, pre, (size_t)n) != 0) continue;
+        unsigned long long d, sv;
+        int used = 0;
+        if (sscanf(id + n, "%llu-%llu%n", &d, &sv, &used) != 2 || id[n + used] || d > UINT32_MAX || sv > UINT32_MAX ||
+            s->txns[i].version < 0)
+            return lks_err_set(err, LKS_ECORRUPT, "run: lake table %s: txn appId '%s' (version %" PRId64 ") is not a GTID position",
+                               t->name, id, s->txns[i].version);
+        if (lks_gtid_pos_seq(&t->g, (uint32_t)d) >= s->txns[i].version) continue;
+        if (lks_gtid_pos_set(&t->g, (uint32_t)d, (uint32_t)sv, (uint64_t)s->txns[i].version))
+            return lks_err_set(err, LKS_ELIMIT, "run: lake table %s: more than %d GTID domains", t->name,
+                               LKS_GTID_DOMAINS_MAX);
+        t->has_g = 1;
+    }
+    return LKS_OK;
+}
+
+/* Notes in t's batch that it holds the stream up to `pos`, whose GTID
+ * position is g (NULL: unknown) — what the table holds once it commits. */
+static int note_position(runner *p, ptable *t, int64_t pos, const lks_gtid_pos *g, lks_err *err) {
+    /* resumed by GTID on another server: the binlog position starts over */
+    int rc = t->by_gtid || t->rebase ? lks_merge_batch_rebase(t->b, p->stream, pos, err)
+                        : lks_merge_batch_add(t->b, NULL, p->stream, pos, err);
+    if (rc) return rc;
+    t->pending = pos;
+    if (!g || !p->gtid_on) return LKS_OK;
+    lks_gtid_pos m = *g;
+    t->pending_caught = !t->has_g || lks_gtid_pos_covers(g, &t->g);
+    if (t->has_g) lks_gtid_pos_merge_max(&m, &t->g); /* never back in a domain the table is ahead in */
+    char name[400];
+    for (int i = 0; i < m.n && !rc; i++) {
+        snprintf(name, sizeof name, "%s%" PRIu32 "-%" PRIu32, p->gstream, m.g[i].domain, m.g[i].server);
+        rc = lks_merge_batch_add(t->b, NULL, name, (int64_t)m.g[i].seq, err);
+    }
+    t->pending_g = m;
+    t->has_pending_g = 1;
+    return rc;
+}
+
+/* 1 when the lake table already holds the transaction being read. */
+static int holds(const runner *p, const ptable *t) {
+    if (t->by_gtid) return p->tx_gtid && t->has_g && lks_gtid_pos_seq(&t->g, p->tx_dom) >= (int64_t)p->tx_seq;
+    return t->version > p->tx_enc;
+}
+
 /* Starts tracking db.table: opens (or prepares) <warehouse>/<db>/<table>
  * and reads the position it holds. */
 static int add_table(runner *p, const char *db, const char *table, ptable **out, lks_err *err) {
@@ -156,6 +235,7 @@ static int add_table(runner *p, const char *db, const char *table, ptable **out,
             lks_err_clear(err);
         } else if (!rc) {
             t->version = lks_merge_stream_version(s, p->stream);
+            rc = read_gtids(p, t, s, err);
             lks_delta_snapshot_free(s);
         }
     }
@@ -205,8 +285,17 @@ static int commit_table(runner *p, ptable *t, lks_err *err) {
         lks_log(LKS_LOG_INFO, "run", "%s: version %" PRId64 ": %" PRId64 " upserts, %" PRId64 " deletes%s", t->name, ms.version,
                 ms.upserts, ms.deletes, ms.created ? " (table created)" : "");
     }
-    if (t->pending >= 0) t->version = t->pending;
+    if (t->pending >= 0) {
+        t->version = t->pending;
+        t->rebase = 0;
+    }
     t->pending = -1;
+    if (t->has_pending_g) {
+        t->g = t->pending_g;
+        t->has_g = 1;
+        if (t->pending_caught) t->by_gtid = 0; /* its position is one of this server's now */
+        t->has_pending_g = 0;
+    }
     t->nevents = 0;
     t->last_commit_ms = now_ms();
     return LKS_OK;
@@ -225,11 +314,11 @@ static int commit_all(runner *p, int idle_too, lks_err *err) {
         if (!t->b || t->gone) continue;
         /* an idle table's position moves now and then, so a restart does
          * not re-read what it had no part in */
-        if (!t->nevents && t->pending < 0 && !p->in_tx && boundary > t->version && t->version >= 0 &&
+        int behind = t->by_gtid ? lks_gtid_pos_covers(&p->g, &t->g) : boundary > t->version;
+        if (!t->nevents && t->pending < 0 && !p->in_tx && !p->gtid_start && behind && t->version >= 0 &&
             (idle_too || now - t->last_commit_ms >= p->idle_ms)) {
-            int rc = lks_merge_batch_add(t->b, NULL, p->stream, boundary, err);
+            int rc = note_position(p, t, boundary, &p->g, err);
             if (rc) return rc;
-            t->pending = boundary;
         }
         int rc = commit_table(p, t, err);
         if (rc) return rc;
@@ -353,7 +442,7 @@ static int on_ddl(runner *p, const lks_binlog_item *it, lks_err *err) {
         ptable *t = NULL;
         int rc = table_for(p, db, tb, &t, err);
         if (rc || !t) return rc;
-        if (t->version > p->tx_enc) return LKS_OK;
+        if (holds(p, t)) return LKS_OK;
         lks_cdc_event ev;
         memset(&ev, 0, sizeof ev);
         ev.op = LKS_CDC_TRUNCATE;
@@ -441,6 +530,10 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
     case LKS_BL_BEGIN:
         p->in_tx = 1;
         p->tx_enc = lks_pipeline_pos_encode(p->file, it->pos);
+        p->tx_gtid = p->gtid_on && it->gtid && it->gtid_server;
+        p->tx_dom = it->gtid_domain;
+        p->tx_srv = it->gtid_server;
+        p->tx_seq = it->gtid_seq;
         return LKS_OK;
     case LKS_BL_ROWS: {
         if (!it->nevents) return LKS_OK;
@@ -449,7 +542,7 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         ptable *t = NULL;
         int rc = table_for(p, e0->source.db ? e0->source.db : "", e0->source.table ? e0->source.table : "", &t, err);
         if (rc || !t) return rc;
-        if (t->version > p->tx_enc) return LKS_OK; /* the table holds this transaction */
+        if (holds(p, t)) return LKS_OK;
         if (t->b && e0->nkey <= 0) {
             keyless(t);
             return LKS_OK;
@@ -462,6 +555,10 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         return on_ddl(p, it, err);
     case LKS_BL_COMMIT: {
         p->in_tx = 0;
+        if (p->tx_gtid && lks_gtid_pos_set(&p->g, p->tx_dom, p->tx_srv, p->tx_seq))
+            return lks_err_set(err, LKS_ELIMIT, "run: more than %d GTID domains", LKS_GTID_DOMAINS_MAX);
+        p->tx_gtid = 0;
+        p->gtid_start = 0;
         snprintf(p->bfile, sizeof p->bfile, "%s", p->file);
         p->bpos = it->next_pos;
         p->last_ts = it->timestamp;
@@ -471,9 +568,8 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
             if (!t->touched) continue;
             t->touched = 0;
             if (t->b) {
-                int rc = lks_merge_batch_add(t->b, NULL, p->stream, b, err);
+                int rc = note_position(p, t, b, &p->g, err);
                 if (rc) return rc;
-                t->pending = b;
             }
         }
         if (p->o->events_out && fflush(p->o->events_out) != 0)
@@ -510,12 +606,28 @@ static int source_schema(lks_src_conn *c, ptable *t, lks_arena *a, lks_cdc_schem
 /* Commits the table at stream position `pos` with its schema declared, so
  * a table with no rows is still created. */
 static int commit_position(runner *p, ptable *t, const lks_cdc_schema *schema, const int *key, int nkey, int64_t pos,
-                           lks_err *err) {
+                           const lks_gtid_pos *g, lks_err *err) {
     int rc = lks_merge_batch_declare(t->b, schema, key, nkey, err);
-    if (!rc) rc = lks_merge_batch_add(t->b, NULL, p->stream, pos, err);
-    if (rc) return rc;
-    t->pending = pos;
-    return commit_table(p, t, err);
+    if (!rc) rc = note_position(p, t, pos, g, err);
+    return rc ? rc : commit_table(p, t, err);
+}
+
+/* The GTID position of file:pos, or NULL when GTIDs are not tracked (or
+ * the server cannot say: then they stop being tracked, with a warning). */
+static const lks_gtid_pos *gtid_at(runner *p, lks_src_conn *c, const char *file, uint64_t pos, lks_gtid_pos *out,
+                                   lks_err *err, int *rc) {
+    *rc = LKS_OK;
+    if (!p->gtid_on) return NULL;
+    int valid = 0;
+    *rc = lks_src_binlog_gtid_pos(c, file, pos, out, &valid, err);
+    if (*rc) return NULL;
+    if (!valid) {
+        lks_log(LKS_LOG_WARN, "run", "%s: BINLOG_GTID_POS('%s', %" PRIu64 ") is NULL: GTID positions are not stored "
+                "(a failover then needs snapshot.mode=when_needed)", lks_src_name(c), file, pos);
+        p->gtid_on = 0;
+        return NULL;
+    }
+    return out;
 }
 
 typedef struct snap_ctx {
@@ -552,6 +664,8 @@ static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size
     int64_t s_enc = rc ? -1 : lks_pipeline_pos_encode(file, *pos);
     if (!rc && s_enc < 0)
         rc = lks_err_set(err, LKS_EUNSUPPORTED, "run: binlog file name '%s' has no numeric suffix", file);
+    lks_gtid_pos sg;
+    const lks_gtid_pos *sgp = rc ? NULL : gtid_at(p, c, file, *pos, &sg, err, &rc);
     if (!rc) lks_log(LKS_LOG_INFO, "run", "snapshot of %d table(s) at %s:%" PRIu64, nneed, file, *pos);
     for (int i = 0; i < nneed && !rc; i++) {
         ptable *t = need[i];
@@ -595,7 +709,7 @@ static int snapshot_tables(runner *p, ptable **need, int nneed, char *file, size
             break;
         }
         if (rc) break;
-        if (t->b) rc = commit_position(p, t, &schema, key, nkey, s_enc, err);
+        if (t->b) rc = commit_position(p, t, &schema, key, nkey, s_enc, sgp, err);
         lks_log(LKS_LOG_INFO, "run", "%s: snapshot of %" PRId64 " rows done", t->name, p->st.snap_rows);
     }
     if (c) {
@@ -638,6 +752,7 @@ static int setup(runner *p, lks_err *err) {
     const lks_config *cfg = p->cfg;
     p->prefix = lks_config_get_str(cfg, "topic.prefix");
     snprintf(p->stream, sizeof p->stream, "binlog:%s", p->prefix);
+    snprintf(p->gstream, sizeof p->gstream, "gtid:%s:", p->prefix);
     p->interval_ms = lks_config_get_int(cfg, "merge.interval.ms");
     p->max_events = lks_config_get_int(cfg, "merge.max.events");
     p->idle_ms = lks_config_get_int(cfg, "merge.idle.commit.ms");
@@ -727,7 +842,12 @@ static int stream_from(runner *p, const char *file, uint64_t pos, lks_err *err) 
         if (!s) {
             p->in_tx = 0;
             for (int i = 0; i < p->ntabs; i++) p->tabs[i]->touched = 0;
-            rc = lks_src_stream_open(&p->sc, p->bfile, p->bpos, &s, err);
+            if (p->gtid_start) {
+                p->g = p->start_g;
+                rc = lks_src_stream_open_gtid(&p->sc, &p->start_g, &s, err);
+            } else {
+                rc = lks_src_stream_open(&p->sc, p->bfile, p->bpos, &s, err);
+            }
             if (rc == LKS_EIO) {
                 lks_log(LKS_LOG_WARN, "run", "%s; retrying in %d ms", err->msg, backoff_ms);
                 lks_err_clear(err);
@@ -746,7 +866,7 @@ static int stream_from(runner *p, const char *file, uint64_t pos, lks_err *err) 
         uint64_t epos;
         rc = lks_src_stream_next(s, &ev, &len, &epos, err);
         if (rc == LKS_EIO) {
-            lks_log(LKS_LOG_WARN, "run", "%s; reconnecting from %s:%" PRIu64, err->msg, p->bfile, p->bpos);
+            lks_log(LKS_LOG_WARN, "run", "%s; reconnecting", err->msg);
             lks_err_clear(err);
             lks_src_stream_close(s);
             s = NULL;
@@ -780,6 +900,115 @@ static int stream_from(runner *p, const char *file, uint64_t pos, lks_err *err) 
     return rc;
 }
 
+/* Where each lake table's position stands on this server: usable as it is
+ * (the file is there and, with GTIDs, holds the same history), readable by
+ * GTID (p->gtid_start), or lost — then the table is snapshotted again
+ * (snapshot.mode=when_needed, into need[]) or the run stops. */
+static int check_positions(runner *p, lks_src_conn *c, const char *mode, ptable **need, int *nneed, lks_err *err) {
+    typedef struct seen {
+        int64_t pos;
+        int ok;
+        lks_gtid_pos g;
+    } seen;
+    seen *cache = calloc((size_t)p->ntabs + 1, sizeof *cache);
+    if (!cache) return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+    int ncache = 0, rc = LKS_OK;
+    char checked[300] = "";
+    int checked_ex = 0;
+    ptable **lost = calloc((size_t)p->ntabs + 1, sizeof *lost);
+    int nlost = 0;
+    if (!lost) rc = lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+    for (int i = 0; i < p->ntabs && !rc; i++) {
+        ptable *t = p->tabs[i];
+        if (t->version < 0) {
+            if (strcmp(mode, "never") != 0) need[(*nneed)++] = t;
+            continue;
+        }
+        /* tables mostly stand in the same file: ask the server once per file */
+        char tf[300];
+        pos_file(p, t->version, tf, sizeof tf);
+        if (strcmp(tf, checked) != 0) {
+            checked_ex = lks_src_binlog_exists(c, tf, err);
+            snprintf(checked, sizeof checked, "%s", tf);
+        }
+        int ok = checked_ex;
+        if (ok < 0) {
+            rc = ok;
+            break;
+        }
+        if (ok && p->gtid_on && t->has_g) {
+            /* the same file name on another server is another history */
+            int k = 0;
+            while (k < ncache && cache[k].pos != t->version) k++;
+            if (k == ncache) {
+                int valid = 0;
+                cache[k].pos = t->version;
+                rc = lks_src_binlog_gtid_pos(c, tf, (uint64_t)t->version & 0xffffffffu, &cache[k].g, &valid, err);
+                if (rc) break;
+                cache[k].ok = valid;
+                ncache++;
+            }
+            ok = cache[k].ok && lks_gtid_pos_equal(&cache[k].g, &t->g);
+        }
+        if (!ok) lost[nlost++] = t;
+    }
+    free(cache);
+    /* on MariaDB, tables that all hold GTID positions are read by GTID */
+    int by_gtid = nlost > 0 && p->gtid_on;
+    for (int i = 0; i < p->ntabs && by_gtid; i++)
+        if (p->tabs[i]->version >= 0 && !p->tabs[i]->has_g) by_gtid = 0;
+    if (!rc && by_gtid) {
+        /* from the earliest GTID position any table holds, if the server has it */
+        int first = 1;
+        for (int i = 0; i < p->ntabs; i++) {
+            if (p->tabs[i]->version < 0) continue;
+            if (first) p->start_g = p->tabs[i]->g;
+            else lks_gtid_pos_meet_min(&p->start_g, &p->tabs[i]->g);
+            first = 0;
+        }
+        char tf[300];
+        pos_file(p, lost[0]->version, tf, sizeof tf);
+        lks_log(LKS_LOG_WARN, "run", "%s: %d table(s) hold binlog positions (%s:%" PRIu64 "…) of another history "
+                "(a failover, or purged): resuming by GTID", lks_src_name(c), nlost, tf,
+                (uint64_t)lost[0]->version & 0xffffffffu);
+        lks_src_stream *probe = NULL;
+        if (!p->start_g.n)
+            rc = lks_err_set(err, LKS_ENOTFOUND, "run: the lake tables hold no GTID of a common replication domain to "
+                             "resume from: set snapshot.mode=when_needed to snapshot them again");
+        else
+            rc = lks_src_stream_open_gtid(&p->sc, &p->start_g, &probe, err); /* the server's own answer */
+        lks_src_stream_close(probe);
+        if (!rc) {
+            p->gtid_start = 1;
+            nlost = 0;
+        } else if (rc == LKS_ENOTFOUND && strcmp(mode, "when_needed") == 0) {
+            lks_log(LKS_LOG_WARN, "run", "%s", err->msg);
+            lks_err_clear(err);
+            rc = LKS_OK;
+        }
+    }
+    for (int i = 0; i < nlost && !rc; i++) {
+        ptable *t = lost[i];
+        char tf[300];
+        pos_file(p, t->version, tf, sizeof tf);
+        if (strcmp(mode, "when_needed") == 0) {
+            lks_log(LKS_LOG_WARN, "run", "%s: its binlog position %s:%" PRIu64 " is not on the server: snapshotting it again",
+                    t->name, tf, (uint64_t)t->version & 0xffffffffu);
+            t->has_g = 0; /* another history's GTIDs say nothing here */
+            t->rebase = 1;
+            need[(*nneed)++] = t;
+        } else {
+            rc = lks_err_set(err, LKS_ENOTFOUND,
+                             "run: %s holds binlog position %s:%" PRIu64 ", which %s does not have (purged, or "
+                             "another server's history%s): set snapshot.mode=when_needed to snapshot the table again",
+                             t->name, tf, (uint64_t)t->version & 0xffffffffu, lks_src_name(c),
+                             t->has_g ? "" : "; the table holds no GTID position to resume from");
+        }
+    }
+    free(lost);
+    return rc;
+}
+
 int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
     runner p;
     memset(&p, 0, sizeof p);
@@ -800,6 +1029,7 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
     lks_src_info info;
     if (!rc) rc = lks_src_info_get(c, &info, err);
     if (!rc) rc = lks_src_check(&info, lks_src_name(c), err);
+    if (!rc) p.gtid_on = info.mariadb && !capturing(o);
     if (!rc && !capturing(o) && info.row_image[0] && strcasecmp(info.row_image, "FULL") != 0)
         rc = lks_err_set(err, LKS_ECONFIG,
                          "run: %s has binlog_row_image=%s: its row events then carry only the columns a statement "
@@ -835,38 +1065,7 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
             rc = lks_err_set(err, LKS_EINVAL, "capture: position '%s': the file name has no numeric suffix",
                              o->from_position);
     } else if (!rc) {
-        char checked[300] = "";
-        int checked_ex = 0;
-        for (int i = 0; i < p.ntabs && !rc; i++) {
-            ptable *t = p.tabs[i];
-            if (t->version < 0) {
-                if (strcmp(mode, "never") == 0) continue;
-                need[nneed++] = t;
-                continue;
-            }
-            /* tables mostly stand in the same file: ask the server once per file */
-            char tf[300];
-            pos_file(&p, t->version, tf, sizeof tf);
-            if (strcmp(tf, checked) != 0) {
-                checked_ex = lks_src_binlog_exists(c, tf, err);
-                snprintf(checked, sizeof checked, "%s", tf);
-            }
-            int ex = checked_ex;
-            if (ex < 0) {
-                rc = ex;
-            } else if (!ex) {
-                if (strcmp(mode, "when_needed") == 0) {
-                    lks_log(LKS_LOG_WARN, "run", "%s: its binlog position %s:%" PRIu64 " was purged: snapshotting it again", t->name,
-                            tf, (uint64_t)t->version & 0xffffffffu);
-                    need[nneed++] = t;
-                } else {
-                    rc = lks_err_set(err, LKS_ENOTFOUND,
-                                     "run: %s holds binlog position %s:%" PRIu64 ", which %s has purged: set "
-                                     "snapshot.mode=when_needed to snapshot the table again",
-                                     t->name, tf, (uint64_t)t->version & 0xffffffffu, lks_src_name(c));
-                }
-            }
-        }
+        rc = check_positions(&p, c, mode, need, &nneed, err);
     }
     if (!rc && nneed) {
         char sf[256];
@@ -887,26 +1086,45 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
                     rc = LKS_OK;
                     continue;
                 }
-                if (!rc) rc = commit_position(&p, t, &schema, key, nkey, end, err);
+                lks_gtid_pos eg;
+                const lks_gtid_pos *egp = rc ? NULL : gtid_at(&p, c, file, pos, &eg, err, &rc);
+                if (!rc) rc = commit_position(&p, t, &schema, key, nkey, end, egp, err);
                 if (rc) break;
             }
-            if (t->version >= 0 && (start < 0 || t->version < start)) start = t->version;
+            if (t->version >= 0 && !p.gtid_start && (start < 0 || t->version < start)) start = t->version;
         }
         if (start < 0) start = end;
+    }
+    if (!rc && p.gtid_start) {
+        /* until they catch up, tables tell what they hold by GTID */
+        for (int i = 0; i < p.ntabs; i++)
+            if (p.tabs[i]->version >= 0 && p.tabs[i]->has_g) p.tabs[i]->by_gtid = 1;
+        char gs[1400];
+        lks_gtid_pos_format(&p.start_g, gs, sizeof gs);
+        lks_log(LKS_LOG_INFO, "run", "streaming from GTID position %s", gs);
     }
     if (!rc && o->stop_at_end) {
         char ef[256];
         uint64_t ep;
         rc = lks_src_binlog_end(c, ef, sizeof ef, &ep, err);
         if (!rc) p.end_enc = lks_pipeline_pos_encode(ef, ep);
-        if (!rc && p.end_enc <= start) p.done = 1;
+        if (!rc && !p.gtid_start && p.end_enc <= start) p.done = 1;
+    }
+    if (!rc && !p.gtid_start && p.gtid_on && start >= 0) {
+        /* the GTID position the stream starts at, moved on by each transaction */
+        char sf[300];
+        pos_file(&p, start, sf, sizeof sf);
+        gtid_at(&p, c, sf, (uint64_t)start & 0xffffffffu, &p.g, err, &rc);
     }
     lks_src_close(c);
     c = NULL;
     if (!rc && !(o->stop && *o->stop)) {
         char sf[300];
         pos_file(&p, start, sf, sizeof sf);
-        lks_log(LKS_LOG_INFO, "run", "streaming from %s:%" PRIu64, sf, (uint64_t)start & 0xffffffffu);
+        if (p.gtid_start)
+            sf[0] = 0;
+        else
+            lks_log(LKS_LOG_INFO, "run", "streaming from %s:%" PRIu64, sf, (uint64_t)start & 0xffffffffu);
         if (p.done) {
             snprintf(p.file, sizeof p.file, "%s", sf);
             snprintf(p.bfile, sizeof p.bfile, "%s", sf);

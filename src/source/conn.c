@@ -390,6 +390,34 @@ int lks_src_binlog_exists(lks_src_conn *c, const char *file, lks_err *err) {
     return found;
 }
 
+int lks_src_binlog_gtid_pos(lks_src_conn *c, const char *file, uint64_t pos, lks_gtid_pos *out, int *valid,
+                            lks_err *err) {
+    memset(out, 0, sizeof *out);
+    *valid = 0;
+    lks_buf q;
+    lks_buf_init(&q, 0);
+    int rc = lks_buf_printf(&q, "SELECT BINLOG_GTID_POS(");
+    if (!rc) rc = lks_src_quote_str(&q, c->m, file, strlen(file));
+    if (!rc) rc = lks_buf_printf(&q, ", %llu)", (unsigned long long)pos);
+    if (!rc) rc = lks_buf_append_byte(&q, 0);
+    if (rc) {
+        lks_buf_free(&q);
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    MYSQL_RES *res = NULL;
+    rc = lks_src_query(c->m, c->name, (const char *)q.ptr, &res, err);
+    lks_buf_free(&q);
+    if (rc) return rc;
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    if (row && row[0]) {
+        *valid = 1;
+        rc = lks_gtid_pos_parse(row[0], out, err);
+        if (rc) lks_err_prefix(err, "%s: BINLOG_GTID_POS('%s', %llu)", c->name, file, (unsigned long long)pos);
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
 /* ---- filters ------------------------------------------------------------------------------ */
 
 typedef struct relist {

@@ -68,6 +68,42 @@ int lks_src_binlog_end(lks_src_conn *c, char *file, size_t cap, uint64_t *pos, l
 /* 1 when `file` is still on the server (SHOW BINARY LOGS), 0 when purged. */
 int lks_src_binlog_exists(lks_src_conn *c, const char *file, lks_err *err);
 
+/* ---- GTID positions (MariaDB) ------------------------------------------------------------ */
+
+/* A MariaDB GTID position: the last GTID of each replication domain,
+ * sorted by domain ("0-1-100,1-2-7" in text, as @@gtid_binlog_pos). */
+#define LKS_GTID_DOMAINS_MAX 64
+typedef struct lks_gtid_pos {
+    int n;
+    struct {
+        uint32_t domain, server;
+        uint64_t seq;
+    } g[LKS_GTID_DOMAINS_MAX];
+} lks_gtid_pos;
+
+/* "" is the empty position; anything but domain-server-seq items joined by
+ * commas (seq below 2^63) is LKS_EINVAL naming the byte. */
+int lks_gtid_pos_parse(const char *s, lks_gtid_pos *out, lks_err *err);
+/* LKS_ELIMIT when it does not fit in cap. */
+int lks_gtid_pos_format(const lks_gtid_pos *g, char *out, size_t cap);
+/* Sets the domain's GTID (LKS_ELIMIT past LKS_GTID_DOMAINS_MAX domains). */
+int lks_gtid_pos_set(lks_gtid_pos *g, uint32_t domain, uint32_t server, uint64_t seq);
+/* The domain's sequence number, -1 when the position does not name it. */
+int64_t lks_gtid_pos_seq(const lks_gtid_pos *g, uint32_t domain);
+/* 1 when a is at or past b in every domain b names. */
+int lks_gtid_pos_covers(const lks_gtid_pos *a, const lks_gtid_pos *b);
+int lks_gtid_pos_equal(const lks_gtid_pos *a, const lks_gtid_pos *b);
+/* a := the later of a and b per domain (domains of either). */
+void lks_gtid_pos_merge_max(lks_gtid_pos *a, const lks_gtid_pos *b);
+/* a := the earlier of a and b per domain, keeping only domains both name
+ * (a domain one of them lacks must be read from its start). */
+void lks_gtid_pos_meet_min(lks_gtid_pos *a, const lks_gtid_pos *b);
+
+/* MariaDB: BINLOG_GTID_POS(file, pos), the GTID position of everything
+ * before file:pos; *valid 0 when the server knows no such place (NULL). */
+int lks_src_binlog_gtid_pos(lks_src_conn *c, const char *file, uint64_t pos, lks_gtid_pos *out, int *valid,
+                            lks_err *err);
+
 /* ---- tables ------------------------------------------------------------------------------ */
 
 /* Debezium's include/exclude lists: comma-separated POSIX extended regular
@@ -145,6 +181,13 @@ typedef struct lks_src_stream lks_src_stream;
  * (snapshot.mode=when_needed). */
 int lks_src_stream_open(const lks_src_conf *c, const char *file, uint64_t pos, lks_src_stream **out,
                         lks_err *err);
+/* MariaDB: asks for the binlog after GTID position `from`
+ * (@slave_connect_state), wherever the server holds it: after a failover
+ * the new primary's files and offsets differ from the old one's.  The
+ * first events are the server's ROTATE naming the file it starts in.  A
+ * position the server cannot serve (purged, or GTIDs it never had) is
+ * LKS_ENOTFOUND naming it and the fix. */
+int lks_src_stream_open_gtid(const lks_src_conf *c, const lks_gtid_pos *from, lks_src_stream **out, lks_err *err);
 /* Blocks until the next event (heartbeats included, so it returns at least
  * every heartbeat period): its bytes (header … checksum, valid until the
  * next call) and its position in its file (log_pos − length; 0 for

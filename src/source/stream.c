@@ -42,6 +42,7 @@ struct lks_src_stream {
     char name[LKS_SRC_NAME_MAX];
     char file[256]; /* where the stream started, for messages */
     uint64_t start;
+    char gtid[1400]; /* a GTID start: the position ("" for file:pos starts) */
     int crc32;
     int held; /* the first packet, read by open, not yet returned */
     unsigned long held_len;
@@ -50,12 +51,21 @@ struct lks_src_stream {
 /* A failed read: the server's refusal of the position, or a lost connection. */
 static int read_error(lks_src_stream *s, lks_err *err) {
     unsigned n = mysql_errno(s->m);
+    if (n == ER_MASTER_FATAL_ERROR_READING_BINLOG && s->gtid[0])
+        return lks_err_set(err, LKS_ENOTFOUND,
+                           "%s: cannot stream the binlog from GTID position %s: server error %u: %s: the server "
+                           "no longer has (or never had) those transactions; set snapshot.mode=when_needed to "
+                           "take a new snapshot",
+                           s->name, s->gtid, n, mysql_error(s->m));
     if (n == ER_MASTER_FATAL_ERROR_READING_BINLOG)
         return lks_err_set(err, LKS_ENOTFOUND,
                            "%s: cannot stream the binlog from %s:%llu: server error %u: %s: the position is no "
                            "longer on the server (purged, or never written); set snapshot.mode=when_needed to "
                            "take a new snapshot",
                            s->name, s->file, (unsigned long long)s->start, n, mysql_error(s->m));
+    if (s->gtid[0])
+        return lks_err_set(err, LKS_EIO, "%s: binlog stream from GTID position %s: %s %u: %s (reconnect)", s->name,
+                           s->gtid, n >= 2000 ? "client error" : "server error", n, mysql_error(s->m));
     return lks_err_set(err, LKS_EIO, "%s: binlog stream from %s:%llu: %s %u: %s (reconnect from the last position)",
                        s->name, s->file, (unsigned long long)s->start, n >= 2000 ? "client error" : "server error", n,
                        mysql_error(s->m));
@@ -89,6 +99,13 @@ static int start_dump(lks_src_stream *s, const lks_src_conf *c, lks_err *err) {
         snprintf(sql, sizeof sql, "SET @slave_uuid = '%s', @replica_uuid = '%s'", uuid, uuid);
         rc = lks_src_query(s->m, s->name, sql, &res, err);
     }
+    if (!rc && s->gtid[0]) {
+        /* MariaDB: the dump starts after these GTIDs, the file name left empty */
+        char q[sizeof s->gtid + 128];
+        snprintf(q, sizeof q, "SET @slave_connect_state = '%s', @slave_gtid_strict_mode = 0, "
+                              "@slave_gtid_ignore_duplicates = 0", s->gtid);
+        rc = lks_src_query(s->m, s->name, q, &res, err);
+    }
     if (rc)
         return rc;
 
@@ -102,8 +119,9 @@ static int start_dump(lks_src_stream *s, const lks_src_conf *c, lks_err *err) {
         return lks_err_set(err, LKS_EINTERNAL, "%s: replication options refused", s->name);
     if (mariadb_rpl_open(s->rpl)) {
         const char *why = mariadb_rpl_error(s->rpl);
-        return lks_err_set(err, LKS_EIO, "%s: COM_BINLOG_DUMP from %s:%llu with server_id %u: %s", s->name, s->file,
-                           (unsigned long long)s->start, id, why && *why ? why : mysql_error(s->m));
+        return lks_err_set(err, LKS_EIO, "%s: COM_BINLOG_DUMP from %s:%llu%s%s with server_id %u: %s", s->name,
+                           s->file, (unsigned long long)s->start, s->gtid[0] ? " GTID " : "", s->gtid, id,
+                           why && *why ? why : mysql_error(s->m));
     }
     unsigned long len = mysql_net_read_packet(s->m);
     if (len == packet_error)
@@ -113,17 +131,18 @@ static int start_dump(lks_src_stream *s, const lks_src_conf *c, lks_err *err) {
     return LKS_OK;
 }
 
-int lks_src_stream_open(const lks_src_conf *c, const char *file, uint64_t pos, lks_src_stream **out, lks_err *err) {
+static int open_stream(const lks_src_conf *c, const char *file, uint64_t pos, const lks_gtid_pos *gtid,
+                       lks_src_stream **out, lks_err *err) {
     *out = NULL;
-    if (!file || !*file || strlen(file) >= sizeof((lks_src_stream *)0)->file)
-        return lks_err_set(err, LKS_EINVAL, "binlog stream: file name '%s' is empty or too long", file ? file : "");
-    if (pos > UINT32_MAX)
-        return lks_err_set(err, LKS_EINVAL, "binlog stream: position %llu is past 4 GiB", (unsigned long long)pos);
     lks_src_stream *s = calloc(1, sizeof *s);
     if (!s)
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
     snprintf(s->file, sizeof s->file, "%s", file);
     s->start = pos;
+    if (gtid && lks_gtid_pos_format(gtid, s->gtid, sizeof s->gtid)) {
+        free(s);
+        return lks_err_set(err, LKS_ELIMIT, "binlog stream: GTID position longer than %zu bytes", sizeof s->gtid);
+    }
     int rc = lks_src_mysql_open(c, 1, &s->m, s->name, err);
     if (!rc)
         rc = start_dump(s, c, err);
@@ -133,6 +152,22 @@ int lks_src_stream_open(const lks_src_conf *c, const char *file, uint64_t pos, l
     }
     *out = s;
     return LKS_OK;
+}
+
+int lks_src_stream_open(const lks_src_conf *c, const char *file, uint64_t pos, lks_src_stream **out, lks_err *err) {
+    *out = NULL;
+    if (!file || !*file || strlen(file) >= sizeof((lks_src_stream *)0)->file)
+        return lks_err_set(err, LKS_EINVAL, "binlog stream: file name '%s' is empty or too long", file ? file : "");
+    if (pos > UINT32_MAX)
+        return lks_err_set(err, LKS_EINVAL, "binlog stream: position %llu is past 4 GiB", (unsigned long long)pos);
+    return open_stream(c, file, pos, NULL, out, err);
+}
+
+int lks_src_stream_open_gtid(const lks_src_conf *c, const lks_gtid_pos *from, lks_src_stream **out, lks_err *err) {
+    *out = NULL;
+    if (!from || !from->n)
+        return lks_err_set(err, LKS_EINVAL, "binlog stream: an empty GTID position");
+    return open_stream(c, "", 4, from, out, err);
 }
 
 int lks_src_stream_next(lks_src_stream *s, const uint8_t **ev, size_t *len, uint64_t *pos, lks_err *err) {

@@ -11,7 +11,7 @@
 #   crash        a continuous merge of a 6-partition topic killed with SIGKILL
 #                at random moments and restarted, producers still writing: the
 #                table ends exact (no loss, no repeat)
-#   group        two merges in one consumer group over a 6-partition topic,
+#   group        three merges in one consumer group over a 6-partition topic,
 #                one killed (SIGKILL) and restarted mid-run: the table ends exact
 #   faults       broker request errors and a broker down during a merge;
 #                records the table's position needs deleted from the topic (the
@@ -156,7 +156,7 @@ else
     bad "crash: positions" "$(positions "$tmp/cwh/salesdb/CUSTOMER" | tr '\n' ' ') vs end $(cat "$tmp/c.end")"
 fi
 
-# ---- two members of one group ------------------------------------------------------------------------
+# ---- three members of one group ------------------------------------------------------------------------
 G=group.salesdb.CUSTOMER
 start_member() { # N
     "$bin" merge --from "kafka://$BOOT/$G" --warehouse "$tmp/gwh" --interval 200 --group scale "${KPROPS[@]}" \
@@ -166,6 +166,7 @@ start_member() { # N
 }
 start_member 1
 start_member 2
+start_member 3
 : >"$tmp/g.state"
 rm -f "$tmp/g.state"
 for chunk in 1 2 3 4 5 6; do
@@ -183,27 +184,29 @@ for i in $(seq 120); do
     [ "$(total_position "$tmp/gwh/salesdb/CUSTOMER" "$G")" = "$want" ] && break
     sleep 0.5
 done
-kill -TERM "$m1" "$m2" 2>/dev/null
+kill -TERM "$m1" "$m2" "$m3" 2>/dev/null
 wait "$m1" 2>/dev/null
 st1=$?
 wait "$m2" 2>/dev/null
 st2=$?
+wait "$m3" 2>/dev/null
+st3=$?
 if [ "$(total_position "$tmp/gwh/salesdb/CUSTOMER" "$G")" = "$want" ]; then
-    ok "group: two members reached the end offsets ($want records)"
+    ok "group: three members reached the end offsets ($want records)"
 else
     bad "group: positions" "$(positions "$tmp/gwh/salesdb/CUSTOMER" | tr '\n' ' ') vs $want"
 fi
-if [ "$st1" = 0 ] && [ "$st2" = 0 ]; then
-    ok "group: both members stopped cleanly on SIGTERM"
+if [ "$st1" = 0 ] && [ "$st2" = 0 ] && [ "$st3" = 0 ]; then
+    ok "group: all three members stopped cleanly on SIGTERM"
 else
-    bad "group: exit" "status $st1 / $st2: $(tail -n 2 "$tmp/g1.err" "$tmp/g2.err" | tr '\n' ' ')"
+    bad "group: exit" "status $st1 / $st2 / $st3: $(tail -n 2 "$tmp/g1.err" "$tmp/g2.err" "$tmp/g3.err" | tr '\n' ' ')"
 fi
-check_table "group: 9000 events, 6 partitions, 2 members, one SIGKILLed and restarted: the table is exact" \
+check_table "group: 9000 events, 6 partitions, 3 members, one SIGKILLed and restarted: the table is exact" \
     "$tmp/gwh/salesdb/CUSTOMER" "$tmp/g.exp"
-if grep -q "batch:" "$tmp/g1.out" && grep -q "batch:" "$tmp/g2.out"; then
-    ok "group: both members committed batches"
+if grep -q "batch:" "$tmp/g1.out" && grep -q "batch:" "$tmp/g2.out" && grep -q "batch:" "$tmp/g3.out"; then
+    ok "group: every member committed batches"
 else
-    bad "group: sharing" "member outputs: $(grep -c batch: "$tmp/g1.out") / $(grep -c batch: "$tmp/g2.out") batches"
+    bad "group: sharing" "member outputs: $(grep -c batch: "$tmp/g1.out") / $(grep -c batch: "$tmp/g2.out") / $(grep -c batch: "$tmp/g3.out") batches"
 fi
 
 # ---- broker faults -----------------------------------------------------------------------------------
