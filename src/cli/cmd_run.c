@@ -71,7 +71,18 @@ static const char capture_usage[] =
     "offset.flush.interval.ms, capture waits until Kafka has acknowledged\n"
     "everything sent and then saves the binlog position in offsets.file, from which\n"
     "the next start resumes (a restart sends again what followed that position).\n"
-    "Properties: kafka.bootstrap.servers and any kafka.* librdkafka property.\n";
+    "Properties: kafka.bootstrap.servers and any kafka.* librdkafka property.\n"
+    "\n"
+    "With capture.output=rawzone the events go straight into a raw zone at raw.path\n"
+    "(a directory or s3://bucket/prefix) in the layout the Confluent S3 sink writes\n"
+    "from Debezium's topics, for `lakesync merge --from` to read: topics.dir/\n"
+    "<topic.prefix>.<db>.<table>/partition=0/<topic>+0+<offset>.json, one event per\n"
+    "line, the primary keys beside them (.keys.json), consecutive offsets per table,\n"
+    "objects cut by flush.size and rotate.interval.ms (s3.compression.type=gzip as\n"
+    "for `lakesync sink`).  Every offset.flush.interval.ms, at a transaction boundary, the open\n"
+    "objects are published and then the binlog position is saved in\n"
+    "raw.path/_lakesync/capture.<topic.prefix>.json, from which the next start\n"
+    "resumes; what followed it is captured again under new offsets (at least once).\n";
 
 static volatile sig_atomic_t stop_flag;
 /* A second signal: stop waiting for Kafka's acknowledgements too (the
@@ -111,6 +122,47 @@ static int emit_kafka(void *ud, const lks_cdc_event *ev, lks_err *err) {
 
 static int boundary_kafka(void *ud, const char *file, uint64_t pos, int force, lks_err *err) {
     return lks_kafka_capture_boundary(ud, file, pos, force, err);
+}
+
+static int emit_rz(void *ud, const lks_cdc_event *ev, lks_err *err) { return lks_rz_capture_event(ud, ev, err); }
+
+static int boundary_rz(void *ud, const char *file, uint64_t pos, int force, lks_err *err) {
+    return lks_rz_capture_boundary(ud, file, pos, force, err);
+}
+
+/* capture.output=rawzone: the raw zone writer, and the position to resume
+ * from (saved in the raw zone, unless --from-position says otherwise). */
+static int rz_capture_setup(const lks_config *cfg, int schemas, const char **from, char *posbuf, size_t cap,
+                            lks_store **raw, lks_rz_capture **out) {
+    lks_err err = {0};
+    const char *path = lks_config_get_str(cfg, "raw.path");
+    if (!path || !*path) return lks_cli_errorf("capture.output=rawzone needs raw.path (a directory or s3://bucket/prefix)");
+    lks_store_opts so;
+    lks_store_opts_from_config(&so, cfg);
+    if (lks_store_open_opts(path, &so, raw, &err) != LKS_OK) return lks_cli_error(&err);
+    lks_rz_capture_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.raw = *raw;
+    ro.topic_prefix = lks_config_get_str(cfg, "topic.prefix");
+    ro.w.topics_dir = lks_config_get_str(cfg, "topics.dir");
+    ro.w.flush_size = lks_config_get_int(cfg, "flush.size");
+    int64_t ri = lks_config_get_int(cfg, "rotate.interval.ms");
+    ro.w.rotate_interval_ms = ri > 0 ? ri : 0;
+    ro.w.gzip = lks_config_get_enum(cfg, "s3.compression.type") == 1;
+    ro.w.store_keys = 1; /* the merge finds primary keys there */
+    ro.key_schemas = lks_config_get_bool(cfg, "key.converter.schemas.enable");
+    ro.value.schemas_enable = schemas || lks_config_get_bool(cfg, "value.converter.schemas.enable");
+    ro.flush_interval_ms = lks_config_get_int(cfg, "offset.flush.interval.ms");
+    if (lks_rz_capture_new(&ro, out, &err) != LKS_OK) return lks_cli_error(&err);
+    if (!*from) {
+        int r = lks_rz_capture_position(*out, posbuf, cap, &err);
+        if (r < 0) return lks_cli_error(&err);
+        if (r == 1) {
+            *from = posbuf;
+            lks_log(LKS_LOG_INFO, "capture", "resuming from %s (saved in %s)", posbuf, path);
+        }
+    }
+    return LKS_EXIT_OK;
 }
 
 /* capture.output=kafka: the producer, and the position to resume from (the
@@ -267,6 +319,8 @@ static int run_or_capture(int argc, char **argv, int capture) {
     o.events_out = capture ? stdout : NULL;
     o.events_schemas = schemas;
     lks_kafka_capture *kc = NULL;
+    lks_rz_capture *rzc = NULL;
+    lks_store *raw = NULL;
     char posbuf[512];
     lks_arena ka;
     lks_arena_init(&ka, 0);
@@ -307,6 +361,20 @@ static int run_or_capture(int argc, char **argv, int capture) {
         o.boundary = boundary_kafka;
         o.emit_ud = kc;
     }
+    if (capture && lks_config_get_enum(cfg, "capture.output") == 2) {
+        rc = rz_capture_setup(cfg, schemas, &from, posbuf, sizeof posbuf, &raw, &rzc);
+        if (rc != LKS_EXIT_OK) {
+            lks_rz_capture_free(rzc);
+            lks_store_close(raw);
+            lks_arena_free(&ka);
+            lks_config_free(cfg);
+            return rc;
+        }
+        o.events_out = NULL;
+        o.emit = emit_rz;
+        o.boundary = boundary_rz;
+        o.emit_ud = rzc;
+    }
     o.from_position = from;
     int tty = isatty(STDERR_FILENO);
     if (tty) o.status = draw_status;
@@ -335,6 +403,11 @@ static int run_or_capture(int argc, char **argv, int capture) {
     if (kc) {
         lks_log(LKS_LOG_INFO, "capture", "%lld message(s) acknowledged by Kafka", (long long)lks_kafka_capture_sent(kc));
         lks_kafka_capture_free(kc);
+    }
+    if (rzc) {
+        lks_log(LKS_LOG_INFO, "capture", "%lld event(s) written to the raw zone", (long long)lks_rz_capture_written(rzc));
+        lks_rz_capture_free(rzc);
+        lks_store_close(raw);
     }
     lks_arena_free(&ka);
     if (r != LKS_OK) return lks_cli_error(&err);

@@ -93,6 +93,32 @@ typedef struct lks_pipeline_opts {
 
 int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err);
 
+/* ---- capture into a raw zone (capture.output=rawzone, rz_capture.c) ---------------------- */
+
+#include "rawzone/rawzone.h"
+
+typedef struct lks_rz_capture_opts {
+    lks_store *raw;            /* the raw zone (raw.path), borrowed */
+    const char *topic_prefix;  /* topics <topic_prefix>.<db>.<table> */
+    lks_rz_writer_opts w;      /* topics.dir, flush.size, rotate.*, gzip, store.kafka.keys */
+    lks_dbz_write_opts value;  /* the event JSON (value.converter.schemas.enable) */
+    int key_schemas;           /* keys with the envelope (with store_keys) */
+    int64_t flush_interval_ms; /* offset.flush.interval.ms */
+} lks_rz_capture_opts;
+
+typedef struct lks_rz_capture lks_rz_capture;
+
+int lks_rz_capture_new(const lks_rz_capture_opts *o, lks_rz_capture **out, lks_err *err);
+void lks_rz_capture_free(lks_rz_capture *c);
+/* The saved position as "FILE:POS" into buf: 1 when there is one, 0 when
+ * none (a first start), negative on error. */
+int lks_rz_capture_position(lks_rz_capture *c, char *buf, size_t cap, lks_err *err);
+/* The emit and boundary hooks of lks_pipeline_opts. */
+int lks_rz_capture_event(lks_rz_capture *c, const lks_cdc_event *ev, lks_err *err);
+int lks_rz_capture_boundary(lks_rz_capture *c, const char *file, uint64_t pos, int force, lks_err *err);
+/* Events appended so far. */
+int64_t lks_rz_capture_written(const lks_rz_capture *c);
+
 /* The binlog stream's position encoding: file index << 32 | pos.  Returns
  * -1 when the file name has no numeric suffix. */
 int64_t lks_pipeline_pos_encode(const char *file, uint64_t pos);

@@ -22,7 +22,8 @@ const lks_conf_prop lks_conf_kafka[] = {
 
 const lks_conf_prop lks_conf_sink[] = {
     {"raw.path", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
-     "Where `lakesync sink` writes the raw zone: a directory, file:///dir or s3://bucket/prefix."},
+     "Where `lakesync sink` (and capture.output=rawzone) writes the raw zone: a directory, file:///dir or "
+     "s3://bucket/prefix."},
     {"topics.dir", LKS_CONF_STR, "topics", NULL, 0, 0, 0, "Folder under raw.path that holds the topics."},
     {"flush.size", LKS_CONF_INT, "1000", NULL, 1, 1000000000, 0,
      "Records per object: an object is written once it holds this many."},
@@ -44,9 +45,9 @@ const lks_conf_prop lks_conf_capture_kafka[] = {
      "lakesync run: embedded merges the changes in the same process; kafka sends them through Kafka (as "
      "capture.output=kafka) and merges them back from the topics (the streaming merge, consumer group "
      "lakesync-run.<topic.prefix>)."},
-    {"capture.output", LKS_CONF_ENUM, "stdout", "stdout|kafka", 0, 0, 0,
-     "Where `lakesync capture` writes the events: stdout (JSON lines) or kafka (topics "
-     "<topic.prefix>.<db>.<table>, as Debezium)."},
+    {"capture.output", LKS_CONF_ENUM, "stdout", "stdout|kafka|rawzone", 0, 0, 0,
+     "Where `lakesync capture` writes the events: stdout (JSON lines), kafka (topics "
+     "<topic.prefix>.<db>.<table>, as Debezium) or rawzone (the S3-sink layout at raw.path, no Kafka)."},
     {"key.converter.schemas.enable", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
      "Kafka message keys with the {schema, payload} envelope (Kafka Connect's JsonConverter setting)."},
     {"value.converter.schemas.enable", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
