@@ -19,6 +19,16 @@
  * tables, and until a table has caught up it judges transactions by GTID
  * (it holds every transaction of a domain up to its sequence number, as
  * sequence numbers only grow within a domain) instead of by position.
+ *
+ * Without binlog_row_metadata=FULL the table maps do not name columns or
+ * keys: a table's columns then come from information_schema, fetched when
+ * its first rows arrive and again after each DDL that names it.  A fetch
+ * sees the schema as of the binlog end E at that moment, so it is only
+ * right for the rows being read when no DDL of the table lies between them
+ * and E: the binlog up to E is scanned for DDL first (the scan remembers
+ * what it covered, so the backlog is read once), and such a DDL stops the
+ * run — it cannot be placed.  Every table map is also checked against the
+ * fetched columns (count and types); a difference stops the run too.
  */
 #include "pipeline/pipeline.h"
 #include "source/source.h"
@@ -46,6 +56,12 @@ typedef struct ptable {
     lks_gtid_pos g;
     int by_gtid;              /* held transactions are told by GTID, not by position */
     int rebase;               /* snapshotted again: its binlog position starts over */
+    /* without full metadata: the columns and key from information_schema */
+    int has_src;
+    lks_arena src_arena;
+    lks_cdc_schema src;
+    int *src_key, src_nkey;
+    const lks_binlog_table *src_ok; /* the table map last found to agree */
     int has_pending_g, pending_caught;
     lks_gtid_pos pending_g;   /* GTID position noted in the batch */
 } ptable;
@@ -83,6 +99,15 @@ typedef struct runner {
     uint64_t tx_seq;
     int gtid_start;           /* started from start_g, no boundary passed yet */
     lks_gtid_pos start_g;
+    /* binlog_row_metadata other than FULL (see the top of this file) */
+    int minimal;
+    lks_src_conn *aux;        /* information_schema queries while streaming */
+    int64_t scanned_to;       /* the DDL scan covered the binlog up to here */
+    struct ddl_hit {
+        int64_t pos;
+        char *db, *table;
+    } *hits;                  /* DDL found by the scan past the stream's position */
+    int nhits, chits;
     int done;
     uint32_t last_ts;         /* header timestamp of the last commit read */
     /* timers and counters */
@@ -136,6 +161,7 @@ static void status(runner *p, const char *phase, int force) {
 
 static void ptable_free(ptable *t) {
     if (!t) return;
+    lks_arena_free(&t->src_arena);
     lks_merge_batch_free(t->b);
     lks_delta_table_close(t->t);
     free(t->db);
@@ -208,6 +234,7 @@ static int add_table(runner *p, const char *db, const char *table, ptable **out,
     ptable *t = calloc(1, sizeof *t);
     if (!t) return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
     t->version = t->pending = -1;
+    lks_arena_init(&t->src_arena, 0);
     size_t n = strlen(db) + strlen(table) + 2;
     t->db = strdup(db);
     t->table = strdup(table);
@@ -432,8 +459,167 @@ static const char *ddl_name(const char *s, const char *defdb, char *db, char *tb
     return s;
 }
 
+/* ---- columns from information_schema (binlog_row_metadata other than FULL) ------------------------ */
+
+/* 1 when sql changes a table's columns (ALTER, CREATE, DROP or RENAME
+ * TABLE), with the first table it names in db/tb. */
+static int ddl_schema_target(const char *sql, const char *defdb, char *db, char *tb, size_t cap) {
+    char w[64];
+    const char *s = ddl_word(sql, w, sizeof w);
+    if (strcmp(w, "alter") && strcmp(w, "create") && strcmp(w, "drop") && strcmp(w, "rename")) return 0;
+    /* CREATE [OR REPLACE] [TEMPORARY] TABLE, ALTER [ONLINE] [IGNORE] TABLE */
+    for (int i = 0; i < 4; i++) {
+        s = ddl_word(s, w, sizeof w);
+        if (!strcmp(w, "table")) break;
+        if (strcmp(w, "or") && strcmp(w, "replace") && strcmp(w, "temporary") && strcmp(w, "online") &&
+            strcmp(w, "ignore"))
+            return 0;
+    }
+    if (strcmp(w, "table")) return 0;
+    const char *q = ddl_word(s, w, sizeof w);
+    if (!strcmp(w, "if")) { /* IF [NOT] EXISTS */
+        s = ddl_word(q, w, sizeof w);
+        if (!strcmp(w, "not")) s = ddl_word(s, w, sizeof w);
+    }
+    ddl_name(s, defdb, db, tb, cap);
+    return tb[0] != 0;
+}
+
+static int note_hit(void *ud, const char *file, uint64_t pos, const char *db, const char *sql, lks_err *err) {
+    runner *p = ud;
+    char hdb[256], htb[256];
+    if (!ddl_schema_target(sql, db, hdb, htb, sizeof hdb) || !lks_src_filter_match(p->filter, hdb, htb)) return LKS_OK;
+    if (p->nhits == p->chits) {
+        int c = p->chits ? p->chits * 2 : 8;
+        struct ddl_hit *nh = realloc(p->hits, (size_t)c * sizeof *nh);
+        if (!nh) return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+        p->hits = nh;
+        p->chits = c;
+    }
+    struct ddl_hit *h = &p->hits[p->nhits];
+    h->pos = lks_pipeline_pos_encode(file, pos);
+    h->db = strdup(hdb);
+    h->table = strdup(htb);
+    if (!h->db || !h->table) {
+        free(h->db);
+        free(h->table);
+        return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
+    }
+    p->nhits++;
+    return LKS_OK;
+}
+
+/* t's columns and key from information_schema, right for the rows at
+ * stream position `at` (a table map of `it`): fetched now, then the binlog
+ * from `at` to its end after the fetch is checked for DDL of the table. */
+static int fetch_source_schema(runner *p, ptable *t, int64_t at, lks_err *err) {
+    int rc = LKS_OK;
+    if (!p->aux) rc = lks_src_connect(&p->sc, &p->aux, err);
+    lks_arena_reset(&t->src_arena);
+    t->has_src = 0;
+    t->src_ok = NULL;
+    if (!rc) rc = lks_src_table_schema(p->aux, t->db, t->table, &t->src_arena, &t->src, &t->src_key, &t->src_nkey, err);
+    char ef[256];
+    uint64_t ep = 0;
+    if (!rc) rc = lks_src_binlog_end(p->aux, ef, sizeof ef, &ep, err);
+    if (rc) return lks_err_prefix(err, "run: %s: columns from information_schema", t->name);
+    int64_t end = lks_pipeline_pos_encode(ef, ep);
+    /* forget what the stream has passed, scan what is new */
+    int k = 0;
+    for (int i = 0; i < p->nhits; i++) {
+        if (p->hits[i].pos > at) {
+            p->hits[k++] = p->hits[i];
+        } else {
+            free(p->hits[i].db);
+            free(p->hits[i].table);
+        }
+    }
+    p->nhits = k;
+    int64_t from = p->scanned_to > at ? p->scanned_to : at;
+    if (from < end) {
+        char ff[300];
+        pos_file(p, from, ff, sizeof ff);
+        rc = lks_src_scan_queries(p->aux, ff, (uint64_t)from & 0xffffffffu, ef, ep, note_hit, p, err);
+        if (rc) return lks_err_prefix(err, "run: %s: scanning the binlog for DDL", t->name);
+        p->scanned_to = end;
+    }
+    for (int i = 0; i < p->nhits; i++)
+        if (p->hits[i].pos > at && !strcmp(p->hits[i].db, t->db) && !strcmp(p->hits[i].table, t->table)) {
+            char hf[300], af[300];
+            pos_file(p, p->hits[i].pos, hf, sizeof hf);
+            pos_file(p, at, af, sizeof af);
+            return lks_err_set(err, LKS_EUNSUPPORTED,
+                               "run: %s: the binlog has rows of it at %s:%" PRIu64 " and a DDL changing it later, at "
+                               "%s:%" PRIu64 "; without binlog_row_metadata=FULL its columns come from "
+                               "information_schema, which only knows them after that DDL, so those rows cannot be "
+                               "decoded safely.  Set binlog_row_metadata=FULL (SET GLOBAL binlog_row_metadata=FULL), "
+                               "or remove the lake table %s/%s to snapshot it again after the DDL",
+                               t->name, af, (uint64_t)at & 0xffffffffu, hf, (uint64_t)p->hits[i].pos & 0xffffffffu,
+                               t->db, t->table);
+        }
+    t->has_src = 1;
+    lks_log(LKS_LOG_DEBUG, "run", "%s: %d columns from information_schema", t->name, t->src.nfields);
+    return LKS_OK;
+}
+
+static int same_type(const lks_cdc_type *a, const lks_cdc_type *b) {
+    return a->kind == b->kind && a->precision == b->precision && a->scale == b->scale && a->detail == b->detail &&
+           !a->optional == !b->optional;
+}
+
+/* Rows whose table map names no columns get t's columns and key from
+ * information_schema, after checking the map agrees with them. */
+static int use_source_schema(runner *p, ptable *t, const lks_binlog_item *it, lks_err *err) {
+    int64_t at = lks_pipeline_pos_encode(p->file, it->pos);
+    int rc = t->has_src ? LKS_OK : fetch_source_schema(p, t, at, err);
+    if (rc) return rc;
+    const lks_binlog_table *m = it->table;
+    if (t->src_ok != m) {
+        const lks_cdc_schema *b = &m->schema;
+        const char *why = NULL;
+        int col = -1;
+        if (b->nfields != t->src.nfields) {
+            why = "a different number of columns";
+        } else {
+            for (int i = 0; i < b->nfields && !why; i++) {
+                if (!same_type(&b->fields[i].type, &t->src.fields[i].type)) {
+                    why = "a different type";
+                    col = i;
+                } else if (t->src.fields[i].allowed && !b->fields[i].allowed) {
+                    why = "ENUM or SET members the binlog does not give";
+                    col = i;
+                }
+            }
+        }
+        if (why) {
+            char where[64] = "";
+            if (col >= 0) snprintf(where, sizeof where, " in column %d", col + 1);
+            return lks_err_set(err, LKS_EUNSUPPORTED,
+                               "run: %s: the binlog's table map at %s:%" PRIu64 " has %d columns and information_schema "
+                               "%d, with %s%s (%s): the table changed in a way lakesync cannot place without "
+                               "binlog_row_metadata=FULL (SET GLOBAL binlog_row_metadata=FULL)%s",
+                               t->name, p->file, it->pos, b->nfields, t->src.nfields, why, where,
+                               col >= 0 ? t->src.fields[col].name : "column count",
+                               col >= 0 && t->src.fields[col].allowed
+                                   ? "; ENUM and SET columns need FULL metadata (their values are only numbers without it)"
+                                   : "");
+        }
+        t->src_ok = m;
+    }
+    for (int i = 0; i < it->nevents; i++) {
+        it->events[i].schema = &t->src;
+        it->events[i].key = t->src_key;
+        it->events[i].nkey = t->src_nkey;
+    }
+    return LKS_OK;
+}
+
 static int on_ddl(runner *p, const lks_binlog_item *it, lks_err *err) {
     char w1[64], w2[64], db[256], tb[256];
+    if (p->minimal && ddl_schema_target(it->sql, it->db, db, tb, sizeof db)) {
+        ptable *st = find_table(p, db, tb);
+        if (st) st->has_src = 0; /* fetched again with its next rows */
+    }
     const char *s = ddl_word(it->sql, w1, sizeof w1);
     if (strcmp(w1, "truncate") == 0) {
         const char *q = ddl_word(s, w2, sizeof w2);
@@ -462,7 +648,7 @@ static int on_ddl(runner *p, const lks_binlog_item *it, lks_err *err) {
         s = ddl_word(s, w2, sizeof w2);
         if (strcmp(w2, "table") != 0) return LKS_OK;
         const char *q = ddl_word(s, w2, sizeof w2);
-        if (strcmp(w2, "if") == 0) s = ddl_word(ddl_word(q, w2, sizeof w2), w2, sizeof w2);
+        if (strcmp(w2, "if") == 0) s = ddl_word(q, w2, sizeof w2); /* IF EXISTS */
         for (;;) {
             s = ddl_name(s, it->db, db, tb, sizeof db);
             ptable *t = find_table(p, db, tb);
@@ -543,6 +729,7 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         int rc = table_for(p, e0->source.db ? e0->source.db : "", e0->source.table ? e0->source.table : "", &t, err);
         if (rc || !t) return rc;
         if (holds(p, t)) return LKS_OK;
+        if (p->minimal && !it->table->has_names && (rc = use_source_schema(p, t, it, err)) != LKS_OK) return rc;
         if (t->b && e0->nkey <= 0) {
             keyless(t);
             return LKS_OK;
@@ -802,6 +989,12 @@ static int setup(runner *p, lks_err *err) {
 }
 
 static void teardown(runner *p) {
+    lks_src_close(p->aux);
+    for (int i = 0; i < p->nhits; i++) {
+        free(p->hits[i].db);
+        free(p->hits[i].table);
+    }
+    free(p->hits);
     for (int i = 0; i < p->ntabs; i++) ptable_free(p->tabs[i]);
     free(p->tabs);
     lks_binlog_decoder_free(p->dec);
@@ -1030,6 +1223,13 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
     if (!rc) rc = lks_src_info_get(c, &info, err);
     if (!rc) rc = lks_src_check(&info, lks_src_name(c), err);
     if (!rc) p.gtid_on = info.mariadb && !capturing(o);
+    if (!rc && !lks_src_full_metadata(&info)) {
+        p.minimal = 1;
+        p.scanned_to = -1;
+        lks_log(LKS_LOG_WARN, "run", "%s: binlog_row_metadata is %s: column names and keys come from information_schema, "
+                "and a DDL of a table between a row and the binlog end when its columns are read stops the run "
+                "(binlog_row_metadata=FULL avoids this)", lks_src_name(c), info.row_metadata[0] ? info.row_metadata : "absent");
+    }
     if (!rc && !capturing(o) && info.row_image[0] && strcasecmp(info.row_image, "FULL") != 0)
         rc = lks_err_set(err, LKS_ECONFIG,
                          "run: %s has binlog_row_image=%s: its row events then carry only the columns a statement "

@@ -325,19 +325,12 @@ int lks_src_check(const lks_src_info *i, const char *server_name, lks_err *err) 
                            "binlog_format=ROW (for sessions opened afterwards), or binlog_format=ROW under %s in "
                            "my.cnf",
                            n, i->binlog_format[0] ? i->binlog_format : "unknown", sec);
-    if (!i->row_metadata[0])
-        return lks_err_set(err, LKS_ECONFIG,
-                           "%s: the server (%s) has no binlog_row_metadata: lakesync needs binlog_row_metadata=FULL "
-                           "(column names and primary keys in the binlog), which MySQL 8.0.1+ and MariaDB 10.5+ have",
-                           n, i->version);
-    if (strcasecmp(i->row_metadata, "FULL"))
-        return lks_err_set(err, LKS_ECONFIG,
-                           "%s: binlog_row_metadata is %s: lakesync needs FULL (column names and primary keys in the "
-                           "binlog): SET GLOBAL binlog_row_metadata=FULL, or binlog_row_metadata=FULL under %s in "
-                           "my.cnf",
-                           n, i->row_metadata, sec);
+    /* binlog_row_metadata other than FULL: the caller takes column names
+     * and keys from information_schema (lks_src_full_metadata) */
     return LKS_OK;
 }
+
+int lks_src_full_metadata(const lks_src_info *i) { return strcasecmp(i->row_metadata, "FULL") == 0; }
 
 int lks_src_binlog_end(lks_src_conn *c, char *file, size_t cap, uint64_t *pos, lks_err *err) {
     MYSQL_RES *res;
@@ -415,6 +408,98 @@ int lks_src_binlog_gtid_pos(lks_src_conn *c, const char *file, uint64_t pos, lks
         if (rc) lks_err_prefix(err, "%s: BINLOG_GTID_POS('%s', %llu)", c->name, file, (unsigned long long)pos);
     }
     mysql_free_result(res);
+    return rc;
+}
+
+int lks_src_scan_queries(lks_src_conn *c, const char *file, uint64_t pos, const char *end_file, uint64_t end_pos,
+                         lks_src_query_cb *cb, void *ud, lks_err *err) {
+    /* the files from `file` to `end_file`, in the server's order */
+    MYSQL_RES *res = NULL;
+    int rc = lks_src_query(c->m, c->name, "SHOW BINARY LOGS", &res, err);
+    if (rc) return rc;
+    char **files = NULL;
+    size_t nf = 0, cap = 0;
+    int on = 0;
+    MYSQL_ROW row;
+    while (res && (row = mysql_fetch_row(res))) {
+        if (!row[0]) continue;
+        if (!strcmp(row[0], file)) on = 1;
+        if (!on) continue;
+        if (nf == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nfp = realloc(files, cap * sizeof *nfp);
+            if (!nfp) break;
+            files = nfp;
+        }
+        if (!(files[nf] = strdup(row[0]))) break;
+        nf++;
+        if (!strcmp(row[0], end_file)) break;
+    }
+    mysql_free_result(res);
+    if (!on || !nf) {
+        free(files);
+        return lks_err_set(err, LKS_ENOTFOUND, "%s: binlog file %s is not on the server", c->name, file);
+    }
+    lks_buf q;
+    lks_buf_init(&q, 0);
+    enum { CHUNK = 5000 };
+    int done = 0;
+    for (size_t i = 0; i < nf && !rc && !done; i++) {
+        uint64_t from = i ? 4 : pos;
+        int last = !strcmp(files[i], end_file);
+        for (;;) {
+            lks_buf_reset(&q);
+            rc = lks_buf_printf(&q, "SHOW BINLOG EVENTS IN ");
+            if (!rc) rc = lks_src_quote_str(&q, c->m, files[i], strlen(files[i]));
+            if (!rc) rc = lks_buf_printf(&q, " FROM %llu LIMIT %d", (unsigned long long)from, CHUNK);
+            if (!rc) rc = lks_buf_append_byte(&q, 0);
+            if (rc) {
+                rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+                break;
+            }
+            rc = lks_src_query(c->m, c->name, (const char *)q.ptr, &res, err);
+            if (rc) break;
+            int n = 0;
+            while (!rc && !done && res && (row = mysql_fetch_row(res))) {
+                n++;
+                /* Log_name, Pos, Event_type, Server_id, End_log_pos, Info */
+                if (mysql_num_fields(res) < 6 || !row[1] || !row[2] || !row[4]) {
+                    rc = lks_err_set(err, LKS_ECORRUPT, "%s: SHOW BINLOG EVENTS IN %s: unexpected columns", c->name,
+                                     files[i]);
+                    break;
+                }
+                uint64_t at = strtoull(row[1], NULL, 10), next = strtoull(row[4], NULL, 10);
+                if (last && at >= end_pos) {
+                    done = 1;
+                    break;
+                }
+                if (!strncmp(row[2], "Query", 5) && row[5]) {
+                    /* Info: "use `db`; statement" (the name's backquotes doubled) or the statement */
+                    const char *info = row[5], *sql = info;
+                    char db[256] = "";
+                    if (!strncmp(info, "use `", 5)) {
+                        const char *e = info + 5;
+                        size_t k = 0;
+                        while (*e && !(e[0] == '`' && e[1] != '`')) {
+                            if (e[0] == '`') e++;
+                            if (k + 1 < sizeof db) db[k++] = *e;
+                            e++;
+                        }
+                        db[k] = 0;
+                        if (e[0] == '`' && e[1] == ';') sql = e[2] == ' ' ? e + 3 : e + 2;
+                    }
+                    rc = cb(ud, files[i], at, db, sql, err);
+                }
+                if (next > from) from = next;
+            }
+            mysql_free_result(res);
+            res = NULL;
+            if (rc || done || n < CHUNK) break;
+        }
+    }
+    lks_buf_free(&q);
+    for (size_t i = 0; i < nf; i++) free(files[i]);
+    free(files);
     return rc;
 }
 

@@ -55,18 +55,30 @@ typedef struct lks_src_info {
 } lks_src_info;
 
 int lks_src_info_get(lks_src_conn *c, lks_src_info *out, lks_err *err);
-/* What capture needs: binary logging on, binlog_format=ROW,
- * binlog_row_metadata=FULL (column names and primary keys come from the
- * binlog itself).  LKS_ECONFIG naming the setting and how to set it (the
- * SET GLOBAL statement and the my.cnf line) otherwise.  binlog_row_image
- * other than FULL is allowed (rows then carry LKS_CV_ABSENT columns). */
+/* What capture needs: binary logging on, binlog_format=ROW.  LKS_ECONFIG
+ * naming the setting and how to set it (the SET GLOBAL statement and the
+ * my.cnf line) otherwise.  binlog_row_image other than FULL is allowed
+ * (rows then carry LKS_CV_ABSENT columns); so is binlog_row_metadata other
+ * than FULL (lks_src_full_metadata tells: then column names and primary
+ * keys must come from information_schema). */
 int lks_src_check(const lks_src_info *i, const char *server_name, lks_err *err);
+/* 1 when binlog_row_metadata=FULL: the binlog names columns and keys. */
+int lks_src_full_metadata(const lks_src_info *i);
 
 /* SHOW MASTER STATUS (MariaDB: SHOW BINLOG STATUS also accepted): the
  * current end of the binlog. */
 int lks_src_binlog_end(lks_src_conn *c, char *file, size_t cap, uint64_t *pos, lks_err *err);
 /* 1 when `file` is still on the server (SHOW BINARY LOGS), 0 when purged. */
 int lks_src_binlog_exists(lks_src_conn *c, const char *file, lks_err *err);
+
+/* Every statement event (QUERY) of the binlog from file:pos up to
+ * end_file:end_pos, read with SHOW BINLOG EVENTS (no replica connection):
+ * cb gets its file and position, default database ("" when none) and text.
+ * A non-zero return from cb stops the scan and is returned. */
+typedef int lks_src_query_cb(void *ud, const char *file, uint64_t pos, const char *db, const char *sql,
+                             lks_err *err);
+int lks_src_scan_queries(lks_src_conn *c, const char *file, uint64_t pos, const char *end_file, uint64_t end_pos,
+                         lks_src_query_cb *cb, void *ud, lks_err *err);
 
 /* ---- GTID positions (MariaDB) ------------------------------------------------------------ */
 
