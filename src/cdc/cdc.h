@@ -206,7 +206,16 @@ typedef struct lks_dbz_write_opts {
 /* Appends the event as Debezium's MySQL connector writes it (field order
  * and spelling as Debezium's; "schema" when schemas_enable). */
 int lks_dbz_write(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err);
-/* Appends the key document of the event (its key columns). */
+/* Appends the key document of the event (its key columns, from the after
+ * image when there is one, else the before image). */
 int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err);
+/* Appends the same key as Kafka Connect's SimpleHeaderConverter writes the
+ * key Struct into a message header (Connect's default header.converter;
+ * Debezium's __debezium.oldkey / __debezium.newkey): {"col":value,...}
+ * without envelope, strings quoted with only backslash and '"' escaped,
+ * numbers and booleans bare, bytes in base64, decimals (and BIGINT
+ * UNSIGNED) as Java's BigDecimal.toString, the connect time types as
+ * Java's date text in UTC.  schemas_enable is ignored. */
+int lks_dbz_write_key_text(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err);
 
 #endif

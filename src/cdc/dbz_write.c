@@ -16,6 +16,13 @@
  * "version" names lakesync.  BIGINT UNSIGNED is written in Debezium's
  * precise form (Decimal, scale 0, base64) so that 2^64-1 survives; DECIMAL,
  * TIME/DATETIME and binary columns follow the given handling modes.
+ *
+ * The key text (lks_dbz_write_key_text) is the same Struct through Kafka
+ * Connect's SimpleHeaderConverter instead (Values.convertToString): what
+ * Debezium's __debezium.oldkey/newkey headers hold under Connect's default
+ * header.converter.  It differs from the JSON only where Java's toString
+ * does: strings escape only backslash and '"', decimals are BigDecimal
+ * text, the connect time types are java.util.Date text.
  */
 #include "cdc/json_tok.h"
 
@@ -28,6 +35,7 @@ typedef struct wctx {
     lks_buf *b;
     int dec, time, bin;
     int schemas;
+    int text; /* values as SimpleHeaderConverter's text (lks_dbz_write_key_text) */
     lks_buf tmp;
     lks_err *err;
 } wctx;
@@ -433,6 +441,152 @@ static int put_timestamp(wctx *w, int64_t us, int fsp) {
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0); }
 
+/* ---- SimpleHeaderConverter text ------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when it is not one. */
+static int utf8_len(const uint8_t *s, size_t left) {
+    uint8_t c = s[0];
+    int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!n || (size_t)n > left || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4))
+        return 0;
+    for (int k = 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0)))
+        return 0; /* overlong, surrogate */
+    if (n == 4 && ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+/* A string as Values.append writes an embedded one: in quotes, backslash
+ * and '"' escaped, nothing else (bytes that are not UTF-8 become U+FFFD, as
+ * the decoding into a Java string makes them). */
+static int put_java_str(wctx *w, const char *s, size_t len) {
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+    if (PUT(w, "\""))
+        return -1;
+    while (p < end) {
+        int n = utf8_len(p, (size_t)(end - p));
+        if (n == 1 && (*p == '\\' || *p == '"')) {
+            if (lks_buf_append_byte(w->b, '\\') || lks_buf_append_byte(w->b, *p))
+                return -1;
+        } else if (n == 0) {
+            if (PUT(w, "\xEF\xBF\xBD"))
+                return -1;
+            n = 1;
+        } else if (lks_buf_append(w->b, p, (size_t)n)) {
+            return -1;
+        }
+        p += n;
+    }
+    return PUT(w, "\"");
+}
+
+/* Java's BigDecimal.toString of a value at `scale` >= 0 given as the plain
+ * text lks_fmt_decimal_be writes: plain unless the adjusted exponent
+ * -scale + (digits - 1) is below -6, then d.dddE-n ("0E-10" for a zero). */
+static int put_big_decimal(wctx *w, const char *plain, size_t n, int scale) {
+    char dig[100];
+    int nd = 0, neg = n && plain[0] == '-';
+    for (size_t i = (size_t)neg; i < n; i++)
+        if (plain[i] != '.' && (nd || plain[i] != '0') && nd < (int)sizeof dig)
+            dig[nd++] = plain[i];
+    if (!nd)
+        dig[nd++] = '0';
+    int adjusted = -scale + (nd - 1);
+    if (adjusted >= -6)
+        return lks_buf_append(w->b, plain, n);
+    if ((neg && PUT(w, "-")) || lks_buf_append_byte(w->b, (uint8_t)dig[0]) ||
+        (nd > 1 && (PUT(w, ".") || lks_buf_append(w->b, dig + 1, (size_t)nd - 1))))
+        return -1;
+    return lks_buf_printf(w->b, "E%d", adjusted);
+}
+
+/* A java.util.Date as Values.append writes it (SimpleDateFormat in UTC, not
+ * quoted): before the second day of 1970 the time of day "HH:mm:ss.SSSZ",
+ * whole days "yyyy-MM-dd", else "yyyy-MM-ddTHH:mm:ss.SSSZ". */
+static int put_java_date(wctx *w, int64_t ms) {
+    const int64_t day = 86400000;
+    int64_t days = floor_div(ms, day), t = ms - days * day;
+    if (ms >= day) {
+        char d[32];
+        int n = lks_fmt_date(d, days);
+        if (lks_buf_append(w->b, d, (size_t)n))
+            return -1;
+        if (t == 0)
+            return 0;
+        if (PUT(w, "T"))
+            return -1;
+    }
+    return lks_buf_printf(w->b, "%02d:%02d:%02d.%03dZ", (int)(t / 3600000), (int)(t / 60000 % 60), (int)(t / 1000 % 60),
+                          (int)(t % 1000));
+}
+
+/* Values whose SimpleHeaderConverter text differs from their JSON: 1 with
+ * the text written (*rc the status), 0 when the JSON form is the text. */
+static int put_text_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v, int *rc) {
+    const lks_cdc_type *t = &f->type;
+    *rc = 0;
+    switch (t->kind) {
+    case LKS_CT_STRING:
+    case LKS_CT_JSON: *rc = put_java_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len) ? nomem(w) : 0; return 1;
+    case LKS_CT_UINT64: /* a BigDecimal of scale 0 */
+        *rc = lks_buf_printf(w->b, "%llu", (unsigned long long)v->u.u64) ? nomem(w) : 0;
+        return 1;
+    case LKS_CT_FLOAT:
+    case LKS_CT_DOUBLE: {
+        double d = v->u.f64;
+        if (!isnan(d) && !isinf(d))
+            return 0;
+        const char *s = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+        *rc = lks_buf_append(w->b, s, strlen(s)) ? nomem(w) : 0;
+        return 1;
+    }
+    case LKS_CT_DECIMAL: {
+        if (w->dec == DBZ_DEC_DOUBLE || (w->dec == DBZ_DEC_PRECISE && t->precision <= 0))
+            return 0; /* a Double; a struct {scale, value} */
+        uint8_t be[DBZ_DEC_MAX + 1];
+        size_t len = v->u.dec.len;
+        int scale = v->u.dec.scale;
+        const uint8_t *src = v->u.dec.be;
+        if (w->dec == DBZ_DEC_PRECISE) {
+            if ((*rc = dec_at_scale(w, f, v, t->scale, be, &len)) != 0)
+                return 1;
+            src = be;
+            scale = t->scale;
+        } else if (len == 0 || len > DBZ_DEC_MAX) {
+            *rc = lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": bad decimal width %zu", f->name, len);
+            return 1;
+        }
+        lks_buf_reset(&w->tmp);
+        if (lks_fmt_decimal_be(&w->tmp, src, len, scale)) {
+            *rc = nomem(w);
+            return 1;
+        }
+        if (w->dec == DBZ_DEC_STRING)
+            *rc = put_java_str(w, (const char *)w->tmp.ptr, w->tmp.len) ? nomem(w) : 0;
+        else
+            *rc = put_big_decimal(w, (const char *)w->tmp.ptr, w->tmp.len, scale) ? nomem(w) : 0;
+        return 1;
+    }
+    case LKS_CT_DATE:
+    case LKS_CT_TIME:
+    case LKS_CT_DATETIME: {
+        if (w->time != DBZ_TIME_CONNECT)
+            return 0;
+        int64_t x = v->u.i64;
+        if (t->kind == LKS_CT_DATE && (x > INT64_MAX / 86400000 || x < INT64_MIN / 86400000)) {
+            *rc = lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": date out of range", f->name);
+            return 1;
+        }
+        *rc = put_java_date(w, t->kind == LKS_CT_DATE ? x * 86400000 : floor_div(x, 1000)) ? nomem(w) : 0;
+        return 1;
+    }
+    default: return 0;
+    }
+}
+
 static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
     const lks_cdc_type *t = &f->type;
     if (v->kind == LKS_CV_NULL)
@@ -452,6 +606,8 @@ static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
     if (v->kind != want)
         return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": value kind %d does not match its type %d", f->name,
                            v->kind, t->kind);
+    if (w->text && put_text_value(w, f, v, &rc))
+        return rc;
     uint8_t be[DBZ_DEC_MAX + 1];
     size_t len;
     switch (t->kind) {
@@ -656,11 +812,13 @@ out:
     return rc;
 }
 
-int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err) {
+static int write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, int text, lks_err *err) {
     wctx w;
     int rc = wctx_init(&w, b, o, err);
     if (rc)
         return rc;
+    if (text)
+        w.text = 1, w.schemas = 0;
     const lks_cdc_row *row = ev->has_after ? &ev->after : ev->has_before ? &ev->before : NULL;
     if (!ev->schema || ev->nkey <= 0 || !row) {
         rc = lks_err_set(err, LKS_EINVAL, "cdc: event has no key columns or no row image");
@@ -696,7 +854,8 @@ int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_o
     }
     for (int k = 0; k < ev->nkey; k++) {
         const lks_cdc_field *f = &ev->schema->fields[ev->key[k]];
-        if ((k && PUT(&w, ",")) || put_str(&w, f->name) || PUT(&w, ":")) {
+        const char *fn = f->name ? f->name : "";
+        if ((k && PUT(&w, ",")) || (text ? put_java_str(&w, fn, strlen(fn)) : put_str(&w, f->name)) || PUT(&w, ":")) {
             rc = nomem(&w);
             goto out;
         }
@@ -707,4 +866,12 @@ int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_o
 out:
     lks_buf_free(&w.tmp);
     return rc;
+}
+
+int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err) {
+    return write_key(b, ev, o, 0, err);
+}
+
+int lks_dbz_write_key_text(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err) {
+    return write_key(b, ev, o, 1, err);
 }

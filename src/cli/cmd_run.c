@@ -74,7 +74,13 @@ static const char capture_usage[] =
     "offset.flush.interval.ms, capture waits until Kafka has acknowledged\n"
     "everything sent and then saves the binlog position in offsets.file, from which\n"
     "the next start resumes (a restart sends again what followed that position).\n"
-    "Properties: kafka.bootstrap.servers and any kafka.* librdkafka property.\n"
+    "A primary-key change is a delete with header __debezium.newkey and a create\n"
+    "with __debezium.oldkey (header.converter), every message carries the\n"
+    "__debezium.context.* headers (extended.headers.enabled), and with\n"
+    "topic.creation.default.partitions and .replication.factor each topic is\n"
+    "created through the admin API before its first message.\n"
+    "Properties: kafka.bootstrap.servers and any kafka.* librdkafka property\n"
+    "(`lakesync config list` shows them all).\n"
     "\n"
     "With capture.output=rawzone the events go straight into a raw zone at raw.path\n"
     "(a directory or s3://bucket/prefix) in the layout the Confluent S3 sink writes\n"
@@ -82,9 +88,9 @@ static const char capture_usage[] =
     "<topic.prefix>.<db>.<table>/partition=0/<topic>+0+<offset>.json, one event per\n"
     "line, the primary keys beside them (.keys.json), consecutive offsets per table,\n"
     "objects cut by flush.size and rotate.interval.ms (s3.compression.type=gzip as\n"
-    "for `lakesync sink`).  Every offset.flush.interval.ms, at a transaction boundary, the open\n"
-    "objects are published and then the binlog position is saved in\n"
-    "raw.path/_lakesync/capture.<topic.prefix>.json, from which the next start\n"
+    "for `lakesync sink`).  Every offset.flush.interval.ms, at a transaction\n"
+    "boundary, the open objects are published and then the binlog position is saved\n"
+    "in raw.path/_lakesync/capture.<topic.prefix>.json, from which the next start\n"
     "resumes; what followed it is captured again under new offsets (at least once).\n";
 
 static volatile sig_atomic_t stop_flag;
@@ -184,6 +190,8 @@ static int kafka_capture_setup(const lks_config *cfg, int schemas, const char **
     ko.offsets_file = lks_config_get_str(cfg, "offsets.file");
     ko.flush_interval_ms = lks_config_get_int(cfg, "offset.flush.interval.ms");
     ko.stop = &hard_stop;
+    if (lks_kafka_capture_conf(cfg, a, &ko, &err) != LKS_OK)
+        return lks_cli_error(&err);
     if (!*from && ko.offsets_file) {
         int r = lks_kafka_offsets_read(ko.offsets_file, posbuf, cap, &err);
         if (r < 0)

@@ -323,6 +323,73 @@ void lks_kafka_producer_free(lks_kafka_producer *p) {
     free(p);
 }
 
+/* ---- topic creation ---------------------------------------------------------------------------- */
+
+int lks_kafka_create_topic(lks_kafka_producer *p, const lks_kafka_new_topic *t, const volatile sig_atomic_t *stop,
+                           lks_err *err) {
+    char msg[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(t->name, t->partitions, t->replication, msg, sizeof msg);
+    if (!nt)
+        return lks_err_set(err, LKS_ECONFIG, "kafka: topic %s: %s", t->name, msg);
+    for (int i = 0; i < t->nconfigs; i++)
+        if (rd_kafka_NewTopic_set_config(nt, t->configs[i].name, t->configs[i].value) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_NewTopic_destroy(nt);
+            return lks_err_set(err, LKS_ECONFIG, "kafka: topic %s: bad topic config %s", t->name, t->configs[i].name);
+        }
+    int timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : 30000;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(p->rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(p->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    int rc = LKS_OK;
+    if (!q || !ao || rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, msg, sizeof msg) ||
+        rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, msg, sizeof msg)) {
+        rc = lks_err_set(err, LKS_ENOMEM, "kafka: creating topic %s: cannot set up the request", t->name);
+        goto out;
+    }
+    rd_kafka_CreateTopics(p->rk, &nt, 1, ao, q);
+    rd_kafka_event_t *ev = NULL;
+    /* the request times out by itself; the margin covers the queueing */
+    for (int64_t waited = 0; !ev && waited < (int64_t)timeout_ms + 10000; waited += 200) {
+        if (stop && *stop) {
+            rc = lks_err_set(err, LKS_EIO, "kafka: creating topic %s: interrupted", t->name);
+            goto out;
+        }
+        ev = rd_kafka_queue_poll(q, 200);
+        rd_kafka_poll(p->rk, 0); /* delivery reports of what is in flight */
+    }
+    if (!ev) {
+        rc = lks_err_set(err, LKS_EIO, "kafka: creating topic %s: no answer from the cluster", t->name);
+        goto out;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+    const char *why = rd_kafka_event_error_string(ev);
+    const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+    size_t n = 0;
+    const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+    if (!e && n >= 1) {
+        e = rd_kafka_topic_result_error(tr[0]);
+        why = rd_kafka_topic_result_error_string(tr[0]);
+    } else if (!e) {
+        e = RD_KAFKA_RESP_ERR__BAD_MSG;
+        why = "an answer without the topic";
+    }
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+        rc = 1;
+    else if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        rc = 0;
+    else
+        rc = lks_err_set(err, LKS_EIO, "kafka: creating topic %s (%d partitions, replication factor %d): %s%s%s%s",
+                         t->name, t->partitions, t->replication, rd_kafka_err2name(e), why && *why ? " (" : "",
+                         why && *why ? why : "", why && *why ? ")" : "");
+    rd_kafka_event_destroy(ev);
+out:
+    if (ao)
+        rd_kafka_AdminOptions_destroy(ao);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}
+
 /* ---- consumer ---------------------------------------------------------------------------------- */
 
 struct lks_kafka_consumer {

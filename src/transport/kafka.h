@@ -5,7 +5,9 @@
  *   capture → Kafka   change events as the Debezium MySQL connector writes
  *                     them: topic <topic.prefix>.<db>.<table>, key = the
  *                     primary key's JSON, value = the event, a tombstone
- *                     after each delete;
+ *                     after each delete, a primary-key change as a delete
+ *                     and a create with Debezium's headers; topics created
+ *                     through the admin API when configured;
  *   sink              topics → raw zone in the Confluent S3 sink's layout
  *                     (rawzone.h), consumer offsets committed only once the
  *                     objects holding them are durable;
@@ -103,6 +105,27 @@ int lks_kafka_flush(lks_kafka_producer *p, const volatile sig_atomic_t *stop, lk
 int64_t lks_kafka_delivered(const lks_kafka_producer *p);
 /* Frees without flushing (what is queued is dropped). */
 void lks_kafka_producer_free(lks_kafka_producer *p);
+
+/* A topic to create: partitions and replication -1 take the brokers'
+ * defaults (num.partitions, default.replication.factor); configs are topic
+ * configs (cleanup.policy, retention.ms, ...). */
+typedef struct lks_kafka_new_topic {
+    const char *name;
+    int partitions, replication;
+    const lks_kafka_prop *configs;
+    int nconfigs;
+    int timeout_ms; /* for the controller's answer; 0: 30 s */
+} lks_kafka_new_topic;
+
+/* Creates a topic through the admin API (CreateTopics to the controller),
+ * as Kafka Connect creates a source connector's topics.  Returns 1 when it
+ * was created, 0 when it existed already (TOPIC_ALREADY_EXISTS; its
+ * settings are left as they are), LKS_EIO naming the topic and the
+ * cluster's error otherwise (no permission to create topics, a replication
+ * factor above the number of brokers, a refused config, no answer) or when
+ * *stop becomes non-zero while waiting. */
+int lks_kafka_create_topic(lks_kafka_producer *p, const lks_kafka_new_topic *t, const volatile sig_atomic_t *stop,
+                           lks_err *err);
 
 /* The partition Kafka's Java default partitioner gives a key among n:
  * murmur2(key) & 0x7fffffff mod n (what librdkafka's murmur2_random does
@@ -248,12 +271,37 @@ typedef struct lks_kafka_capture_opts {
     const char *offsets_file;    /* where the position is kept; NULL: nowhere */
     int64_t flush_interval_ms;   /* offset.flush.interval.ms: flush and save at most this often */
     const volatile sig_atomic_t *stop;
+    /* Header values (__debezium.oldkey/newkey, __debezium.context.*) as
+     * Kafka Connect's SimpleHeaderConverter writes them (header_json 0,
+     * Connect's default header.converter) or its JsonConverter (1), with
+     * the {schema, payload} envelope when header_schemas. */
+    int header_json, header_schemas;
+    int extended_headers; /* extended.headers.enabled: __debezium.context.* on every message */
+    /* topic.creation.default.*: with create_topics, each topic is created
+     * (or found) through the admin API before its first message. */
+    int create_topics;
+    int topic_partitions, topic_replication; /* -1: the brokers' defaults */
+    const lks_kafka_prop *topic_configs;     /* the other topic.creation.default.* (name without prefix) */
+    int ntopic_configs;
 } lks_kafka_capture_opts;
 
 typedef struct lks_kafka_capture lks_kafka_capture;
 
+/* Fills the header and topic-creation members of o from a configuration
+ * (header.converter, header.converter.schemas.enable,
+ * extended.headers.enabled, topic.creation.default.*; strings borrowed from
+ * cfg, the config array in a).  LKS_ECONFIG when only one of
+ * topic.creation.default.partitions / replication.factor is set, or either
+ * is 0. */
+int lks_kafka_capture_conf(const lks_config *cfg, lks_arena *a, lks_kafka_capture_opts *o, lks_err *err);
+
 int lks_kafka_capture_new(const lks_kafka_capture_opts *o, lks_kafka_capture **out, lks_err *err);
-/* Sends one change event (and its tombstone). */
+/* Sends one change event (and its tombstone).  An update that changes the
+ * primary key goes out as Debezium sends it: a delete of the old key with
+ * header __debezium.newkey (its tombstone too), then a create of the new
+ * key with header __debezium.oldkey (values: the other key).  With
+ * create_topics, the event's topic is created first when this capture has
+ * not seen it yet (LKS_EIO naming it when that fails). */
 int lks_kafka_capture_event(lks_kafka_capture *c, const lks_cdc_event *ev, lks_err *err);
 /* A source transaction boundary: everything sent so far belongs to
  * transactions that end at or before binlog position file:pos.  When due

@@ -59,5 +59,25 @@ const lks_conf_prop lks_conf_capture_kafka[] = {
      "(without it, capture snapshots again on every start)."},
     {"offset.flush.interval.ms", LKS_CONF_DURATION, "1000", NULL, 1, 86400000, 0,
      "Wait for Kafka's acknowledgements and save the position at most this often (at a transaction boundary)."},
+    {"header.converter", LKS_CONF_ENUM, "simple", "simple|json", 0, 0, 0,
+     "Message header values as Kafka Connect's header converter writes them: simple = SimpleHeaderConverter "
+     "(Connect's default: __debezium.oldkey/newkey hold the key as {\"id\":5}, strings are bare text), json = "
+     "JsonConverter (the key header is the message key's JSON)."},
+    {"header.converter.schemas.enable", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
+     "With header.converter=json: header values with the {schema, payload} envelope (JsonConverter's default)."},
+    {"extended.headers.enabled", LKS_CONF_BOOL, "true", NULL, 0, 0, 0,
+     "Every message carries Debezium 3's context headers: __debezium.context.connectorLogicalName (topic.prefix), "
+     "__debezium.context.taskId (0), __debezium.context.connectorName (mysql)."},
+    {"topic.creation.default.partitions", LKS_CONF_INT, NULL, NULL, -1, 1000000, 0,
+     "Create each topic through the admin API before its first message, with this many partitions (-1: the "
+     "brokers' num.partitions), as Kafka Connect does; an existing topic is used as it is. Needs "
+     "topic.creation.default.replication.factor. Unset: topics are not created by lakesync."},
+    {"topic.creation.default.replication.factor", LKS_CONF_INT, NULL, NULL, -1, 32767, 0,
+     "Replicas of the topics capture creates (-1: the brokers' default.replication.factor); needs "
+     "topic.creation.default.partitions."},
+    {"topic.creation.default.", LKS_CONF_STR, NULL, NULL, 0, 0, LKS_CONF_PREFIX,
+     "Any other topic config for the topics capture creates, passed to the brokers unchanged: "
+     "topic.creation.default.cleanup.policy=compact, topic.creation.default.retention.ms, "
+     "topic.creation.default.compression.type, ..."},
     {NULL, 0, NULL, NULL, 0, 0, 0, NULL},
 };

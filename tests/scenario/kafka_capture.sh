@@ -8,6 +8,11 @@
 #              tombstone after each delete, every key in the partition Kafka's
 #              Java partitioner gives it (murmur2, computed here in Python)
 #   resume     a second capture resumes from offsets.file: no second snapshot
+#   headers    a primary-key update is a delete of the old key with header
+#              __debezium.newkey (and its tombstone) and a create of the new
+#              key with __debezium.oldkey, values the other key as Kafka
+#              Connect's SimpleHeaderConverter writes it ({"CUST_ID":9001});
+#              every message carries the __debezium.context.* headers
 #   walkthrough  the reference walkthrough in the database, then
 #              MariaDB → capture → Kafka → streaming merge, and
 #              MariaDB → capture → Kafka → sink → raw zone → batch merge:
@@ -16,8 +21,15 @@
 #              restarted from its offsets file: the merged lake equals the
 #              database (changes after the saved position are sent again)
 #   run        `lakesync run` with transport=kafka: --stop-at-end twice (the
-#              second resumes), then running while the database changes, and
-#              SIGTERM: the lake equals the database each time
+#              second resumes, after a primary-key change whose headers are,
+#              with header.converter=json, the other message's key bytes),
+#              then running while the database changes, and SIGTERM: the
+#              lake equals the database each time
+#   topics     a cluster that answers CreateTopics (kafka_mock -a): capture
+#              creates its topics with topic.creation.default.partitions /
+#              replication.factor and the other topic.creation.default.*
+#              configs (kcat -L), leaves an existing topic as it is, and
+#              fails naming the topic when the cluster refuses one
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 root=$(pwd)
@@ -162,13 +174,48 @@ my -e "INSERT INTO salesdb.CUSTOMER VALUES (8887,'Customer#000008887','BUILDING'
 my -e "UPDATE salesdb.CUSTOMER SET MKTSEGMENT='HOUSEHOLD' WHERE CUST_ID=8888; UPDATE salesdb.CUSTOMER SET NAME='Customer#000008889 (updated)', MKTSEGMENT='AUTOMOBILE' WHERE CUST_ID=8889"
 my -e "DELETE FROM salesdb.CUSTOMER WHERE CUST_ID=8887"
 my -e "INSERT INTO salesdb.CUSTOMER VALUES (9000,'Customer#000009000','MACHINERY')"
+my -e "UPDATE salesdb.CUSTOMER SET CUST_ID=9001 WHERE CUST_ID=9000"
 my -e "UPDATE salesdb.ORDERS SET PRICE=11.25 WHERE O_ID=1 AND LINE=1; DELETE FROM salesdb.ORDERS WHERE O_ID=2"
 capture_end "resume" && ok "capture resumed from offsets.file"
 n=$(kcat -b "$BOOT" -C -t "$T" -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l)
-if [ "$n" = 308 ]; then
-    ok "resume: no second snapshot (300 r + 3 c + 2 u + d + tombstone + c = 308 messages)"
+if [ "$n" = 311 ]; then
+    ok "resume: no second snapshot (300 r + 3 c + 2 u + d + tombstone + c + key change d, tombstone, c = 311 messages)"
 else
-    bad "resume" "$n messages in $T, expected 308"
+    bad "resume" "$n messages in $T, expected 311"
+fi
+kcat -b "$BOOT" -C -t "$T" -o beginning -e -q -J 2>/dev/null >"$tmp/t.json"
+if python3 - "$tmp/t.json" >"$tmp/hdr.out" 2>&1 <<'EOF'; then
+import json, sys
+ctx = {"__debezium.context.connectorLogicalName": "salesdb-cdc", "__debezium.context.taskId": "0",
+       "__debezium.context.connectorName": "mysql"}
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(msgs) == 311, len(msgs)
+seq = []
+for m in msgs:
+    h = m.get("headers") or []
+    hd = dict(zip(h[0::2], h[1::2]))
+    for k, v in ctx.items():
+        assert hd.get(k) == v, (k, h, m["offset"])
+    k = json.loads(m["key"])["payload"]["CUST_ID"]
+    if k in (9000, 9001):
+        v = json.loads(m["payload"])["payload"] if m["payload"] is not None else None
+        extra = {a: b for a, b in hd.items() if a not in ctx}
+        seq.append((k, v["op"] if v else None, extra, v))
+want = [(9000, "c", {}), (9000, "d", {"__debezium.newkey": '{"CUST_ID":9001}'}),
+        (9000, None, {"__debezium.newkey": '{"CUST_ID":9001}'}), (9001, "c", {"__debezium.oldkey": '{"CUST_ID":9000}'})]
+got = sorted([s[:3] for s in seq], key=lambda t: (t[0], ["c", "d", None].index(t[1]) if t[0] == 9000 else 0))
+assert got == want, got
+d = [s[3] for s in seq if s[1] == "d"][0]
+c = [s[3] for s in seq if s[0] == 9001][0]
+assert d["before"]["CUST_ID"] == 9000 and d["after"] is None, d
+assert c["before"] is None and c["after"]["CUST_ID"] == 9001 and c["after"]["NAME"] == "Customer#000009000", c
+assert d["source"]["pos"] == c["source"]["pos"], (d["source"], c["source"])
+print("key change 9000 -> 9001: d + tombstone with __debezium.newkey, c with __debezium.oldkey; "
+      "context headers on all 311 messages")
+EOF
+    ok "headers: $(cat "$tmp/hdr.out")"
+else
+    bad "headers" "$(tail -n 3 "$tmp/hdr.out" | tr '\n' ' ')"
 fi
 kcat -b "$BOOT" -C -t "$T" -o beginning -e -q -Z -f '%k\t%s\n' 2>/dev/null | grep '"CUST_ID":8887}}' >"$tmp/8887"
 if [ "$(cut -f2 "$tmp/8887" | sed 's/.*"op":"\(.\)".*/\1/')" = "$(printf 'c\nd\nNULL')" ]; then
@@ -248,7 +295,8 @@ lake_equals_db "crash: capture SIGKILLed $kills times while the database changed
 
 # ---- lakesync run with transport=kafka ----------------------------------------------------------------
 props "$tmp/run.properties" "topic.prefix=viakafka" "offsets.file=$tmp/run.offsets" "transport=kafka" \
-    "warehouse=$tmp/runwh" "merge.interval.ms=300" "kafka.session.timeout.ms=6000" "kafka.heartbeat.interval.ms=500"
+    "warehouse=$tmp/runwh" "merge.interval.ms=300" "kafka.session.timeout.ms=6000" "kafka.heartbeat.interval.ms=500" \
+    "header.converter=json" "extended.headers.enabled=false"
 if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run.out" 2>"$tmp/run.err"; then
     lake_equals_db "run transport=kafka: MariaDB → Kafka (topics created by the producer) → Delta equals the database" \
         "$tmp/runwh/salesdb/CUSTOMER"
@@ -256,11 +304,34 @@ else
     bad "run transport=kafka" "$(tail -n 4 "$tmp/run.err" | tr '\n' ' ')"
 fi
 my -e "UPDATE salesdb.CUSTOMER SET MKTSEGMENT='X' WHERE CUST_ID <= 10; DELETE FROM salesdb.CUSTOMER WHERE CUST_ID = 11"
+my -e "UPDATE salesdb.CUSTOMER SET CUST_ID = 60014 WHERE CUST_ID = 14"
 if timeout 120 "$bin" run -c "$tmp/run.properties" --stop-at-end >"$tmp/run2.out" 2>"$tmp/run2.err"; then
-    lake_equals_db "run transport=kafka again: resumes from its offsets file, the lake equals the database" \
+    lake_equals_db "run transport=kafka again: resumes from its offsets file (a key change among the changes), the lake equals the database" \
         "$tmp/runwh/salesdb/CUSTOMER"
 else
     bad "run transport=kafka again" "$(tail -n 4 "$tmp/run2.err" | tr '\n' ' ')"
+fi
+kcat -b "$BOOT" -C -t viakafka.salesdb.CUSTOMER -o beginning -e -q -J 2>/dev/null >"$tmp/v.json"
+if python3 - "$tmp/v.json" >"$tmp/vhdr.out" 2>&1 <<'EOF'; then
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for m in msgs:
+    h = m.get("headers") or []
+    assert not any(n.startswith("__debezium.context.") for n in h[0::2]), h  # extended.headers.enabled=false
+    if h:
+        by[h[0]] = (m, h)
+d, dh = by["__debezium.newkey"]
+c, ch = by["__debezium.oldkey"]
+assert len(dh) == 2 and len(ch) == 2, (dh, ch)
+assert json.loads(d["key"])["payload"] == {"CUST_ID": 14} and json.loads(c["key"])["payload"] == {"CUST_ID": 60014}
+assert dh[1] == c["key"], (dh[1], c["key"])  # header.converter=json: the key bytes, envelope and all
+assert ch[1] == d["key"], (ch[1], d["key"])
+print("header.converter=json: __debezium.newkey is the create's key, __debezium.oldkey the delete's, byte for byte")
+EOF
+    ok "run headers: $(cat "$tmp/vhdr.out")"
+else
+    bad "run headers" "$(tail -n 3 "$tmp/vhdr.out" | tr '\n' ' ')"
 fi
 
 # the same, running: changes reach the lake through Kafka while it runs
@@ -279,5 +350,47 @@ wait "$rp"
 st=$?
 [ "$st" = 0 ] && ok "run transport=kafka: SIGTERM stops it cleanly" || bad "run SIGTERM" "exit status $st"
 lake_equals_db "run transport=kafka (running): the lake equals the database" "$tmp/runwh/salesdb/CUSTOMER"
+
+# ---- topic creation through the admin API ------------------------------------------------------------
+mock_stop
+if ! mock_start -a -b 3 -t "made.salesdb.ORDERS:2"; then
+    bad "topics: mock cluster with the admin front" "did not start: $(head -n 3 "$tmp/mock.err")"
+    finish
+fi
+props "$tmp/cap.properties" "topic.prefix=made" "offsets.file=$tmp/made.offsets" \
+    "topic.creation.default.partitions=5" "topic.creation.default.replication.factor=2" \
+    "topic.creation.default.cleanup.policy=compact" "topic.creation.default.retention.ms=86400000"
+if capture_end "topics: capture"; then
+    kcat -b "$BOOT" -L -t made.salesdb.CUSTOMER 2>&1 | grep -o 'topic "made.salesdb.CUSTOMER" with [0-9]* partitions' >"$tmp/l1"
+    kcat -b "$BOOT" -L -t made.salesdb.ORDERS 2>&1 | grep -o 'topic "made.salesdb.ORDERS" with [0-9]* partitions' >"$tmp/l2"
+    n=$(kcat -b "$BOOT" -C -t made.salesdb.CUSTOMER -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l)
+    rows=$(my -e "SELECT COUNT(*) FROM salesdb.CUSTOMER")
+    if grep -q 'with 5 partitions' "$tmp/l1" && grep -q 'with 2 partitions' "$tmp/l2" && [ "$n" = "$rows" ] &&
+        grep -q 'CreateTopics made.salesdb.CUSTOMER partitions=5 replication=2 configs=cleanup.policy=compact,retention.ms=86400000: NO_ERROR' "$tmp/mock.err" &&
+        grep -q 'CreateTopics made.salesdb.ORDERS .*TOPIC_ALREADY_EXISTS' "$tmp/mock.err"; then
+        # (the mock lists every broker as a replica: the factor asked for is in its log)
+        ok "topics: kcat -L shows made.salesdb.CUSTOMER created with 5 partitions (replication factor 2 and its configs in the request), the existing ORDERS topic kept at 2 partitions, $n snapshot messages"
+    else
+        bad "topics" "$(cat "$tmp/l1" "$tmp/l2" | tr '\n' ' ') messages=$n rows=$rows $(grep CreateTopics "$tmp/mock.err" | tr '\n' ' ')"
+    fi
+fi
+mock_cmd deny refused.salesdb.CUSTOMER
+props "$tmp/cap.properties" "topic.prefix=refused" "offsets.file=$tmp/refused.offsets" \
+    "topic.creation.default.partitions=-1" "topic.creation.default.replication.factor=-1"
+if timeout 120 "$bin" capture -c "$tmp/cap.properties" --stop-at-end >"$tmp/ref.out" 2>"$tmp/ref.err"; then
+    bad "topics: a refused creation" "capture succeeded"
+elif grep -q 'refused.salesdb.CUSTOMER' "$tmp/ref.err" && grep -q 'POLICY_VIOLATION' "$tmp/ref.err"; then
+    ok "topics: a refused creation stops capture with an error naming the topic: $(grep -o 'creating topic refused.salesdb.CUSTOMER.*' "$tmp/ref.err" | head -n 1)"
+else
+    bad "topics: a refused creation" "$(tail -n 2 "$tmp/ref.err" | tr '\n' ' ')"
+fi
+props "$tmp/cap.properties" "topic.prefix=half" "topic.creation.default.partitions=3"
+if timeout 60 "$bin" capture -c "$tmp/cap.properties" --stop-at-end >"$tmp/half.out" 2>"$tmp/half.err"; then
+    bad "topics: partitions without replication.factor" "capture succeeded"
+elif grep -q 'topic.creation.default.replication.factor' "$tmp/half.err"; then
+    ok "topics: topic.creation.default.partitions alone is a configuration error naming replication.factor"
+else
+    bad "topics: partitions without replication.factor" "$(tail -n 2 "$tmp/half.err" | tr '\n' ' ')"
+fi
 
 finish

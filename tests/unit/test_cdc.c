@@ -906,6 +906,116 @@ static void t_write_doubles(void) {
     lks_buf_free(&b);
 }
 
+/* The key as Kafka Connect's SimpleHeaderConverter writes the key Struct
+ * (Debezium's __debezium.oldkey/newkey under Connect's default header
+ * converter): Values.convertToString's text, type by type. */
+static void t_key_text(void) {
+    enum { I, S, D, U, F, DT, TM, DTM };
+    static const struct {
+        int kind;        /* of the second key column (the first is INT id = 7) */
+        int prec, scale; /* DECIMAL, DATETIME fsp */
+        int64_t i;       /* INT-like values, DECIMAL unscaled */
+        const char *str; /* STRING */
+        double f;
+        const char *dec, *time; /* handling modes */
+        const char *want;
+    } cases[] = {
+        {I, 0, 0, -42, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":-42}"},
+        {S, 0, 0, 0, "a\"b\\c\n\t\xC3\xA9", 0, NULL, NULL, "{\"id\":7,\"k\":\"a\\\"b\\\\c\n\t\xC3\xA9\"}"},
+        {S, 0, 0, 0, "bad \xFF byte", 0, NULL, NULL, "{\"id\":7,\"k\":\"bad \xEF\xBF\xBD byte\"}"},
+        {D, 10, 2, 1250, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":12.50}"},
+        {D, 10, 2, -5, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":-0.05}"},
+        {D, 30, 20, 1, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":1E-20}"},
+        {D, 20, 10, 0, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":0E-10}"},
+        {D, 20, 10, -1234, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":-1.234E-7}"},
+        {D, 20, 10, 12340, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":0.0000012340}"}, /* exponent -6: plain */
+        {D, 10, 2, 1250, NULL, 0, "string", NULL, "{\"id\":7,\"k\":\"12.50\"}"},
+        {D, 10, 2, 1250, NULL, 0, "double", NULL, "{\"id\":7,\"k\":12.5}"},
+        {U, 0, 0, -1, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":18446744073709551615}"},
+        {F, 0, 0, 0, NULL, 1e7, NULL, NULL, "{\"id\":7,\"k\":1.0E7}"},
+        {F, 0, 0, 0, NULL, NAN, NULL, NULL, "{\"id\":7,\"k\":NaN}"},
+        {DT, 0, 0, 19724, NULL, 0, NULL, NULL, "{\"id\":7,\"k\":19724}"},
+        {DT, 0, 0, 19724, NULL, 0, NULL, "connect", "{\"id\":7,\"k\":2024-01-02}"},
+        {DT, 0, 0, 0, NULL, 0, NULL, "connect", "{\"id\":7,\"k\":00:00:00.000Z}"},
+        {DTM, 3, 0, INT64_C(1704164645678000), NULL, 0, NULL, "connect", "{\"id\":7,\"k\":2024-01-02T03:04:05.678Z}"},
+        {DTM, 3, 0, INT64_C(1704164645678000), NULL, 0, NULL, NULL, "{\"id\":7,\"k\":1704164645678}"},
+        {TM, 6, 0, INT64_C(3723000000), NULL, 0, NULL, "connect", "{\"id\":7,\"k\":01:02:03.000Z}"},
+    };
+    static const int kinds[] = {LKS_CT_INT64,  LKS_CT_STRING, LKS_CT_DECIMAL, LKS_CT_UINT64,
+                                LKS_CT_DOUBLE, LKS_CT_DATE,   LKS_CT_TIME,    LKS_CT_DATETIME};
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lks_cdc_field f[2] = {{"id", {LKS_CT_INT32, 0, 0, 0, 0}, NULL},
+                              {"k", {kinds[cases[i].kind], cases[i].prec, cases[i].scale, 0, 0}, NULL}};
+        lks_cdc_schema sch = {f, 2};
+        uint8_t be[8];
+        for (int k = 0; k < 8; k++)
+            be[k] = (uint8_t)((uint64_t)cases[i].i >> (56 - 8 * k));
+        lks_cdc_value v[2] = {{.kind = LKS_CV_INT, .u.i64 = 7}, {.kind = LKS_CV_INT, .u.i64 = cases[i].i}};
+        switch (cases[i].kind) {
+        case S:
+            v[1].kind = LKS_CV_BYTES;
+            v[1].u.bytes = (lks_slice){(const uint8_t *)cases[i].str, strlen(cases[i].str)};
+            break;
+        case D:
+            v[1].kind = LKS_CV_DECIMAL;
+            v[1].u.dec.be = be;
+            v[1].u.dec.len = 8;
+            v[1].u.dec.scale = cases[i].scale;
+            break;
+        case U: v[1].kind = LKS_CV_UINT, v[1].u.u64 = (uint64_t)cases[i].i; break;
+        case F: v[1].kind = LKS_CV_DOUBLE, v[1].u.f64 = cases[i].f; break;
+        default: break;
+        }
+        static const int key[2] = {0, 1};
+        lks_cdc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.op = 'd';
+        ev.schema = &sch;
+        ev.has_before = 1;
+        ev.before.v = v;
+        ev.before.n = 2;
+        ev.key = key;
+        ev.nkey = 2;
+        lks_dbz_write_opts wo = {1, cases[i].dec, cases[i].time, NULL};
+        lks_err err;
+        lks_buf_reset(&b);
+        CHECK_OK(lks_dbz_write_key_text(&b, &ev, &wo, &err), &err);
+        if (lks_buf_cstr(&b) || strcmp((const char *)b.ptr, cases[i].want) != 0)
+            FAILF("case %zu: %s, expected %s", i, b.ptr ? (const char *)b.ptr : "?", cases[i].want);
+    }
+    /* a key of plain integers is the JSON key's payload, byte for byte */
+    lks_cdc_field f1[1] = {{"CUST_ID", {LKS_CT_INT32, 0, 0, 0, 0}, NULL}};
+    lks_cdc_schema s1 = {f1, 1};
+    lks_cdc_value v1 = {.kind = LKS_CV_INT, .u.i64 = 9000};
+    static const int k1[1] = {0};
+    lks_cdc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.op = 'c';
+    ev.schema = &s1;
+    ev.has_after = 1;
+    ev.after.v = &v1;
+    ev.after.n = 1;
+    ev.key = k1;
+    ev.nkey = 1;
+    lks_dbz_write_opts plain = {0, NULL, NULL, NULL};
+    lks_buf j;
+    lks_buf_init(&j, 0);
+    lks_err err;
+    lks_buf_reset(&b);
+    CHECK_OK(lks_dbz_write_key_text(&b, &ev, &plain, &err), &err);
+    CHECK_OK(lks_dbz_write_key(&j, &ev, &plain, &err), &err);
+    CHECK(b.len == j.len && memcmp(b.ptr, j.ptr, b.len) == 0);
+    /* a value its type cannot hold fails, naming the column */
+    lks_cdc_value bad = {.kind = LKS_CV_BYTES, .u.bytes = {(const uint8_t *)"x", 1}};
+    ev.after.v = &bad;
+    lks_buf_reset(&b);
+    CHECK(lks_dbz_write_key_text(&b, &ev, &plain, &err) == LKS_EINVAL && strstr(err.msg, "CUST_ID"));
+    lks_buf_free(&j);
+    lks_buf_free(&b);
+}
+
 /* ---- hostile input ------------------------------------------------------------------------------ */
 
 static int check_failure(int rc, const lks_err *err) {
@@ -1136,6 +1246,7 @@ int main(void) {
     RUN(t_write_matches_docs);
     RUN(t_write_alltype_schema);
     RUN(t_write_doubles);
+    RUN(t_key_text);
     RUN(t_truncated);
     RUN(t_byte_flips);
     RUN(t_malformed);
