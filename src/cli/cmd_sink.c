@@ -27,7 +27,8 @@ static const char usage_text[] =
     "                  topics.regex, group.id, topics.dir, flush.size,\n"
     "                  rotate.interval.ms, rotate.schedule.interval.ms,\n"
     "                  behavior.on.null.values, store.kafka.keys, s3.compression.type\n"
-    "                  and any kafka.* librdkafka property (`lakesync config list`)\n"
+    "                  any kafka.* librdkafka property, kafka.aws.msk.iam=true and\n"
+    "                  kafka.aws.region for Amazon MSK IAM (`lakesync config list`)\n"
     "  -o KEY=VALUE    set one property (after the file; repeatable)\n"
     "  --once          copy up to the end offsets seen at start, publish, exit\n"
     "                  (default: run until SIGINT/SIGTERM, then publish what is open)\n";

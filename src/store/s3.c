@@ -75,8 +75,6 @@
 #define TOKEN_FILE_MAX 65536
 #define INI_FILE_MAX ((size_t)1 << 20)
 
-enum { SRC_NONE, SRC_STATIC, SRC_WEB_IDENTITY, SRC_CONTAINER, SRC_IMDS };
-
 typedef struct s3_store {
     lks_store base; /* first: the generic handle */
     char *bucket;
@@ -90,18 +88,10 @@ typedef struct s3_store {
     size_t mpu_threshold, mpu_part;
     int retry_attempts;
     long retry_base_ms;
-    /* credentials in use */
-    int src;
-    char *ak, *sk, *token; /* token NULL without a session */
-    int64_t expires_us;    /* 0: never */
-    /* providers of temporary credentials */
-    char *wi_token_file, *wi_role_arn, *wi_session, *sts_url;
-    char *ct_url, *ct_token, *ct_token_file;
-    char *imds_url;
-    char where[256];   /* where the credentials come from, for messages */
-    int single_writer; /* put_if_absent may fall back to HEAD + PUT */
-    int cond;          /* COND_*: does the bucket honour If-None-Match */
-    int warned_single; /* the single-writer fallback was logged */
+    lks_aws_creds *creds; /* used under `lock` */
+    int single_writer;    /* put_if_absent may fall back to HEAD + PUT */
+    int cond;             /* COND_*: does the bucket honour If-None-Match */
+    int warned_single;    /* the single-writer fallback was logged */
 } s3_store;
 
 enum { COND_UNKNOWN, COND_HONOURED, COND_IGNORED };
@@ -280,10 +270,9 @@ typedef struct http_req {
     long timeout_ms; /* whole exchange, 0: none (S3 transfers rely on the low-speed limit) */
 } http_req;
 
-/* One HTTP exchange on the store's handle; the outcome is in rs (cc and
- * status).  Never retries. */
-static void http_perform(s3_store *s, const http_req *rq, http_resp *rs) {
-    CURL *h = s->curl;
+/* One HTTP exchange on handle h; the outcome is in rs (cc and status).
+ * Never retries. */
+static void http_perform(CURL *h, const http_req *rq, http_resp *rs) {
     curl_easy_reset(h);
     http_ctx cx = {rs, rq->out, 0, rq->body, rq->body_len, 0};
     rs->curl_msg[0] = 0;
@@ -583,6 +572,22 @@ static int fail_http(const s3_store *s, lks_err *err, int code, const char *op, 
 
 /* ---- credentials ---------------------------------------------------------------------------- */
 
+enum { SRC_NONE, SRC_STATIC, SRC_WEB_IDENTITY, SRC_CONTAINER, SRC_IMDS };
+
+struct lks_aws_creds {
+    char who[160]; /* names the user in messages: "s3://bucket" */
+    CURL *curl;    /* for the providers of temporary credentials, made on first use */
+    /* credentials in use */
+    int src;
+    char *ak, *sk, *token; /* token NULL without a session */
+    int64_t expires_us;    /* 0: never */
+    /* providers of temporary credentials */
+    char *wi_token_file, *wi_role_arn, *wi_session, *sts_url;
+    char *ct_url, *ct_token, *ct_token_file;
+    char *imds_url;
+    char where[256]; /* where the credentials come from, for messages */
+};
+
 /* Credentials go into headers: no control characters (no header injection
  * from a hostile credentials endpoint). */
 static int clean_value(const char *v) {
@@ -592,7 +597,7 @@ static int clean_value(const char *v) {
     return 1;
 }
 
-static int set_creds(s3_store *s, const char *ak, const char *sk, const char *token, int64_t expires_us) {
+static int set_creds(lks_aws_creds *c, const char *ak, const char *sk, const char *token, int64_t expires_us) {
     if (!clean_value(ak) || !clean_value(sk) || !clean_value(token))
         return LKS_ECORRUPT;
     char *a = strdup(ak), *k = strdup(sk), *t = token && *token ? strdup(token) : NULL;
@@ -602,13 +607,13 @@ static int set_creds(s3_store *s, const char *ak, const char *sk, const char *to
         free_secret(&t);
         return LKS_ENOMEM;
     }
-    free(s->ak);
-    free_secret(&s->sk);
-    free_secret(&s->token);
-    s->ak = a;
-    s->sk = k;
-    s->token = t;
-    s->expires_us = expires_us;
+    free(c->ak);
+    free_secret(&c->sk);
+    free_secret(&c->token);
+    c->ak = a;
+    c->sk = k;
+    c->token = t;
+    c->expires_us = expires_us;
     return LKS_OK;
 }
 
@@ -640,14 +645,16 @@ static int read_small_file(const char *path, size_t max, lks_buf *b) {
 
 /* An unsigned request for the credential providers, retried a few times on
  * network errors and 5xx.  LKS_OK with rs->status set, or LKS_EIO. */
-static int cred_http(s3_store *s, const char *method, const char *url, struct curl_slist *hdrs, const char *body,
+static int cred_http(lks_aws_creds *c, const char *method, const char *url, struct curl_slist *hdrs, const char *body,
                      long connect_ms, int attempts, http_resp *rs, lks_err *err, const char *what) {
+    if (!c->curl && !(c->curl = curl_easy_init()))
+        return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", what);
     /* metadata endpoints answer at once; STS gets longer */
     http_req rq = {
         method, url, hdrs, body, body ? strlen(body) : 0, NULL, connect_ms, connect_ms < 5000 ? 5000 : 30000};
     for (int attempt = 1;; attempt++) {
         resp_reset(rs);
-        http_perform(s, &rq, rs);
+        http_perform(c->curl, &rq, rs);
         int retry = rs->cc != CURLE_OK ? net_retryable(rs->cc) : rs->status >= 500 || rs->status == 429;
         if (!retry || attempt >= attempts)
             break;
@@ -659,7 +666,7 @@ static int cred_http(s3_store *s, const char *method, const char *url, struct cu
 }
 
 /* Credentials from the JSON that container endpoints and IMDS return. */
-static int creds_from_json(s3_store *s, const lks_buf *body, const char *what, lks_err *err) {
+static int creds_from_json(lks_aws_creds *c, const lks_buf *body, const char *what, lks_err *err) {
     json_error_t je;
     json_t *j = json_loadb((const char *)body->ptr, body->len, 0, &je);
     if (!j || !json_is_object(j)) {
@@ -679,25 +686,25 @@ static int creds_from_json(s3_store *s, const lks_buf *body, const char *what, l
         rc = lks_err_set(err, LKS_ECORRUPT, "%s: AccessKeyId or SecretAccessKey missing in the response", what);
     else if (exp && lks_parse_timestamp_us(exp, strlen(exp), &exp_us) != LKS_OK)
         rc = lks_err_set(err, LKS_ECORRUPT, "%s: bad Expiration '%.40s'", what, exp);
-    else if ((rc = set_creds(s, ak, sk, tok, exp ? exp_us : 0)) != LKS_OK)
+    else if ((rc = set_creds(c, ak, sk, tok, exp ? exp_us : 0)) != LKS_OK)
         rc = lks_err_set(err, rc, "%s: %s", what,
                          rc == LKS_ECORRUPT ? "control characters in the credentials" : "out of memory");
     json_decref(j);
     return rc;
 }
 
-static int fetch_container(s3_store *s, lks_err *err) {
+static int fetch_container(lks_aws_creds *c, lks_err *err) {
     struct curl_slist *hdrs = NULL;
     lks_buf tok;
     lks_buf_init(&tok, TOKEN_FILE_MAX + 1);
     int rc = LKS_OK;
-    const char *auth = s->ct_token;
-    if (s->ct_token_file) {
-        if (read_small_file(s->ct_token_file, TOKEN_FILE_MAX, &tok) != LKS_OK) {
+    const char *auth = c->ct_token;
+    if (c->ct_token_file) {
+        if (read_small_file(c->ct_token_file, TOKEN_FILE_MAX, &tok) != LKS_OK) {
             lks_buf_free(&tok);
             return lks_err_set(err, LKS_ECONFIG,
                                "container credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s",
-                               s->ct_token_file);
+                               c->ct_token_file);
         }
         auth = (const char *)tok.ptr;
     }
@@ -719,25 +726,25 @@ static int fetch_container(s3_store *s, lks_err *err) {
     lks_buf_free(&tok);
     http_resp rs;
     resp_init(&rs);
-    rc = cred_http(s, "GET", s->ct_url, hdrs, NULL, 2000, 3, &rs, err, "container credentials");
+    rc = cred_http(c, "GET", c->ct_url, hdrs, NULL, 2000, 3, &rs, err, "container credentials");
     curl_slist_free_all(hdrs);
     if (rc == LKS_OK && rs.status != 200)
-        rc = lks_err_set(err, LKS_EIO, "container credentials: %s: HTTP %ld", s->ct_url, rs.status);
+        rc = lks_err_set(err, LKS_EIO, "container credentials: %s: HTTP %ld", c->ct_url, rs.status);
     if (rc == LKS_OK)
-        rc = creds_from_json(s, &rs.body, "container credentials", err);
+        rc = creds_from_json(c, &rs.body, "container credentials", err);
     resp_free(&rs);
     return rc;
 }
 
-static int fetch_imds(s3_store *s, int first, lks_err *err) {
+static int fetch_imds(lks_aws_creds *c, int first, lks_err *err) {
     char url[1024];
     http_resp rs;
     resp_init(&rs);
     int attempts = first ? 1 : 3;
     /* IMDSv2: a session token first */
     struct curl_slist *hdrs = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
-    snprintf(url, sizeof url, "%s/latest/api/token", s->imds_url);
-    int rc = cred_http(s, "PUT", url, hdrs, "", 1000, attempts, &rs, err, "instance metadata");
+    snprintf(url, sizeof url, "%s/latest/api/token", c->imds_url);
+    int rc = cred_http(c, "PUT", url, hdrs, "", 1000, attempts, &rs, err, "instance metadata");
     curl_slist_free_all(hdrs);
     hdrs = NULL;
     char token[256];
@@ -754,8 +761,8 @@ static int fetch_imds(s3_store *s, int first, lks_err *err) {
         char th[320];
         snprintf(th, sizeof th, "X-aws-ec2-metadata-token: %s", token);
         hdrs = curl_slist_append(NULL, th);
-        snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/", s->imds_url);
-        rc = cred_http(s, "GET", url, hdrs, NULL, 1000, attempts, &rs, err, "instance metadata");
+        snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/", c->imds_url);
+        rc = cred_http(c, "GET", url, hdrs, NULL, 1000, attempts, &rs, err, "instance metadata");
         if (rc == LKS_OK && rs.status != 200)
             rc = lks_err_set(err, LKS_EIO, "instance metadata: %s: HTTP %ld (no instance role?)", url, rs.status);
         if (rc == LKS_OK) {
@@ -771,12 +778,12 @@ static int fetch_imds(s3_store *s, int first, lks_err *err) {
                 rc = lks_err_set(err, LKS_EIO, "instance metadata: no instance role");
         }
         if (rc == LKS_OK) {
-            snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/%s", s->imds_url, role);
-            rc = cred_http(s, "GET", url, hdrs, NULL, 1000, attempts, &rs, err, "instance metadata");
+            snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/%s", c->imds_url, role);
+            rc = cred_http(c, "GET", url, hdrs, NULL, 1000, attempts, &rs, err, "instance metadata");
             if (rc == LKS_OK && rs.status != 200)
                 rc = lks_err_set(err, LKS_EIO, "instance metadata: %s: HTTP %ld", url, rs.status);
             if (rc == LKS_OK)
-                rc = creds_from_json(s, &rs.body, "instance metadata", err);
+                rc = creds_from_json(c, &rs.body, "instance metadata", err);
         }
         memset(th, 0, sizeof th);
         curl_slist_free_all(hdrs);
@@ -789,21 +796,21 @@ static int fetch_imds(s3_store *s, int first, lks_err *err) {
 /* Appends application/x-www-form-urlencoded s. */
 static int form_encode(lks_buf *b, const char *s) { return lks_sigv4_uri_encode(b, s, strlen(s), 0); }
 
-static int fetch_web_identity(s3_store *s, lks_err *err) {
+static int fetch_web_identity(lks_aws_creds *c, lks_err *err) {
     lks_buf tok, body;
     lks_buf_init(&tok, TOKEN_FILE_MAX + 1);
     lks_buf_init(&body, 0);
-    if (read_small_file(s->wi_token_file, TOKEN_FILE_MAX, &tok) != LKS_OK || tok.len == 0) {
+    if (read_small_file(c->wi_token_file, TOKEN_FILE_MAX, &tok) != LKS_OK || tok.len == 0) {
         lks_buf_free(&tok);
-        return lks_err_set(err, LKS_ECONFIG, "web identity: cannot read the token file %s", s->wi_token_file);
+        return lks_err_set(err, LKS_ECONFIG, "web identity: cannot read the token file %s", c->wi_token_file);
     }
     int rc = lks_buf_printf(&body, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=");
     if (rc == LKS_OK)
-        rc = form_encode(&body, s->wi_role_arn);
+        rc = form_encode(&body, c->wi_role_arn);
     if (rc == LKS_OK)
         rc = lks_buf_printf(&body, "&RoleSessionName=");
     if (rc == LKS_OK)
-        rc = form_encode(&body, s->wi_session);
+        rc = form_encode(&body, c->wi_session);
     if (rc == LKS_OK)
         rc = lks_buf_printf(&body, "&WebIdentityToken=");
     if (rc == LKS_OK)
@@ -820,7 +827,7 @@ static int fetch_web_identity(s3_store *s, lks_err *err) {
     hdrs = curl_slist_append(hdrs, "Expect:");
     http_resp rs;
     resp_init(&rs);
-    rc = cred_http(s, "POST", s->sts_url, hdrs, (const char *)body.ptr, CONNECT_TIMEOUT_MS, 3, &rs, err,
+    rc = cred_http(c, "POST", c->sts_url, hdrs, (const char *)body.ptr, CONNECT_TIMEOUT_MS, 3, &rs, err,
                    "web identity (STS AssumeRoleWithWebIdentity)");
     curl_slist_free_all(hdrs);
     memset(body.ptr, 0, body.len);
@@ -828,7 +835,7 @@ static int fetch_web_identity(s3_store *s, lks_err *err) {
     if (rc == LKS_OK && rs.status != 200) {
         parse_error_body(&rs);
         rc = lks_err_set(err, LKS_EIO, "web identity: STS AssumeRoleWithWebIdentity at %s for %s: HTTP %ld %s%s%s",
-                         s->sts_url, s->wi_role_arn, rs.status, rs.code, rs.message[0] ? ": " : "", rs.message);
+                         c->sts_url, c->wi_role_arn, rs.status, rs.code, rs.message[0] ? ": " : "", rs.message);
     }
     if (rc == LKS_OK) {
         const char *p = (const char *)rs.body.ptr, *cs;
@@ -845,7 +852,7 @@ static int fetch_web_identity(s3_store *s, lks_err *err) {
             if (xml_get(cs, cl, "Expiration", exp, sizeof exp) &&
                 lks_parse_timestamp_us(exp, strlen(exp), &exp_us) != LKS_OK)
                 rc = lks_err_set(err, LKS_ECORRUPT, "web identity: bad Expiration '%s'", exp);
-            else if ((rc = set_creds(s, ak, sk, st, exp_us)) != LKS_OK)
+            else if ((rc = set_creds(c, ak, sk, st, exp_us)) != LKS_OK)
                 rc = lks_err_set(err, rc, "web identity: %s",
                                  rc == LKS_ECORRUPT ? "control characters in the credentials" : "out of memory");
         }
@@ -861,47 +868,52 @@ static int fetch_web_identity(s3_store *s, lks_err *err) {
     return rc;
 }
 
-/* Makes sure usable credentials are loaded: temporary ones are fetched on
- * first use and again REFRESH_MARGIN_US before they expire (or at once when
- * force is set, after an ExpiredToken).  A failed refresh keeps credentials
- * that have not expired yet. */
-static int creds_ensure(s3_store *s, int force, lks_err *err) {
-    if (s->src == SRC_STATIC)
-        return LKS_OK;
+int lks_aws_creds_get(lks_aws_creds *c, int force, lks_aws_key *key, lks_err *err) {
     int64_t now = lks_now_us();
-    if (s->ak && !force && (s->expires_us == 0 || now + REFRESH_MARGIN_US < s->expires_us))
-        return LKS_OK;
+    int rc = LKS_OK;
+    if (c->src == SRC_STATIC || (c->ak && !force && (c->expires_us == 0 || now + REFRESH_MARGIN_US < c->expires_us)))
+        goto have;
     lks_err e2;
     lks_err_clear(&e2);
-    int rc;
-    switch (s->src) {
-    case SRC_WEB_IDENTITY: rc = fetch_web_identity(s, &e2); break;
-    case SRC_CONTAINER: rc = fetch_container(s, &e2); break;
-    case SRC_IMDS: rc = fetch_imds(s, s->ak == NULL, &e2); break;
+    switch (c->src) {
+    case SRC_WEB_IDENTITY: rc = fetch_web_identity(c, &e2); break;
+    case SRC_CONTAINER: rc = fetch_container(c, &e2); break;
+    case SRC_IMDS: rc = fetch_imds(c, c->ak == NULL, &e2); break;
     default:
         return lks_err_set(err, LKS_ECONFIG,
-                           "s3://%s: no AWS credentials found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, %s, "
+                           "%s: no AWS credentials found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, %s, "
                            "web identity, container credentials; instance metadata disabled)",
-                           s->bucket, s->where);
+                           c->who, c->where);
     }
     if (rc == LKS_OK) {
-        size_t n = strlen(s->ak);
-        lks_log(LKS_LOG_DEBUG, "store", "s3://%s: credentials from %s (key id ...%s)", s->bucket, s->where,
-                s->ak + (n > 4 ? n - 4 : n));
-        return LKS_OK;
+        size_t n = strlen(c->ak);
+        lks_log(LKS_LOG_DEBUG, "aws", "%s: credentials from %s (key id ...%s)", c->who, c->where,
+                c->ak + (n > 4 ? n - 4 : n));
+        goto have;
     }
-    if (s->ak && (s->expires_us == 0 || now < s->expires_us) && !force) {
-        lks_log(LKS_LOG_WARN, "store", "s3://%s: refreshing credentials failed, using the current ones: %s", s->bucket,
-                e2.msg);
-        return LKS_OK;
+    if (c->ak && (c->expires_us == 0 || now < c->expires_us) && !force) {
+        lks_log(LKS_LOG_WARN, "aws", "%s: refreshing credentials failed, using the current ones: %s", c->who, e2.msg);
+        goto have;
     }
-    if (s->src == SRC_IMDS && !s->ak)
+    if (c->src == SRC_IMDS && !c->ak)
         return lks_err_set(err, LKS_ECONFIG,
-                           "s3://%s: no AWS credentials found (environment, %s, web identity, container "
+                           "%s: no AWS credentials found (environment, %s, web identity, container "
                            "credentials; instance metadata: %s)",
-                           s->bucket, s->where, e2.msg);
-    return lks_err_set(err, rc, "s3://%s: %s", s->bucket, e2.msg);
+                           c->who, c->where, e2.msg);
+    return lks_err_set(err, rc, "%s: %s", c->who, e2.msg);
+have:
+    key->access_key = c->ak;
+    key->secret = c->sk;
+    key->token = c->token;
+    key->expires_us = c->expires_us;
+    return LKS_OK;
 }
+
+int lks_aws_creds_renewable(const lks_aws_creds *c) {
+    return c->src == SRC_WEB_IDENTITY || c->src == SRC_CONTAINER || c->src == SRC_IMDS;
+}
+
+const char *lks_aws_creds_source(const lks_aws_creds *c) { return c->where; }
 
 /* ---- signed S3 requests ----------------------------------------------------------------------- */
 
@@ -958,8 +970,9 @@ static int add_header(struct curl_slist **l, const char *name, const char *value
     return LKS_OK;
 }
 
-/* One signed try. */
-static int s3_try(s3_store *s, s3_call *c, const char *payload_hash, http_resp *rs, lks_err *err) {
+/* One try signed with key. */
+static int s3_try(s3_store *s, s3_call *c, const lks_aws_key *key, const char *payload_hash, http_resp *rs,
+                  lks_err *err) {
     lks_buf q, path, url, auth;
     lks_buf_init(&q, 0);
     lks_buf_init(&path, 0);
@@ -985,13 +998,13 @@ static int s3_try(s3_store *s, s3_call *c, const char *payload_hash, http_resp *
     h[nh++] = (lks_sigv4_header){"host", s->host};
     h[nh++] = (lks_sigv4_header){"x-amz-date", amz_date};
     h[nh++] = (lks_sigv4_header){"x-amz-content-sha256", payload_hash};
-    if (s->token)
-        h[nh++] = (lks_sigv4_header){"x-amz-security-token", s->token};
+    if (key->token)
+        h[nh++] = (lks_sigv4_header){"x-amz-security-token", key->token};
     for (size_t i = 0; i < c->nextra; i++)
         h[nh++] = c->extra[i];
     lks_sigv4_req sr = {
         c->method, (const char *)path.ptr, (const char *)q.ptr, h, nh, payload_hash, amz_date, s->region, "s3"};
-    if ((rc = lks_sigv4_authorization(&sr, s->ak, s->sk, &auth, NULL, err)) != LKS_OK)
+    if ((rc = lks_sigv4_authorization(&sr, key->access_key, key->secret, &auth, NULL, err)) != LKS_OK)
         goto done;
     if ((rc = lks_buf_cstr(&auth)) != LKS_OK) {
         rc = lks_err_set(err, rc, "out of memory");
@@ -1012,7 +1025,7 @@ static int s3_try(s3_store *s, s3_call *c, const char *payload_hash, http_resp *
         goto done;
     }
     http_req rq = {c->method, (const char *)url.ptr, hl, c->body, c->body_len, c->out, 0, 0};
-    http_perform(s, &rq, rs);
+    http_perform(s->curl, &rq, rs);
 done:
     curl_slist_free_all(hl);
     if (auth.ptr)
@@ -1045,13 +1058,14 @@ static int s3_exec_locked(s3_store *s, s3_call *c, http_resp *rs, lks_err *err) 
     c->ambiguous = 0;
     for (int attempt = 1;; attempt++) {
         c->attempts = attempt;
-        int rc = creds_ensure(s, 0, err);
+        lks_aws_key key;
+        int rc = lks_aws_creds_get(s->creds, 0, &key, err);
         if (rc)
             return rc;
         resp_reset(rs);
         if (c->out)
             c->out->len = out_len0;
-        if ((rc = s3_try(s, c, payload_hash, rs, err)) != LKS_OK)
+        if ((rc = s3_try(s, c, &key, payload_hash, rs, err)) != LKS_OK)
             return rc;
         int retry = 0;
         if (rs->cc != CURLE_OK) {
@@ -1076,9 +1090,9 @@ static int s3_exec_locked(s3_store *s, s3_call *c, http_resp *rs, lks_err *err) 
             } else if (st == 400 && strcmp(rs->code, "RequestTimeout") == 0) {
                 retry = 1;
             } else if ((st == 400 || st == 403) && strcmp(rs->code, "ExpiredToken") == 0 && !refreshed &&
-                       s->src != SRC_STATIC) {
+                       lks_aws_creds_renewable(s->creds)) {
                 refreshed = 1;
-                if ((rc = creds_ensure(s, 1, err)) != LKS_OK)
+                if ((rc = lks_aws_creds_get(s->creds, 1, &key, err)) != LKS_OK)
                     return rc;
                 retry = 1;
             }
@@ -1876,9 +1890,10 @@ int lks_s3_count_uploads(lks_store *st, int *count, lks_err *err) {
 int lks_s3_access_key_id(lks_store *st, char *out, size_t cap, lks_err *err) {
     s3_store *s = S(st);
     pthread_mutex_lock(&s->lock);
-    int rc = creds_ensure(s, 0, err);
+    lks_aws_key key;
+    int rc = lks_aws_creds_get(s->creds, 0, &key, err);
     if (rc == LKS_OK)
-        snprintf(out, cap, "%s", s->ak);
+        snprintf(out, cap, "%s", key.access_key);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -2043,6 +2058,59 @@ static int profile_load(const char *path, const char *name, int config_file, pro
     return rc;
 }
 
+struct lks_aws_config {
+    char *pname; /* the profile */
+    char *cred_path, *conf_path;
+    profile cred, conf;
+};
+
+void lks_aws_config_free(lks_aws_config *cfg) {
+    if (!cfg)
+        return;
+    profile_free(&cfg->cred);
+    profile_free(&cfg->conf);
+    free(cfg->pname);
+    free(cfg->cred_path);
+    free(cfg->conf_path);
+    free(cfg);
+}
+
+int lks_aws_config_load(lks_aws_config **out, lks_err *err) {
+    *out = NULL;
+    lks_aws_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    const char *pname = env("AWS_PROFILE");
+    int explicit_profile = pname != NULL;
+    cfg->pname = strdup(pname ? pname : "default");
+    cfg->cred_path = shared_file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
+    cfg->conf_path = shared_file("AWS_CONFIG_FILE", "~/.aws/config");
+    int rc = LKS_OK;
+    if (!cfg->pname || !cfg->cred_path || !cfg->conf_path)
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+    else if ((rc = profile_load(cfg->cred_path, cfg->pname, 0, &cfg->cred, err)) == LKS_OK &&
+             (rc = profile_load(cfg->conf_path, cfg->pname, 1, &cfg->conf, err)) == LKS_OK && explicit_profile &&
+             !cfg->cred.found && !cfg->conf.found)
+        rc = lks_err_set(err, LKS_ECONFIG, "AWS_PROFILE '%s' is in neither %s nor %s", cfg->pname, cfg->cred_path,
+                         cfg->conf_path);
+    if (rc) {
+        lks_aws_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return LKS_OK;
+}
+
+const char *lks_aws_config_get(const lks_aws_config *cfg, const char *key) { return profile_get(&cfg->conf, key); }
+
+int lks_aws_region_check(const char *region, lks_err *err) {
+    size_t n = strlen(region);
+    int ok = n > 0 && n <= 63;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = (region[i] >= 'a' && region[i] <= 'z') || (region[i] >= '0' && region[i] <= '9') || region[i] == '-';
+    return ok ? LKS_OK : lks_err_set(err, LKS_ECONFIG, "bad AWS region '%.64s'", region);
+}
+
 /* Bucket names usable as a DNS label under TLS: 3-63 of [a-z0-9-], starting
  * and ending alphanumeric (a '.' would break the wildcard certificate). */
 static int dns_bucket(const char *b, int allow_dots) {
@@ -2137,17 +2205,7 @@ static void s3_close(lks_store *st) {
     free(s->prefix);
     free(s->region);
     free(s->host);
-    free(s->ak);
-    free_secret(&s->sk);
-    free_secret(&s->token);
-    free(s->wi_token_file);
-    free(s->wi_role_arn);
-    free(s->wi_session);
-    free(s->sts_url);
-    free(s->ct_url);
-    free_secret(&s->ct_token);
-    free(s->ct_token_file);
-    free(s->imds_url);
+    lks_aws_creds_free(s->creds);
     free(s->base.uri);
     free(s);
 }
@@ -2157,17 +2215,18 @@ static const lks_store_ops s3_ops = {
 };
 
 /* Picks the credential source (no network here). */
-static int resolve_creds(s3_store *s, const profile *cred, const profile *conf, const char *pname,
-                         const char *cred_path, const char *conf_path, lks_err *err) {
+static int resolve_creds(lks_aws_creds *c, const lks_aws_config *cfg, lks_err *err) {
+    const profile *cred = &cfg->cred, *conf = &cfg->conf;
+    const char *pname = cfg->pname, *cred_path = cfg->cred_path, *conf_path = cfg->conf_path;
     const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
     if (ak || sk) {
         if (!ak || !sk)
             return lks_err_set(err, LKS_ECONFIG, "%s is set but %s is not",
                                ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                                ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-        snprintf(s->where, sizeof s->where, "the environment");
-        s->src = SRC_STATIC;
-        return set_creds(s, ak, sk, env("AWS_SESSION_TOKEN"), 0)
+        snprintf(c->where, sizeof c->where, "the environment");
+        c->src = SRC_STATIC;
+        return set_creds(c, ak, sk, env("AWS_SESSION_TOKEN"), 0)
                    ? lks_err_set(err, LKS_ECONFIG,
                                  "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN "
                                  "holds control characters (or out of memory)")
@@ -2186,9 +2245,9 @@ static int resolve_creds(s3_store *s, const profile *cred, const profile *conf, 
         const char *path = f ? conf_path : cred_path;
         const char *pak = profile_get(pr, "aws_access_key_id"), *psk = profile_get(pr, "aws_secret_access_key");
         if (pak && psk) {
-            snprintf(s->where, sizeof s->where, "profile '%s' in %s", pname, path);
-            s->src = SRC_STATIC;
-            return set_creds(s, pak, psk, profile_get(pr, "aws_session_token"), 0)
+            snprintf(c->where, sizeof c->where, "profile '%s' in %s", pname, path);
+            c->src = SRC_STATIC;
+            return set_creds(c, pak, psk, profile_get(pr, "aws_session_token"), 0)
                        ? lks_err_set(err, LKS_ECONFIG, "profile '%s' in %s: credentials with control characters", pname,
                                      path)
                        : LKS_OK;
@@ -2220,54 +2279,111 @@ static int resolve_creds(s3_store *s, const profile *cred, const profile *conf, 
             snprintf(sbuf, sizeof sbuf, "lakesync-%ld-%lld", (long)getpid(), (long long)(lks_now_us() / 1000000));
             sess = sbuf;
         }
-        s->src = SRC_WEB_IDENTITY;
-        snprintf(s->where, sizeof s->where, "web identity (%s, role %.120s)", where, arn);
-        s->wi_token_file = expand_home(tf);
-        s->wi_role_arn = strdup(arn);
-        s->wi_session = strdup(sess);
-        if (!s->wi_token_file || !s->wi_role_arn || !s->wi_session)
+        c->src = SRC_WEB_IDENTITY;
+        snprintf(c->where, sizeof c->where, "web identity (%s, role %.120s)", where, arn);
+        c->wi_token_file = expand_home(tf);
+        c->wi_role_arn = strdup(arn);
+        c->wi_session = strdup(sess);
+        if (!c->wi_token_file || !c->wi_role_arn || !c->wi_session)
             return lks_err_set(err, LKS_ENOMEM, "out of memory");
         return LKS_OK;
     }
     const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (rel || full) {
         size_t n = rel ? strlen(rel) + 32 : strlen(full) + 1;
-        s->ct_url = malloc(n);
-        if (!s->ct_url)
+        c->ct_url = malloc(n);
+        if (!c->ct_url)
             return lks_err_set(err, LKS_ENOMEM, "out of memory");
         if (rel)
-            snprintf(s->ct_url, n, "http://169.254.170.2%s%s", rel[0] == '/' ? "" : "/", rel);
+            snprintf(c->ct_url, n, "http://169.254.170.2%s%s", rel[0] == '/' ? "" : "/", rel);
         else
-            snprintf(s->ct_url, n, "%s", full);
+            snprintf(c->ct_url, n, "%s", full);
         if (!rel && !container_url_ok(full))
             return lks_err_set(err, LKS_ECONFIG,
                                "AWS_CONTAINER_CREDENTIALS_FULL_URI %s: must be https or a loopback/container host",
                                full);
         const char *tok = env("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
                    *tokf = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-        if (tokf && !(s->ct_token_file = strdup(tokf)))
+        if (tokf && !(c->ct_token_file = strdup(tokf)))
             return lks_err_set(err, LKS_ENOMEM, "out of memory");
-        if (!tokf && tok && !(s->ct_token = strdup(tok)))
+        if (!tokf && tok && !(c->ct_token = strdup(tok)))
             return lks_err_set(err, LKS_ENOMEM, "out of memory");
-        s->src = SRC_CONTAINER;
-        snprintf(s->where, sizeof s->where, "container credentials (%.200s)", s->ct_url);
+        c->src = SRC_CONTAINER;
+        snprintf(c->where, sizeof c->where, "container credentials (%.200s)", c->ct_url);
         return LKS_OK;
     }
-    snprintf(s->where, sizeof s->where, "profile '%s' in %s and %s", pname, cred_path, conf_path);
+    snprintf(c->where, sizeof c->where, "profile '%s' in %s and %s", pname, cred_path, conf_path);
     if (env_true("AWS_EC2_METADATA_DISABLED")) {
-        s->src = SRC_NONE;
+        c->src = SRC_NONE;
         return LKS_OK; /* the first request says no credentials were found */
     }
     const char *imds = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (!imds)
         imds = profile_get(conf, "ec2_metadata_service_endpoint");
-    s->imds_url = strdup(imds ? imds : "http://169.254.169.254");
-    if (!s->imds_url)
+    c->imds_url = strdup(imds ? imds : "http://169.254.169.254");
+    if (!c->imds_url)
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
-    size_t n = strlen(s->imds_url);
-    while (n && s->imds_url[n - 1] == '/')
-        s->imds_url[--n] = 0;
-    s->src = SRC_IMDS;
+    size_t n = strlen(c->imds_url);
+    while (n && c->imds_url[n - 1] == '/')
+        c->imds_url[--n] = 0;
+    c->src = SRC_IMDS;
+    return LKS_OK;
+}
+
+void lks_aws_creds_free(lks_aws_creds *c) {
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    free(c->ak);
+    free_secret(&c->sk);
+    free_secret(&c->token);
+    free(c->wi_token_file);
+    free(c->wi_role_arn);
+    free(c->wi_session);
+    free(c->sts_url);
+    free(c->ct_url);
+    free_secret(&c->ct_token);
+    free(c->ct_token_file);
+    free(c->imds_url);
+    free(c);
+}
+
+int lks_aws_creds_open(const lks_aws_config *cfg, const char *region, const char *who, lks_aws_creds **out,
+                       lks_err *err) {
+    *out = NULL;
+    lks_aws_config *own = NULL;
+    int rc = lks_aws_region_check(region, err);
+    if (rc == LKS_OK && !cfg && (rc = lks_aws_config_load(&own, err)) == LKS_OK)
+        cfg = own;
+    if (rc)
+        return rc;
+    pthread_once(&curl_once, curl_init_once);
+    lks_aws_creds *c = calloc(1, sizeof *c);
+    if (!c) {
+        lks_aws_config_free(own);
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    snprintf(c->who, sizeof c->who, "%s", who);
+    /* STS for web identity: its own endpoint variable, else the general one */
+    const char *sts = env("AWS_ENDPOINT_URL_STS");
+    if (!sts && !env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
+        sts = env("AWS_ENDPOINT_URL");
+    size_t n = (sts ? strlen(sts) : strlen(region)) + 48;
+    if (!(c->sts_url = malloc(n)))
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+    else if (sts)
+        snprintf(c->sts_url, n, "%s%s", strstr(sts, "://") ? "" : "https://", sts);
+    else
+        snprintf(c->sts_url, n, "https://sts.%s.amazonaws.com%s/", region, strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+    if (rc == LKS_OK)
+        rc = resolve_creds(c, cfg, err);
+    lks_aws_config_free(own);
+    if (rc) {
+        lks_aws_creds_free(c);
+        return rc;
+    }
+    *out = c;
     return LKS_OK;
 }
 
@@ -2308,8 +2424,8 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
     s->mpu_part = MPU_PART_MIN;
     s->retry_attempts = RETRY_ATTEMPTS;
     s->retry_base_ms = RETRY_BASE_MS;
-    profile cred = {0}, conf = {0};
-    char *cred_path = NULL, *conf_path = NULL, *ep_host = NULL;
+    lks_aws_config *acfg = NULL;
+    char *ep_host = NULL;
     int rc = LKS_OK;
     size_t ul = strlen(bucket) + strlen(prefix) + 8;
     s->bucket = strdup(bucket);
@@ -2325,22 +2441,8 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
     snprintf(s->base.uri, ul, "s3://%s%s%s", bucket, prefix[0] ? "/" : "", prefix);
 
     /* profile and shared files */
-    const char *pname = env("AWS_PROFILE");
-    int explicit_profile = pname != NULL;
-    if (!pname)
-        pname = "default";
-    cred_path = shared_file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
-    conf_path = shared_file("AWS_CONFIG_FILE", "~/.aws/config");
-    if (!cred_path || !conf_path) {
-        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+    if ((rc = lks_aws_config_load(&acfg, err)) != LKS_OK)
         goto fail;
-    }
-    if ((rc = profile_load(cred_path, pname, 0, &cred, err)) || (rc = profile_load(conf_path, pname, 1, &conf, err)))
-        goto fail;
-    if (explicit_profile && !cred.found && !conf.found) {
-        rc = lks_err_set(err, LKS_ECONFIG, "AWS_PROFILE '%s' is in neither %s nor %s", pname, cred_path, conf_path);
-        goto fail;
-    }
 
     /* region */
     const char *region = opts && opts->region && *opts->region ? opts->region : NULL;
@@ -2349,14 +2451,11 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
     if (!region)
         region = env("AWS_DEFAULT_REGION");
     if (!region)
-        region = profile_get(&conf, "region");
+        region = lks_aws_config_get(acfg, "region");
     if (!region)
         region = "us-east-1";
-    for (const char *q = region; *q; q++)
-        if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-')) {
-            rc = lks_err_set(err, LKS_ECONFIG, "bad AWS region '%.64s'", region);
-            goto fail;
-        }
+    if ((rc = lks_aws_region_check(region, err)) != LKS_OK)
+        goto fail;
     if (!(s->region = strdup(region))) {
         rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
         goto fail;
@@ -2369,9 +2468,9 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
         if (!ep)
             ep = env("AWS_ENDPOINT_URL");
         if (!ep)
-            ep = profile_get(&conf, "s3.endpoint_url");
+            ep = lks_aws_config_get(acfg, "s3.endpoint_url");
         if (!ep)
-            ep = profile_get(&conf, "endpoint_url");
+            ep = lks_aws_config_get(acfg, "endpoint_url");
     }
     int custom = ep != NULL;
     if (custom) {
@@ -2399,7 +2498,7 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
             goto fail;
         }
     }
-    const char *as = profile_get(&conf, "s3.addressing_style");
+    const char *as = lks_aws_config_get(acfg, "s3.addressing_style");
     if (style < 0 && as && strcasecmp(as, "path") == 0)
         style = 1;
     else if (style < 0 && as && strcasecmp(as, "virtual") == 0)
@@ -2427,37 +2526,16 @@ int lks_store_s3_open(const char *uri, const lks_s3_opts *opts, lks_store **out,
         snprintf(s->host, n, "%s.%s", bucket, ep_host);
     }
 
-    /* STS for web identity: its own endpoint variable, else the general one */
-    const char *sts = env("AWS_ENDPOINT_URL_STS");
-    if (!sts && !env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
-        sts = env("AWS_ENDPOINT_URL");
-    {
-        size_t n = (sts ? strlen(sts) : strlen(region)) + 48;
-        if (!(s->sts_url = malloc(n))) {
-            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
-            goto fail;
-        }
-        if (sts)
-            snprintf(s->sts_url, n, "%s%s", strstr(sts, "://") ? "" : "https://", sts);
-        else
-            snprintf(s->sts_url, n, "https://sts.%s.amazonaws.com%s/", region,
-                     strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
-    }
-
-    if ((rc = resolve_creds(s, &cred, &conf, pname, cred_path, conf_path, err)) != LKS_OK)
+    char who[300];
+    snprintf(who, sizeof who, "s3://%s", bucket);
+    if ((rc = lks_aws_creds_open(acfg, region, who, &s->creds, err)) != LKS_OK)
         goto fail;
-    profile_free(&cred);
-    profile_free(&conf);
-    free(cred_path);
-    free(conf_path);
+    lks_aws_config_free(acfg);
     free(ep_host);
     *out = &s->base;
     return LKS_OK;
 fail:
-    profile_free(&cred);
-    profile_free(&conf);
-    free(cred_path);
-    free(conf_path);
+    lks_aws_config_free(acfg);
     free(ep_host);
     s3_close(&s->base);
     return rc;

@@ -1,12 +1,18 @@
 /*
- * s3_int.h — internals of the S3 store backend, shared by s3.c, sigv4.c and
- * their unit tests (not part of the public store interface).
+ * s3_int.h — internals of the S3 store backend, shared by s3.c, sigv4.c,
+ * their unit tests and the Kafka transport's Amazon MSK IAM authentication
+ * (which signs with the same SigV4 code and credentials); not part of the
+ * public store interface.
  *
  * SigV4 (sigv4.c): the request signer for AWS Signature Version 4 with
- * signed payloads, written from the published algorithm and proven by the
- * known-answer tests in tests/unit/test_sigv4.c.  The caller builds the
- * canonical query with lks_sigv4_canonical_query() and sends exactly that
- * string as the URL's query, so what is signed is what is sent.
+ * signed payloads, and presigned URLs, written from the published algorithm
+ * and proven by the known-answer tests in tests/unit/test_sigv4.c.  The
+ * caller builds the canonical query with lks_sigv4_canonical_query() and
+ * sends exactly that string as the URL's query, so what is signed is what
+ * is sent.
+ *
+ * AWS configuration and credentials (s3.c): the shared files, the region
+ * check and the credential sources, used by the S3 store and by MSK IAM.
  *
  * S3 store (s3.c): opened on "s3://bucket[/prefix]" with the configuration
  * AWS tools use (environment, shared credentials/config files, container and
@@ -81,6 +87,88 @@ void lks_sigv4_signing_key(const char *secret, const char *date8, const char *re
  * signature when not NULL. */
 int lks_sigv4_authorization(const lks_sigv4_req *rq, const char *access_key, const char *secret, lks_buf *out,
                             char *signature, lks_err *err);
+
+/* A request to presign (query-string authentication): "host" is the only
+ * signed header, the credentials travel in the query. */
+typedef struct lks_sigv4_presign_req {
+    const char *method;            /* "GET" */
+    const char *host;              /* the Host header value */
+    const char *canonical_uri;     /* the encoded path as sent, "/" at least */
+    const lks_sigv4_param *params; /* the request's own query parameters, unencoded */
+    size_t nparams;                /* at most 56 */
+    const char *payload_hash;      /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" (S3) */
+    const char *amz_date;          /* signing time, "YYYYMMDDTHHMMSSZ" */
+    const char *region;
+    const char *service; /* "s3", "kafka-cluster" */
+    int64_t expires_s;   /* X-Amz-Expires: 1 to 604800 seconds */
+} lks_sigv4_presign_req;
+
+/* Appends the query string of the presigned URL (without the '?'): the
+ * request's parameters in the order given, then X-Amz-Algorithm,
+ * X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders,
+ * X-Amz-Security-Token (when token is not NULL or "") and X-Amz-Signature,
+ * every name and value UriEncoded.  That is the order AWS SDKs send; what is
+ * signed is the canonical (sorted) form of the same parameters, as the
+ * server rebuilds it.  LKS_EINVAL on a malformed request (bad date, expiry
+ * out of range, too many parameters, a parameter named X-Amz-*). */
+int lks_sigv4_presign_query(const lks_sigv4_presign_req *rq, const char *access_key, const char *secret,
+                            const char *token, lks_buf *out, lks_err *err);
+
+/* ---- AWS configuration and credentials (s3.c) ----------------------------------- */
+
+/* The shared configuration AWS tools read: the profile AWS_PROFILE names
+ * ("default" without it) in the shared credentials file
+ * (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) and in the config
+ * file (AWS_CONFIG_FILE, else ~/.aws/config). */
+typedef struct lks_aws_config lks_aws_config;
+
+/* Reads both files (an absent file configures nothing).  LKS_ECONFIG when a
+ * file is unreadable or larger than 1 MiB, or when AWS_PROFILE names a
+ * profile neither file has.  Free with lks_aws_config_free(). */
+int lks_aws_config_load(lks_aws_config **out, lks_err *err);
+/* A setting of the profile in the config file ("region", nested
+ * "s3.endpoint_url"); NULL when absent or empty.  Borrowed until
+ * lks_aws_config_free(). */
+const char *lks_aws_config_get(const lks_aws_config *cfg, const char *key);
+void lks_aws_config_free(lks_aws_config *cfg);
+
+/* LKS_OK for a well-formed region name (1 to 63 of a-z 0-9 -), else
+ * LKS_ECONFIG "bad AWS region". */
+int lks_aws_region_check(const char *region, lks_err *err);
+
+/* Credentials to sign with: views into the lks_aws_creds they came from. */
+typedef struct lks_aws_key {
+    const char *access_key;
+    const char *secret;
+    const char *token;  /* the session token, NULL without one */
+    int64_t expires_us; /* when temporary credentials lapse (Unix µs); 0: never */
+} lks_aws_key;
+
+/* A credential source, looked up the way AWS tools do (s3.c's header lists
+ * the order): static keys, web identity, container or instance credentials. */
+typedef struct lks_aws_creds lks_aws_creds;
+
+/* Picks the source from the environment and cfg (NULL: loaded here); no
+ * network.  region chooses the STS endpoint for web identity; who names
+ * the user in messages ("s3://bucket").  LKS_ECONFIG on a bad region or
+ * inconsistent settings (a key id without its secret, unsupported profile
+ * kinds, a non-local container endpoint).  Free with lks_aws_creds_free(). */
+int lks_aws_creds_open(const lks_aws_config *cfg, const char *region, const char *who, lks_aws_creds **out,
+                       lks_err *err);
+/* Usable credentials in *key, valid until the next call on c or its free:
+ * temporary ones are fetched on first use and again 5 minutes before they
+ * expire, or at once with force (after an ExpiredToken); a failed refresh
+ * keeps credentials that have not expired yet (logged).  LKS_ECONFIG when
+ * no source has credentials, LKS_EIO / LKS_ECORRUPT when fetching them
+ * fails; messages start with who and never hold a secret.  One caller at a
+ * time. */
+int lks_aws_creds_get(lks_aws_creds *c, int force, lks_aws_key *key, lks_err *err);
+/* Non-zero when the source hands out temporary credentials it can renew. */
+int lks_aws_creds_renewable(const lks_aws_creds *c);
+/* Where the credentials come from ("the environment", "profile 'dev' in
+ * ..."), for messages.  Borrowed from c. */
+const char *lks_aws_creds_source(const lks_aws_creds *c);
+void lks_aws_creds_free(lks_aws_creds *c);
 
 /* ---- the S3 store ------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
-/* sigv4.c — AWS Signature Version 4 for the S3 store: canonical request,
- * string to sign, signing key and Authorization header, over OpenSSL's
- * SHA-256 and HMAC.
+/* sigv4.c — AWS Signature Version 4: canonical request, string to sign,
+ * signing key, the Authorization header (S3 store requests) and presigned
+ * URLs (MSK IAM tokens), over OpenSSL's SHA-256 and HMAC.
  *
  * The signer never parses a URL: the caller hands it the encoded path and a
  * canonical query built here from unencoded parameters, and sends those same
@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define QUERY_MAX 64
 
@@ -233,33 +234,120 @@ void lks_sigv4_signing_key(const char *secret, const char *date8, const char *re
     memset(b, 0, sizeof b);
 }
 
-int lks_sigv4_authorization(const lks_sigv4_req *rq, const char *access_key, const char *secret, lks_buf *out,
-                            char *signature, lks_err *err) {
-    lks_buf canon, sh, sts;
+/* The hex signature of a request; the "a;b;c" signed-header list is appended
+ * to signed_headers when it is not NULL. */
+static int signature_of(const lks_sigv4_req *rq, const char *secret, lks_buf *signed_headers, char hex[65],
+                        lks_err *err) {
+    lks_buf canon, sts;
     lks_buf_init(&canon, 0);
-    lks_buf_init(&sh, 0);
     lks_buf_init(&sts, 0);
-    int rc = lks_sigv4_canonical_request(rq, &canon, &sh, err);
-    if (rc == LKS_OK && ((rc = lks_sigv4_string_to_sign(rq, canon.ptr, canon.len, &sts)) || (rc = lks_buf_cstr(&sh))))
+    int rc = lks_sigv4_canonical_request(rq, &canon, signed_headers, err);
+    if (rc == LKS_OK && (rc = lks_sigv4_string_to_sign(rq, canon.ptr, canon.len, &sts)) != LKS_OK)
         rc = lks_err_set(err, rc, "sigv4: out of memory");
     if (rc == LKS_OK) {
         uint8_t key[32], mac[32];
-        char date8[9], hex[65];
+        char date8[9];
         memcpy(date8, rq->amz_date, 8);
         date8[8] = 0;
         lks_sigv4_signing_key(secret, date8, rq->region, rq->service, key);
         lks_hmac_sha256(key, 32, sts.ptr, sts.len, mac);
         memset(key, 0, sizeof key);
         lks_hex_lower(mac, 32, hex);
+    }
+    lks_buf_free(&canon);
+    lks_buf_free(&sts);
+    return rc;
+}
+
+int lks_sigv4_authorization(const lks_sigv4_req *rq, const char *access_key, const char *secret, lks_buf *out,
+                            char *signature, lks_err *err) {
+    lks_buf sh;
+    lks_buf_init(&sh, 0);
+    char hex[65];
+    int rc = signature_of(rq, secret, &sh, hex, err);
+    if (rc == LKS_OK && (rc = lks_buf_cstr(&sh)) != LKS_OK)
+        rc = lks_err_set(err, rc, "sigv4: out of memory");
+    if (rc == LKS_OK) {
         if (signature)
             memcpy(signature, hex, 65);
-        rc = lks_buf_printf(out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request,SignedHeaders=%s,Signature=%s",
-                            access_key, date8, rq->region, rq->service, (const char *)sh.ptr, hex);
+        rc = lks_buf_printf(out, "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request,SignedHeaders=%s,Signature=%s",
+                            access_key, rq->amz_date, rq->region, rq->service, (const char *)sh.ptr, hex);
         if (rc)
             rc = lks_err_set(err, rc, "sigv4: out of memory");
     }
-    lks_buf_free(&canon);
     lks_buf_free(&sh);
-    lks_buf_free(&sts);
+    return rc;
+}
+
+/* ---- presigned URLs ----------------------------------------------------------------- */
+
+#define PRESIGN_PARAMS 6           /* X-Amz-* parameters besides the signature */
+#define PRESIGN_MAX_EXPIRES 604800 /* seven days */
+
+static int append_param(lks_buf *b, int first, const char *name, const char *value) {
+    int rc = first ? LKS_OK : lks_buf_append_byte(b, '&');
+    if (rc == LKS_OK)
+        rc = lks_sigv4_uri_encode(b, name, strlen(name), 0);
+    if (rc == LKS_OK)
+        rc = lks_buf_append_byte(b, '=');
+    if (rc == LKS_OK && value)
+        rc = lks_sigv4_uri_encode(b, value, strlen(value), 0);
+    return rc;
+}
+
+int lks_sigv4_presign_query(const lks_sigv4_presign_req *rq, const char *access_key, const char *secret,
+                            const char *token, lks_buf *out, lks_err *err) {
+    if (rq->nparams > QUERY_MAX - PRESIGN_PARAMS)
+        return lks_err_set(err, LKS_EINVAL, "sigv4: %zu query parameters to presign (at most %d)", rq->nparams,
+                           QUERY_MAX - PRESIGN_PARAMS);
+    if (!check_date(rq->amz_date))
+        return lks_err_set(err, LKS_EINVAL, "sigv4: bad signing time '%s'", rq->amz_date ? rq->amz_date : "");
+    if (rq->expires_s < 1 || rq->expires_s > PRESIGN_MAX_EXPIRES)
+        return lks_err_set(err, LKS_EINVAL, "sigv4: presigned URL expiry %lld s (1 to %d)", (long long)rq->expires_s,
+                           PRESIGN_MAX_EXPIRES);
+    lks_sigv4_param all[QUERY_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < rq->nparams; i++) {
+        if (strncasecmp(rq->params[i].name, "X-Amz-", 6) == 0)
+            return lks_err_set(err, LKS_EINVAL, "sigv4: query parameter '%.64s' is the presigner's",
+                               rq->params[i].name);
+        all[n++] = rq->params[i];
+    }
+    char credential[256], expires[24];
+    int cl = snprintf(credential, sizeof credential, "%s/%.8s/%s/%s/aws4_request", access_key, rq->amz_date, rq->region,
+                      rq->service);
+    if (cl < 0 || (size_t)cl >= sizeof credential)
+        return lks_err_set(err, LKS_EINVAL, "sigv4: access key id, region or service too long");
+    snprintf(expires, sizeof expires, "%lld", (long long)rq->expires_s);
+    all[n++] = (lks_sigv4_param){"X-Amz-Algorithm", "AWS4-HMAC-SHA256"};
+    all[n++] = (lks_sigv4_param){"X-Amz-Credential", credential};
+    all[n++] = (lks_sigv4_param){"X-Amz-Date", rq->amz_date};
+    all[n++] = (lks_sigv4_param){"X-Amz-Expires", expires};
+    all[n++] = (lks_sigv4_param){"X-Amz-SignedHeaders", "host"};
+    if (token && *token)
+        all[n++] = (lks_sigv4_param){"X-Amz-Security-Token", token};
+    lks_buf cq;
+    lks_buf_init(&cq, 0);
+    int rc = lks_sigv4_canonical_query(&cq, all, n);
+    if (rc == LKS_OK)
+        rc = lks_buf_cstr(&cq);
+    if (rc) {
+        lks_buf_free(&cq);
+        return lks_err_set(err, rc, "sigv4: out of memory");
+    }
+    lks_sigv4_header host = {"host", rq->host};
+    lks_sigv4_req sr = {rq->method,       rq->canonical_uri, (const char *)cq.ptr, &host,      1,
+                        rq->payload_hash, rq->amz_date,      rq->region,           rq->service};
+    char hex[65];
+    rc = signature_of(&sr, secret, NULL, hex, err);
+    lks_buf_free(&cq);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == LKS_OK; i++)
+        rc = append_param(out, i == 0, all[i].name, all[i].value);
+    if (rc == LKS_OK)
+        rc = append_param(out, 0, "X-Amz-Signature", hex);
+    if (rc)
+        rc = lks_err_set(err, rc, "sigv4: out of memory");
     return rc;
 }

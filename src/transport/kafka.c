@@ -4,18 +4,25 @@
  * that fix every assigned partition's start offset, metadata look-ups, the
  * Java clients' murmur2 partitioning, kafka:// URLs.
  *
- * librdkafka calls back from two places: the log callback from its own
+ * librdkafka calls back from three places: the log callback from its own
  * threads (lks_log only formats into a stack buffer and hands the line on),
- * delivery reports, errors and rebalances from rd_kafka_poll /
- * rd_kafka_consumer_poll on the caller's thread.
+ * the SASL/OAUTHBEARER token refresh of kafka.aws.msk.iam from its
+ * background thread (so a token is there without the caller polling, which
+ * blocking calls such as rd_kafka_metadata do not do), delivery reports,
+ * errors and rebalances from rd_kafka_poll / rd_kafka_consumer_poll on the
+ * caller's thread.
  */
 #include "transport/kafka.h"
+#include "transport/msk_iam.h"
 
 #include <librdkafka/rdkafka.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #define META_TIMEOUT_MS 10000
 
@@ -33,17 +40,20 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     lks_log(lv, "kafka", "%s: %s", fac ? fac : "-", buf);
 }
 
-/* Error events: transport-level trouble librdkafka retries by itself.
- * The same error is logged once until another one comes. */
-typedef struct errstate {
+/* What the callbacks see through the opaque: a producer or consumer, both
+ * of which start with their cbstate.  Error events are transport-level
+ * trouble librdkafka retries by itself; the same error is logged once until
+ * another one comes. */
+typedef struct cbstate {
     int last;
     int fatal;
     char fatal_msg[300];
-} errstate;
+    lks_msk_iam *msk;  /* kafka.aws.msk.iam: signs the OAUTHBEARER tokens (background thread) */
+    atomic_int tokens; /* tokens librdkafka accepted */
+} cbstate;
 
-/* opaque: a producer or consumer, both of which start with their errstate */
 static void error_cb(rd_kafka_t *rk, int e, const char *reason, void *opaque) {
-    errstate *es = opaque;
+    cbstate *es = opaque;
     if (e == RD_KAFKA_RESP_ERR__FATAL) {
         char buf[200];
         rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
@@ -59,6 +69,36 @@ static void error_cb(rd_kafka_t *rk, int e, const char *reason, void *opaque) {
             "kafka", "%s (librdkafka retries)", reason);
 }
 
+/* SASL/OAUTHBEARER token refresh for kafka.aws.msk.iam: at start and at
+ * 80% of each token's lifetime, on librdkafka's background thread. */
+static void token_refresh_cb(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque) {
+    (void)oauthbearer_config;
+    cbstate *cs = opaque;
+    lks_buf tok;
+    lks_buf_init(&tok, 0);
+    int64_t lifetime_ms = 0;
+    char principal[256], msg[512];
+    lks_err e;
+    lks_err_clear(&e);
+    int rc = lks_msk_iam_sign(cs->msk, &tok, &lifetime_ms, principal, sizeof principal, &e);
+    if (rc == LKS_OK && rd_kafka_oauthbearer_set_token(rk, (const char *)tok.ptr, lifetime_ms, principal, NULL, 0, msg,
+                                                       sizeof msg) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rc = lks_err_set(&e, LKS_EIO, "kafka.aws.msk.iam: librdkafka refused the token: %s", msg);
+    if (tok.ptr)
+        memset(tok.ptr, 0, tok.len);
+    lks_buf_free(&tok);
+    if (rc == LKS_OK) {
+        atomic_fetch_add(&cs->tokens, 1);
+        lks_log(LKS_LOG_DEBUG, "kafka", "MSK IAM: new token for %s, valid for %lld s", lks_msk_iam_region(cs->msk),
+                (long long)(lifetime_ms / 1000 - (int64_t)time(NULL)));
+        return;
+    }
+    /* librdkafka reports the failure through the error callback and asks
+     * again in a few seconds */
+    lks_log(LKS_LOG_WARN, "kafka", "%s", e.msg);
+    rd_kafka_oauthbearer_set_token_failure(rk, e.msg);
+}
+
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *what, lks_err *err) {
     char msg[512];
     if (rd_kafka_conf_set(conf, name, value, msg, sizeof msg) != RD_KAFKA_CONF_OK)
@@ -71,29 +111,74 @@ typedef struct locked {
     const char *name, *value, *why;
 } locked;
 
+/* What kafka.aws.msk.iam needs besides a SASL security.protocol: set, and
+ * only checked (librdkafka builds without OIDC do not know the property). */
+static const locked msk_lock[] = {
+    {"sasl.mechanism", "OAUTHBEARER", "kafka.aws.msk.iam authenticates with OAUTHBEARER tokens"},
+    {"sasl.mechanisms", "OAUTHBEARER", "kafka.aws.msk.iam authenticates with OAUTHBEARER tokens"},
+    {"enable.sasl.oauthbearer.unsecure.jwt", "false", "kafka.aws.msk.iam signs the tokens itself"},
+    {NULL, NULL, NULL},
+};
+static const locked msk_check[] = {
+    {"sasl.oauthbearer.method", "default", "kafka.aws.msk.iam signs the tokens itself"},
+    {NULL, NULL, NULL},
+};
+
+static int check_locked(const lks_kafka_prop *p, const locked *lock, lks_err *err) {
+    for (const locked *l = lock; l && l->name; l++)
+        if (strcmp(p->name, l->name) == 0 && strcmp(p->value, l->value) != 0)
+            return lks_err_set(err, LKS_ECONFIG, "kafka.%s=%s: lakesync needs %s=%s (%s)", p->name, p->value, l->name,
+                               l->value, l->why);
+    return LKS_OK;
+}
+
+static int set_locked(rd_kafka_conf_t *conf, const locked *lock, lks_err *err) {
+    int rc = LKS_OK;
+    for (const locked *l = lock; l && l->name && !rc; l++)
+        rc = conf_set(conf, l->name, l->value, "kafka:", err);
+    return rc;
+}
+
 /* Builds the configuration: ours, then the user's (refusing changes to
- * `lock`), then the locked values. */
-static int conf_new(const lks_kafka_opts *o, const char *const *ours, const locked *lock, rd_kafka_conf_t **out,
-                    lks_err *err) {
+ * `lock`), then the locked values.  With kafka.aws.msk.iam, also the token
+ * refresh and a signer in cs->msk (the caller frees it), made last: it
+ * fetches credentials. */
+static int conf_new(const lks_kafka_opts *o, const char *const *ours, const locked *lock, cbstate *cs,
+                    rd_kafka_conf_t **out, lks_err *err) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!conf)
         return lks_err_set(err, LKS_ENOMEM, "kafka: out of memory");
+    atomic_init(&cs->tokens, 0);
+    const char *brokers = o->bootstrap;
     int rc = conf_set(conf, "client.id", o->client_id ? o->client_id : "lakesync", "kafka:", err);
     if (!rc && o->bootstrap)
         rc = conf_set(conf, "bootstrap.servers", o->bootstrap, "kafka:", err);
     for (int i = 0; !rc && ours && ours[i]; i += 2)
         rc = conf_set(conf, ours[i], ours[i + 1], "kafka:", err);
+    if (!rc && o->msk_iam)
+        rc = conf_set(conf, "security.protocol", "SASL_SSL", "kafka:", err);
     for (int i = 0; !rc && i < o->nprops; i++) {
         const lks_kafka_prop *p = &o->props[i];
-        for (const locked *l = lock; l && l->name && !rc; l++)
-            if (strcmp(p->name, l->name) == 0 && strcmp(p->value, l->value) != 0)
-                rc = lks_err_set(err, LKS_ECONFIG, "kafka.%s=%s: lakesync needs %s=%s (%s)", p->name, p->value,
-                                 l->name, l->value, l->why);
-        if (!rc)
-            rc = conf_set(conf, p->name, p->value, "property kafka.", err);
+        if ((rc = check_locked(p, lock, err)) ||
+            (o->msk_iam && ((rc = check_locked(p, msk_lock, err)) || (rc = check_locked(p, msk_check, err)))))
+            break;
+        if (o->msk_iam && strcmp(p->name, "security.protocol") == 0 && strncasecmp(p->value, "SASL_", 5) != 0) {
+            rc = lks_err_set(err, LKS_ECONFIG,
+                             "kafka.security.protocol=%s: kafka.aws.msk.iam needs SASL_SSL (or SASL_PLAINTEXT)",
+                             p->value);
+            break;
+        }
+        if (strcmp(p->name, "bootstrap.servers") == 0 || strcmp(p->name, "metadata.broker.list") == 0)
+            brokers = p->value;
+        rc = conf_set(conf, p->name, p->value, "property kafka.", err);
     }
-    for (const locked *l = lock; l && l->name && !rc; l++)
-        rc = conf_set(conf, l->name, l->value, "kafka:", err);
+    if (!rc)
+        rc = set_locked(conf, lock, err);
+    if (!rc && o->msk_iam && (rc = set_locked(conf, msk_lock, err)) == LKS_OK &&
+        (rc = lks_msk_iam_new(o->aws_region, brokers, &cs->msk, err)) == LKS_OK) {
+        rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf, token_refresh_cb);
+        rd_kafka_conf_enable_sasl_queue(conf, 1);
+    }
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return rc;
@@ -103,10 +188,24 @@ static int conf_new(const lks_kafka_opts *o, const char *const *ours, const lock
     return LKS_OK;
 }
 
+/* What a new handle needs before use: with kafka.aws.msk.iam, the token
+ * refresh on librdkafka's background thread. */
+static int handle_start(rd_kafka_t *rk, const cbstate *cs, lks_err *err) {
+    if (!cs->msk)
+        return LKS_OK;
+    rd_kafka_error_t *e = rd_kafka_sasl_background_callbacks_enable(rk);
+    if (!e)
+        return LKS_OK;
+    int rc = lks_err_set(err, LKS_ECONFIG, "kafka.aws.msk.iam: %s", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
 typedef struct gather {
     lks_arena *a;
     lks_kafka_prop *v;
     int n, cap;
+    const char *bad; /* a kafka.aws.* name lakesync does not know */
 } gather;
 
 static int gather_one(void *ud, const char *name, const char *value) {
@@ -121,6 +220,12 @@ static int gather_one(void *ud, const char *name, const char *value) {
         g->v = nv;
         g->cap = nc;
     }
+    /* kafka.aws.* are lakesync's (the table defines them; they never
+     * reach this pass-through): anything else there is a mistake */
+    if (strncmp(name, "kafka.aws.", 10) == 0) {
+        g->bad = name;
+        return LKS_ECONFIG;
+    }
     g->v[g->n].name = name + 6; /* past "kafka." */
     g->v[g->n].value = value;
     g->n++;
@@ -131,9 +236,17 @@ int lks_kafka_opts_from_config(const lks_config *cfg, int need_brokers, lks_aren
                                lks_err *err) {
     memset(o, 0, sizeof *o);
     o->bootstrap = lks_config_get_str(cfg, "kafka.bootstrap.servers");
-    gather g = {a, NULL, 0, 0};
-    if (lks_config_each(cfg, "kafka.", gather_one, &g) != LKS_OK)
+    o->msk_iam = lks_config_get_bool(cfg, "kafka.aws.msk.iam");
+    o->aws_region = lks_config_get_str(cfg, "kafka.aws.region");
+    gather g = {a, NULL, 0, 0, NULL};
+    if (lks_config_each(cfg, "kafka.", gather_one, &g) != LKS_OK) {
+        if (g.bad)
+            return lks_err_set(err, LKS_ECONFIG,
+                               "unknown property '%s' (lakesync's kafka.aws.* are kafka.aws.msk.iam and "
+                               "kafka.aws.region; they are not librdkafka's)",
+                               g.bad);
         return lks_err_set(err, LKS_ENOMEM, "kafka: out of memory");
+    }
     o->props = g.v;
     o->nprops = g.n;
     if (!o->bootstrap && need_brokers) {
@@ -209,7 +322,7 @@ int lks_kafka_partition_of(const void *key, size_t klen, int n) {
 /* ---- producer ---------------------------------------------------------------------------------- */
 
 struct lks_kafka_producer {
-    errstate es; /* first: the error callback's view */
+    cbstate es; /* first: the callbacks' view */
     rd_kafka_t *rk;
     int64_t queued, delivered, failed;
     char fail_msg[512]; /* the first failed delivery */
@@ -239,11 +352,12 @@ int lks_kafka_producer_new(const lks_kafka_opts *o, lks_kafka_producer **out, lk
     if (!p)
         return lks_err_set(err, LKS_ENOMEM, "kafka: out of memory");
     rd_kafka_conf_t *conf;
-    int rc = conf_new(o, ours, lock, &conf, err);
+    int rc = conf_new(o, ours, lock, &p->es, &conf, err);
     if (rc) {
         free(p);
         return rc;
     }
+    p->es.last = -1;
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
@@ -251,10 +365,14 @@ int lks_kafka_producer_new(const lks_kafka_opts *o, lks_kafka_producer **out, lk
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
     if (!p->rk) {
         rd_kafka_conf_destroy(conf);
+        lks_msk_iam_free(p->es.msk);
         free(p);
         return lks_err_set(err, LKS_ECONFIG, "kafka: cannot create the producer: %s", msg);
     }
-    p->es.last = -1;
+    if ((rc = handle_start(p->rk, &p->es, err)) != LKS_OK) {
+        lks_kafka_producer_free(p);
+        return rc;
+    }
     *out = p;
     return LKS_OK;
 }
@@ -312,6 +430,8 @@ int lks_kafka_flush(lks_kafka_producer *p, const volatile sig_atomic_t *stop, lk
 
 int64_t lks_kafka_delivered(const lks_kafka_producer *p) { return p ? p->delivered : 0; }
 
+int lks_kafka_producer_tokens(lks_kafka_producer *p) { return atomic_load(&p->es.tokens); }
+
 void lks_kafka_producer_free(lks_kafka_producer *p) {
     if (!p)
         return;
@@ -320,6 +440,7 @@ void lks_kafka_producer_free(lks_kafka_producer *p) {
         rd_kafka_poll(p->rk, 0);
         rd_kafka_destroy(p->rk);
     }
+    lks_msk_iam_free(p->es.msk);
     free(p);
 }
 
@@ -393,7 +514,7 @@ out:
 /* ---- consumer ---------------------------------------------------------------------------------- */
 
 struct lks_kafka_consumer {
-    errstate es; /* first: the error callback's view */
+    cbstate es; /* first: the callbacks' view */
     rd_kafka_t *rk;
     lks_kafka_hooks hooks;
     int report_eof;
@@ -501,7 +622,7 @@ int lks_kafka_consumer_new(const lks_kafka_consumer_opts *o, lks_kafka_consumer 
         return lks_err_set(err, LKS_ENOMEM, "kafka: out of memory");
     lks_arena_init(&c->tpa, 0);
     rd_kafka_conf_t *conf;
-    int rc = conf_new(&o->k, ours, lock, &conf, err);
+    int rc = conf_new(&o->k, ours, lock, &c->es, &conf, err);
     if (rc) {
         lks_arena_free(&c->tpa);
         free(c);
@@ -518,9 +639,17 @@ int lks_kafka_consumer_new(const lks_kafka_consumer_opts *o, lks_kafka_consumer 
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
+        lks_msk_iam_free(c->es.msk);
         lks_arena_free(&c->tpa);
         free(c);
         return lks_err_set(err, LKS_ECONFIG, "kafka: cannot create the consumer: %s", msg);
+    }
+    if ((rc = handle_start(c->rk, &c->es, err)) != LKS_OK) {
+        rd_kafka_destroy(c->rk);
+        lks_msk_iam_free(c->es.msk);
+        lks_arena_free(&c->tpa);
+        free(c);
+        return rc;
     }
     rd_kafka_poll_set_consumer(c->rk);
     *out = c;
@@ -724,6 +853,7 @@ void lks_kafka_consumer_close(lks_kafka_consumer *c, int quiet) {
         rd_kafka_consumer_close(c->rk);
         rd_kafka_destroy(c->rk);
     }
+    lks_msk_iam_free(c->es.msk);
     lks_arena_free(&c->tpa);
     free(c);
 }

@@ -20,7 +20,9 @@
  *
  * Configuration: librdkafka properties pass through unchanged (in lakesync's
  * properties files with a `kafka.` prefix: kafka.security.protocol,
- * kafka.sasl.mechanism, ...); lakesync sets only what correctness needs
+ * kafka.sasl.mechanism, ...), except kafka.bootstrap.servers and kafka.aws.*
+ * (Amazon MSK IAM authentication, msk_iam.h), which are lakesync's own;
+ * lakesync sets only what correctness needs
  * (idempotence and acks=all for producers; no auto commit, no automatic
  * offset reset past lost data for the merge) before them, so a user setting
  * wins unless it would break those guarantees (then it is refused).
@@ -57,11 +59,20 @@ typedef struct lks_kafka_opts {
     const lks_kafka_prop *props;  /* applied after lakesync's own settings */
     int nprops;
     const char *client_id;        /* default "lakesync" */
+    /* Amazon MSK IAM authentication (kafka.aws.msk.iam, msk_iam.h):
+     * SASL/OAUTHBEARER (security.protocol SASL_SSL unless props say
+     * SASL_PLAINTEXT) with tokens signed with the AWS credentials the S3
+     * store would use.  Creating a handle then fails with LKS_ECONFIG when
+     * there is no region or no credentials. */
+    int msk_iam;
+    const char *aws_region;       /* kafka.aws.region; NULL: from MSK broker names */
 } lks_kafka_opts;
 
-/* Gathers kafka.bootstrap.servers and the kafka.* properties of a
- * configuration into o (strings borrowed from cfg, the array in a).  With
- * need_brokers, LKS_ECONFIG when neither names the brokers. */
+/* Gathers kafka.bootstrap.servers, kafka.aws.msk.iam, kafka.aws.region and
+ * the kafka.* properties for librdkafka of a configuration into o (strings
+ * borrowed from cfg, the array in a).  LKS_ECONFIG for a kafka.aws.*
+ * property lakesync does not define and, with need_brokers, when nothing
+ * names the brokers. */
 int lks_kafka_opts_from_config(const lks_config *cfg, int need_brokers, lks_arena *a, lks_kafka_opts *o,
                                lks_err *err);
 
@@ -103,6 +114,9 @@ int lks_kafka_produce(lks_kafka_producer *p, const char *topic, int partition, c
 int lks_kafka_flush(lks_kafka_producer *p, const volatile sig_atomic_t *stop, lks_err *err);
 /* Messages acknowledged so far. */
 int64_t lks_kafka_delivered(const lks_kafka_producer *p);
+/* SASL/OAUTHBEARER tokens (kafka.aws.msk.iam) librdkafka has accepted so far
+ * (set from librdkafka's background thread). */
+int lks_kafka_producer_tokens(lks_kafka_producer *p);
 /* Frees without flushing (what is queued is dropped). */
 void lks_kafka_producer_free(lks_kafka_producer *p);
 

@@ -9,9 +9,19 @@ const lks_conf_prop lks_conf_kafka[] = {
     {"kafka.bootstrap.servers", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
      "Kafka brokers, host:port[,host:port...] (librdkafka's bootstrap.servers)."},
     {"kafka.", LKS_CONF_STR, NULL, NULL, 0, 0, LKS_CONF_PREFIX,
-     "Any librdkafka property with a kafka. prefix, passed to librdkafka unchanged: kafka.security.protocol, "
+     "Any librdkafka property with a kafka. prefix (but kafka.aws.*), passed to librdkafka unchanged: "
+     "kafka.security.protocol, "
      "kafka.sasl.mechanism, kafka.sasl.username, kafka.sasl.password, kafka.ssl.ca.location, kafka.client.id, "
      "kafka.session.timeout.ms, ... (librdkafka's CONFIGURATION.md lists them)."},
+    {"kafka.aws.msk.iam", LKS_CONF_BOOL, "false", NULL, 0, 0, 0,
+     "Amazon MSK IAM authentication: SASL/OAUTHBEARER with tokens signed with the AWS credentials the S3 store "
+     "uses (AWS_ACCESS_KEY_ID/..., AWS_PROFILE, web identity, container, instance metadata), renewed before they "
+     "expire; sets kafka.sasl.mechanism=OAUTHBEARER and, unless given, kafka.security.protocol=SASL_SSL (MSK's IAM "
+     "port 9098). "
+     "lakesync's own, not passed to librdkafka."},
+    {"kafka.aws.region", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
+     "Region of the MSK cluster for kafka.aws.msk.iam (default: the region in the MSK broker names of "
+     "kafka.bootstrap.servers). lakesync's own, not passed to librdkafka."},
     {"topics", LKS_CONF_STR, NULL, NULL, 0, 0, 0, "Comma-separated topics `lakesync sink` reads."},
     {"topics.regex", LKS_CONF_STR, NULL, NULL, 0, 0, 0,
      "A regular expression: `lakesync sink` reads every topic whose whole name matches (instead of topics)."},

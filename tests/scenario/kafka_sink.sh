@@ -64,6 +64,10 @@ for p in range(nparts):
     names = sorted(os.listdir(pd)) if os.path.isdir(pd) else []
     seen = {}
     for n in names:
+        # a put killed with the sink leaves the local store's temporary file
+        # (".<name>.tmp.<pid>.<16 hex>"), never a published object
+        if re.fullmatch(r"\..*\.tmp\.\d+\.[0-9a-f]{16}", n):
+            continue
         m = re.fullmatch(re.escape(topic) + r"\+%d\+(\d{10})\.json" % p, n)
         if not m:
             if not re.fullmatch(re.escape(topic) + r"\+%d\+\d{10}\.keys\.json" % p, n):

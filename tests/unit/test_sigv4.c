@@ -2,8 +2,9 @@
  * docs' "Signature Calculations for the Authorization Header: Transferring
  * Payload in a Single Chunk": GET Object, PUT Object, GET Bucket Lifecycle,
  * GET Bucket (List Objects), key AKIAIOSFODNN7EXAMPLE, 2013-05-24), the
- * signing-key derivation example of the SigV4 reference, and the canonical
- * query and URI encoding rules (valueless "?uploads", '/' inside values,
+ * presigned URL example of "Authenticating Requests: Using Query Parameters",
+ * the signing-key derivation example of the SigV4 reference, and the
+ * canonical query and URI encoding rules (valueless "?uploads", '/' inside values,
  * byte-order sorting).  An S3 server emulator does not check signatures, so
  * these known answers are what proves signing right. */
 #include "harness.h"
@@ -270,6 +271,56 @@ static void t_headers_and_errors(void) {
     lks_buf_free(&sh);
 }
 
+static void t_presign(void) {
+    /* the S3 docs' presigned GET of examplebucket/test.txt, valid 24 hours */
+    lks_sigv4_presign_req rq = {"GET", HOST, "/test.txt", NULL, 0, "UNSIGNED-PAYLOAD", DATE, "us-east-1", "s3", 86400};
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    lks_err err;
+    CHECK_OK(lks_sigv4_presign_query(&rq, AK, SK, NULL, &b, &err), &err);
+    lks_buf_cstr(&b);
+    CHECK_EQ_STR((const char *)b.ptr,
+                 "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" AK "%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+                 "&X-Amz-Date=" DATE "&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+                 "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+    /* the request's own parameters come first, as given; a session token
+     * goes after X-Amz-SignedHeaders, is signed, and changes the signature */
+    lks_sigv4_param own[] = {{"b", "2/3"}, {"a", NULL}};
+    rq.params = own;
+    rq.nparams = 2;
+    lks_buf_reset(&b);
+    CHECK_OK(lks_sigv4_presign_query(&rq, AK, SK, "tok/en+", &b, &err), &err);
+    lks_buf_cstr(&b);
+    const char *q = (const char *)b.ptr;
+    CHECK(strncmp(q, "b=2%2F3&a=&X-Amz-Algorithm=", 27) == 0);
+    const char *tok = strstr(q, "&X-Amz-SignedHeaders=host&X-Amz-Security-Token=tok%2Fen%2B&X-Amz-Signature=");
+    CHECK(tok != NULL);
+    char sig_tok[65] = "";
+    if (tok)
+        snprintf(sig_tok, sizeof sig_tok, "%s", strrchr(q, '=') + 1);
+    lks_buf_reset(&b);
+    CHECK_OK(lks_sigv4_presign_query(&rq, AK, SK, NULL, &b, &err), &err);
+    lks_buf_cstr(&b);
+    CHECK(strlen(sig_tok) == 64 && strcmp(sig_tok, strrchr((const char *)b.ptr, '=') + 1) != 0);
+    CHECK(strstr((const char *)b.ptr, "Security-Token") == NULL);
+    /* refused: expiry out of range, a bad date, an X-Amz-* parameter */
+    rq.expires_s = 604801;
+    CHECK_EQ_INT(lks_sigv4_presign_query(&rq, AK, SK, NULL, &b, &err), LKS_EINVAL);
+    CHECK(strstr(err.msg, "604801") != NULL);
+    rq.expires_s = 0;
+    CHECK_EQ_INT(lks_sigv4_presign_query(&rq, AK, SK, NULL, &b, &err), LKS_EINVAL);
+    rq.expires_s = 60;
+    rq.amz_date = "20130524";
+    CHECK_EQ_INT(lks_sigv4_presign_query(&rq, AK, SK, NULL, &b, &err), LKS_EINVAL);
+    rq.amz_date = DATE;
+    lks_sigv4_param clash[] = {{"x-amz-date", "x"}};
+    rq.params = clash;
+    rq.nparams = 1;
+    CHECK_EQ_INT(lks_sigv4_presign_query(&rq, AK, SK, NULL, &b, &err), LKS_EINVAL);
+    CHECK(strstr(err.msg, "x-amz-date") != NULL);
+    lks_buf_free(&b);
+}
+
 int main(void) {
     RUN(t_get_object);
     RUN(t_put_object);
@@ -279,5 +330,6 @@ int main(void) {
     RUN(t_canonical_query);
     RUN(t_uri_encode);
     RUN(t_headers_and_errors);
+    RUN(t_presign);
     return lks_test_done();
 }
