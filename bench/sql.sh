@@ -25,10 +25,14 @@
 # DuckDB: bench/duckdb_sql.mjs — read_parquet over the live files
 # (hive_partitioning for `part`).  Both results must agree.
 # Ratio = lakesync time / DuckDB time (above 1: DuckDB is faster), on wall
-# and CPU time.  Then where the full scan's time goes: `perf record` of sum2
-# with samples grouped by where the code lives (SQLite, the virtual table,
-# the Delta scan, the Parquet decoder, compression, libc, kernel), and the
-# Delta row reader alone on the same columns (`sql_bench floor`).
+# and CPU time.  Then where the full scan's time goes: the Delta reader
+# alone on the same columns (`sql_bench floor`, the batches the virtual
+# table reads), SQLite alone running count and sum2 over a virtual table
+# that hands out as many rows at next to no cost (`sql_bench engine`: the
+# floor the SQLite engine sets), the rest being the delta module; and a
+# `perf record` of sum2 with samples grouped by where the code lives
+# (SQLite, the virtual table, the Delta scan, the Parquet decoder,
+# compression, libc, kernel) when perf is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000000}
@@ -90,8 +94,17 @@ done
 
 # ---- where the full scan's time goes ---------------------------------------------------------------
 fl=$($B floor "$wh/benchdb/events" a b)
-printf '\nDelta row reader alone (lks_delta_scan of a, b, no SQLite): %ss (cpu %ss)\n' \
+printf '\nDelta reader alone (batches of a, b, no SQLite): %ss (cpu %ss)\n' \
     "$(echo "$fl" | field /dev/stdin s)" "$(echo "$fl" | field /dev/stdin cpu_s)"
+ec=$($B engine "$n" "SELECT COUNT(*) FROM mem" "$reps")
+es=$($B engine "$n" "SELECT SUM(a), SUM(b) FROM mem" "$reps")
+printf 'SQLite alone (a virtual table of %d rows costing next to nothing): count %ss (cpu %ss), sum2 %ss (cpu %ss)\n' \
+    "$n" "$(echo "$ec" | field /dev/stdin s)" "$(echo "$ec" | field /dev/stdin cpu_s)" \
+    "$(echo "$es" | field /dev/stdin s)" "$(echo "$es" | field /dev/stdin cpu_s)"
+awk -v q="$(field "$dir/lks.1" cpu_s)" -v f="$(echo "$fl" | field /dev/stdin cpu_s)" \
+    -v e="$(echo "$es" | field /dev/stdin cpu_s)" -v d="$(field "$dir/duck.1" cpu_s)" 'BEGIN {
+    printf "sum2 cpu %.4fs = reader %.4fs + SQLite %.4fs + delta module %.4fs; SQLite alone is %.2fx DuckDB\n",
+        q, f, e, q - f - e, e / (d > 0 ? d : 1e-9) }'
 
 if command -v perf >/dev/null 2>&1 &&
     perf record -q -o "$dir/perf.data" $B query "$wh" "${queries[1]}" "$reps" >/dev/null 2>"$dir/perf.err"; then

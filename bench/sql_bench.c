@@ -12,8 +12,14 @@
  *       REPS times (default 3) after one warm-up; prints
  *       {"s":median wall,"cpu_s":median CPU,"result":"first row as text"}.
  *   sql_bench floor TABLE COL...   the Delta reader alone on the same data:
- *       lks_delta_scan of COLs summing them (no SQLite); the same JSON.
- *       What a query costs beyond this is the virtual table and SQLite.
+ *       lks_delta_scan_next_batch (what the virtual table reads) of COLs
+ *       summing them (no SQLite); the same JSON.
+ *   sql_bench engine NROWS SQL [REPS]   SQLite alone: SQL over `mem`, a
+ *       virtual table handing out NROWS rows of (a INTEGER, b DOUBLE) =
+ *       (i, i/8) made on the fly (no storage: the least a virtual table
+ *       can cost); the same JSON.
+ *   What a query costs beyond floor + engine is the delta module itself
+ *   (xFilter/xNext/xColumn, row tests).
  */
 #include "delta/delta.h"
 #include "sql/sql.h"
@@ -208,6 +214,7 @@ static int floor_scan(const char *root, const char **cols, int ncols) {
     double walls[3], cpus[3];
     double sum = 0;
     long long rows = 0;
+    lks_delta_scan *prev = NULL;
     for (int r = -1; r < 3; r++) {
         double w0 = wall_now(), c0 = cpu_now();
         lks_delta_scan_opts o;
@@ -217,20 +224,26 @@ static int floor_scan(const char *root, const char **cols, int ncols) {
         lks_delta_scan *sc;
         if (lks_delta_scan_open(t, s, &o, &sc, &err))
             die("scan_open", &err);
-        const lks_pq_value *row;
+        lks_delta_scan_take_buffers(sc, prev); /* as the module reuses the last scan's memory */
+        lks_delta_scan_free(prev);
+        prev = NULL;
+        const lks_delta_batch *b;
         int rc;
         sum = 0;
         rows = 0;
-        while ((rc = lks_delta_scan_next(sc, &row, &err)) == 1) {
-            rows++;
-            for (size_t i = 0; i < row->u.list.n; i++) {
-                const lks_pq_value *v = &row->u.list.items[i];
-                sum += v->kind == LKS_PQ_V_INT64 ? (double)v->u.i64 : v->kind == LKS_PQ_V_DOUBLE ? v->u.f64 : 0;
+        while ((rc = lks_delta_scan_next_batch(sc, &b, &err)) == 1) {
+            rows += (long long)b->n;
+            for (int k = 0; k < s->metadata.schema->nchildren; k++) {
+                const lks_pq_value *col = b->cols[k];
+                for (size_t i = 0; col && i < b->n; i++)
+                    sum += col[i].kind == LKS_PQ_V_INT64    ? (double)col[i].u.i64
+                           : col[i].kind == LKS_PQ_V_DOUBLE ? col[i].u.f64
+                                                            : 0;
             }
         }
         if (rc < 0)
             die("scan", &err);
-        lks_delta_scan_free(sc);
+        prev = sc;
         if (r >= 0) {
             walls[r] = wall_now() - w0;
             cpus[r] = cpu_now() - c0;
@@ -238,9 +251,125 @@ static int floor_scan(const char *root, const char **cols, int ncols) {
     }
     printf("{\"s\":%.4f,\"cpu_s\":%.4f,\"result\":\"%lld rows, sum %.17g\"}\n", median(walls, 3), median(cpus, 3), rows,
            sum);
+    lks_delta_scan_free(prev);
     lks_delta_snapshot_free(s);
     lks_delta_table_close(t);
     lks_store_close(st);
+    return 0;
+}
+
+/* ---- engine: SQLite over a virtual table that costs next to nothing ------------------------ */
+
+typedef struct memvt {
+    sqlite3_vtab base;
+    sqlite3_int64 n;
+} memvt;
+typedef struct memcur {
+    sqlite3_vtab_cursor base;
+    sqlite3_int64 i, n;
+} memcur;
+
+static int mem_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
+    (void)aux, (void)err;
+    memvt *v = sqlite3_malloc(sizeof *v);
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->n = argc > 3 ? strtoll(argv[3], NULL, 10) : 0;
+    *out = &v->base;
+    return sqlite3_declare_vtab(db, "CREATE TABLE x(a INTEGER, b DOUBLE)");
+}
+static int mem_disconnect(sqlite3_vtab *v) {
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+static int mem_best(sqlite3_vtab *v, sqlite3_index_info *info) {
+    info->estimatedRows = ((memvt *)v)->n;
+    info->estimatedCost = (double)((memvt *)v)->n;
+    return SQLITE_OK;
+}
+static int mem_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out) {
+    memcur *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->n = ((memvt *)v)->n;
+    *out = &c->base;
+    return SQLITE_OK;
+}
+static int mem_close(sqlite3_vtab_cursor *c) {
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+static int mem_filter(sqlite3_vtab_cursor *c, int idx, const char *s, int argc, sqlite3_value **argv) {
+    (void)idx, (void)s, (void)argc, (void)argv;
+    ((memcur *)c)->i = 0;
+    return SQLITE_OK;
+}
+static int mem_next(sqlite3_vtab_cursor *c) {
+    ((memcur *)c)->i++;
+    return SQLITE_OK;
+}
+static int mem_eof(sqlite3_vtab_cursor *c) { return ((memcur *)c)->i >= ((memcur *)c)->n; }
+static int mem_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col) {
+    sqlite3_int64 i = ((memcur *)c)->i;
+    if (col == 0)
+        sqlite3_result_int64(ctx, i);
+    else
+        sqlite3_result_double(ctx, (double)i * 0.125);
+    return SQLITE_OK;
+}
+static int mem_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *r) {
+    *r = ((memcur *)c)->i;
+    return SQLITE_OK;
+}
+static const sqlite3_module mem_module = {
+    .xCreate = mem_connect,
+    .xConnect = mem_connect,
+    .xBestIndex = mem_best,
+    .xDisconnect = mem_disconnect,
+    .xDestroy = mem_disconnect,
+    .xOpen = mem_open,
+    .xClose = mem_close,
+    .xFilter = mem_filter,
+    .xNext = mem_next,
+    .xEof = mem_eof,
+    .xColumn = mem_column,
+    .xRowid = mem_rowid,
+};
+
+static int engine(long long n, const char *sql, int reps) {
+    sqlite3 *db;
+    char create[128];
+    snprintf(create, sizeof create, "CREATE VIRTUAL TABLE temp.mem USING membench(%lld)", n);
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+        sqlite3_create_module(db, "membench", &mem_module, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, create, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "sql_bench: engine: %s\n", sqlite3_errmsg(db));
+        exit(1);
+    }
+    double walls[32], cpus[32];
+    char result[256] = "";
+    if (reps > 32)
+        reps = 32;
+    for (int r = -1; r < reps; r++) {
+        double w0 = wall_now(), c0 = cpu_now();
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+            fprintf(stderr, "sql_bench: %s\n", sqlite3_errmsg(db));
+            exit(1);
+        }
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(result, sizeof result, "%s",
+                     sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "NULL");
+        sqlite3_finalize(st);
+        if (r >= 0) {
+            walls[r] = wall_now() - w0;
+            cpus[r] = cpu_now() - c0;
+        }
+    }
+    printf("{\"s\":%.4f,\"cpu_s\":%.4f,\"result\":\"%s\"}\n", median(walls, reps), median(cpus, reps), result);
+    sqlite3_close(db);
     return 0;
 }
 
@@ -253,6 +382,9 @@ int main(int argc, char **argv) {
         return query(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 3);
     if (argc >= 4 && strcmp(argv[1], "floor") == 0)
         return floor_scan(argv[2], (const char **)argv + 3, argc - 3);
-    fprintf(stderr, "usage: sql_bench gen WH NROWS | files TABLE | query WH SQL [REPS] | floor TABLE COL...\n");
+    if (argc >= 4 && strcmp(argv[1], "engine") == 0)
+        return engine(strtoll(argv[2], NULL, 10), argv[3], argc > 4 ? atoi(argv[4]) : 3);
+    fprintf(stderr, "usage: sql_bench gen WH NROWS | files TABLE | query WH SQL [REPS] | floor TABLE COL... | "
+                    "engine NROWS SQL [REPS]\n");
     return 2;
 }

@@ -2,7 +2,8 @@
  * exercise.h — drives the Parquet reader over one untrusted file in memory,
  * touching every reader entry point: open, every column chunk of every row
  * group, chunk statistics, bloom filter probes, row assembly (all columns
- * and a projection) and JSON printing of rows and statistics.
+ * and a projection, row by row and column by column) and JSON printing of
+ * rows and statistics.
  *
  * Shared by the libFuzzer target (fuzz/fuzz_parquet.c) and the unit test
  * that replays fuzz/seeds/ and fuzz/crashes/ (tests/unit/test_parquet_hostile.c),
@@ -136,6 +137,115 @@ static int lks_fuzz_rows(lks_pq_reader *r, const int *cols, int ncols, lks_buf *
     return rc;
 }
 
+/* Do two scalar values from the reader hold the same thing? */
+static int lks_fuzz_same_value(const lks_pq_value *a, const lks_pq_value *b) {
+    if (a->kind != b->kind)
+        return 0;
+    switch (a->kind) {
+    case LKS_PQ_V_NULL: return 1;
+    case LKS_PQ_V_BOOL: return a->u.b == b->u.b;
+    case LKS_PQ_V_INT32: return a->u.i32 == b->u.i32;
+    case LKS_PQ_V_INT64: return a->u.i64 == b->u.i64;
+    case LKS_PQ_V_FLOAT: return memcmp(&a->u.f32, &b->u.f32, sizeof a->u.f32) == 0;
+    case LKS_PQ_V_DOUBLE: return memcmp(&a->u.f64, &b->u.f64, sizeof a->u.f64) == 0;
+    case LKS_PQ_V_INT96: return memcmp(a->u.i96.b, b->u.i96.b, 12) == 0;
+    case LKS_PQ_V_BYTES:
+        return a->u.bytes.len == b->u.bytes.len &&
+               (a->u.bytes.len == 0 || memcmp(a->u.bytes.ptr, b->u.bytes.ptr, a->u.bytes.len) == 0);
+    default: return 0;
+    }
+}
+
+#define LKS_FUZZ_BATCH 97
+
+/* Reads cols (NULL: all) column by column with lks_pq_rows_next_columns,
+ * in batches of varying size, beside a row iterator over the same columns:
+ * both must give the same values, and fail on the same rows (a batch fails
+ * as a whole, so the row iterator must fail within its rows). */
+static void lks_fuzz_columns(lks_pq_reader *r, const int *cols, int ncols) {
+    const lks_pq_schema *s = lks_pq_reader_schema(r);
+    lks_err err = {0}, err2 = {0};
+    lks_pq_rows *it = NULL, *ref = NULL;
+    if (lks_pq_rows_open(r, cols, ncols, &it, &err) != LKS_OK)
+        return;
+    if (lks_pq_rows_open(r, cols, ncols, &ref, &err2) != LKS_OK) {
+        lks_pq_rows_free(it);
+        return;
+    }
+    int nroot = s->num_fields > 0 ? s->fields[0].num_children : 0;
+    lks_pq_value **vals = calloc((size_t)nroot + 1, sizeof *vals);
+    uint8_t *sel = calloc((size_t)nroot + 1, 1);
+    int ok = vals && sel && lks_pq_rows_is_flat(it);
+    /* selected children of the root: a leaf among cols */
+    for (int k = 0, f = 1; ok && k < nroot && f < s->num_fields; k++, f = lks_pq_schema_subtree_end(s, f)) {
+        int c = s->leaf[f];
+        if (c < 0)
+            continue;
+        sel[k] = cols == NULL;
+        for (int i = 0; cols && i < ncols; i++)
+            sel[k] |= cols[i] == c;
+        if (!(vals[k] = calloc(LKS_FUZZ_BATCH, sizeof(lks_pq_value))))
+            ok = 0;
+    }
+    if (!ok) {
+        if (vals && sel && !lks_pq_rows_is_flat(it)) {
+            /* not flat: refused */
+            size_t n;
+            int rg;
+            int64_t first;
+            if (lks_pq_rows_next_columns(it, 1, vals, &n, &rg, &first, &err) != LKS_EINVAL)
+                lks_fuzz_bug("lks_pq_rows_next_columns read rows that are not flat", 0, &err);
+        }
+    } else {
+        long total = 0;
+        for (size_t max = 1;; max = max % LKS_FUZZ_BATCH + 1) {
+            size_t n = 0;
+            int rg = -1;
+            int64_t first = -1;
+            lks_err_clear(&err);
+            int rc = lks_pq_rows_next_columns(it, max, vals, &n, &rg, &first, &err);
+            if (rc < 0) {
+                lks_fuzz_check_rc("lks_pq_rows_next_columns", rc, &err);
+                size_t i = 0;
+                const lks_pq_value *row;
+                int rrc = 0;
+                while (i <= max && (rrc = lks_pq_rows_next(ref, &row, &err2)) == 1)
+                    i++;
+                if (rrc >= 0)
+                    lks_fuzz_bug("a batch failed where rows read", rc, &err);
+                break;
+            }
+            if (rc == 0) {
+                const lks_pq_value *row;
+                if (lks_pq_rows_next(ref, &row, &err2) != 0)
+                    lks_fuzz_bug("batches ended before the rows", rc, &err);
+                break;
+            }
+            if (n == 0 || n > max || rg < 0 || rg >= lks_pq_reader_meta(r)->num_row_groups || first < 0)
+                lks_fuzz_bug("a batch of no rows, too many, or nowhere", (int)n, NULL);
+            for (size_t i = 0; i < n; i++) {
+                const lks_pq_value *row;
+                int rrc = lks_pq_rows_next(ref, &row, &err2);
+                if (rrc != 1)
+                    lks_fuzz_bug("rows ended or failed where a batch read", rrc, &err2);
+                for (int k = 0; k < nroot; k++)
+                    if (sel[k] && !lks_fuzz_same_value(&vals[k][i], &row->u.list.items[k]))
+                        lks_fuzz_bug("a batch value differs from the row's", k, NULL);
+            }
+            total += (long)n;
+            if (total >= LKS_FUZZ_MAX_ROWS)
+                break;
+        }
+    }
+    if (vals)
+        for (int k = 0; k < nroot; k++)
+            free(vals[k]);
+    free(vals);
+    free(sel);
+    lks_pq_rows_free(it);
+    lks_pq_rows_free(ref);
+}
+
 /* Runs the reader over data[0..size).  Never fails for well-behaved reader
  * code; aborts on a reader bug. */
 static void lks_fuzz_exercise(const uint8_t *data, size_t size, lks_fuzz_result *res) {
@@ -220,12 +330,14 @@ static void lks_fuzz_exercise(const uint8_t *data, size_t size, lks_fuzz_result 
     }
     lks_pq_colbatch_free(&b);
     res->rows_rc = lks_fuzz_rows(r, NULL, 0, &json, res);
+    lks_fuzz_columns(r, NULL, 0);
     if (s->num_cols > 1) {
         /* a projection: every other column, so unselected fields come back NULL */
         int cols[8], n = 0;
         for (int c = 0; c < s->num_cols && n < 8; c += 2)
             cols[n++] = c;
         (void)lks_fuzz_rows(r, cols, n, &json, res);
+        lks_fuzz_columns(r, cols, n);
     }
     lks_buf_free(&json);
     lks_pq_reader_free(r);

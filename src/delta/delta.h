@@ -253,6 +253,23 @@ const lks_pq_schema *lks_delta_scan_schema(const lks_delta_scan *sc);
 /* Next row as a GROUP value of the read schema; valid until the next call.
  * 1 with a row, 0 at the end, negative on error (naming the data file). */
 int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *err);
+/* Rows of one data file, column by column. */
+typedef struct lks_delta_batch {
+    size_t n;                        /* rows, >= 1 */
+    const lks_pq_value *const *cols; /* per top-level column (schema order): its n values as
+                                        lks_delta_scan_next() gives them; NULL when not selected */
+    const int64_t *row_index;        /* per row: its position in the data file */
+    const lks_delta_add *file;       /* the live file (points into the snapshot's files) */
+} lks_delta_batch;
+/* The next rows as a batch, valid until the next call: at most
+ * LKS_DELTA_BATCH_ROWS rows, the rows lks_delta_scan_next() would return
+ * one by one (deleted rows dropped), in the same order.  Files whose
+ * selected columns are all top-level leaves in the Parquet file are read
+ * column by column; others one row a batch.  1 with rows, 0 at the end,
+ * negative on error (naming the data file).  Use either this or
+ * lks_delta_scan_next() on a scan, not both. */
+#define LKS_DELTA_BATCH_ROWS 1024
+int lks_delta_scan_next_batch(lks_delta_scan *sc, const lks_delta_batch **out, lks_err *err);
 /* Files skipped by partition values / stats so far, and files read. */
 void lks_delta_scan_counts(const lks_delta_scan *sc, size_t *files_skipped, size_t *files_read);
 /* Where the row lks_delta_scan_next() returned last comes from: its live
@@ -260,6 +277,12 @@ void lks_delta_scan_counts(const lks_delta_scan *sc, size_t *files_skipped, size
  * the data file, counting rows a deletion vector dropped), for deleting it
  * by deletion vector.  NULL / -1 before the first row and at the end. */
 void lks_delta_scan_position(const lks_delta_scan *sc, const lks_delta_add **file, int64_t *row_index);
+/* Moves the working memory (Parquet reader, page and value buffers) of
+ * `from`, a scan no longer read, into sc, which has not read yet, so that
+ * a scan following another reuses memory already touched.  from stays
+ * valid to free.  Freeing a scan, or passing it as `from`, does not touch
+ * its table or snapshot: either may be gone by then. */
+void lks_delta_scan_take_buffers(lks_delta_scan *sc, lks_delta_scan *from);
 void lks_delta_scan_free(lks_delta_scan *sc);
 
 /* ---- transactions ----------------------------------------------------------------------------- */

@@ -19,7 +19,10 @@
  * Value Serialization"; a timestamp without a zone is read in the zone TZ
  * names, UTC when TZ is unset).  Rows whose index (position in the file) is in
  * the file's deletion vector are dropped.  Row groups are skipped by
- * their Parquet statistics where the column needs no conversion.
+ * their Parquet statistics where the column needs no conversion.  Rows
+ * come one by one, or in batches column by column when the file's
+ * selected columns are flat (lks_pq_rows_next_columns), deleted rows
+ * compacted away.
  */
 #include "delta/delta_int.h"
 
@@ -605,6 +608,8 @@ typedef struct frd {
     int rg;
     int64_t rg_left, row_index;
     uint8_t *rg_skip;
+    int64_t *rg_start;     /* per row group: index of its first row in the file */
+    lks_pq_value **pqcols; /* column-wise reading: per item of the file's root */
     const char *name;
     /* per top-level column: its read field, and 1 when the file value is
      * taken as it is (a planned leaf needing no conversion) */
@@ -874,6 +879,8 @@ static void frd_close(frd *x) {
     free(x->cols);
     free(x->colsel);
     free(x->rg_skip);
+    free(x->rg_start);
+    free(x->pqcols);
     free(x->topg);
     free(x->direct);
     lks_arena_free(&x->row_arena);
@@ -899,14 +906,21 @@ static int frd_open(frd *x, const lks_delta_type *root, const lks_pq_schema *rs,
     x->cols = calloc((size_t)x->fs->num_cols + 1, sizeof *x->cols);
     x->colsel = calloc((size_t)x->fs->num_cols + 1, 1);
     x->rg_skip = calloc((size_t)nrg + 1, 1);
+    x->rg_start = calloc((size_t)nrg + 1, sizeof(int64_t));
+    x->pqcols = calloc((size_t)(x->fs->num_fields > 0 ? x->fs->fields[0].num_children : 0) + 1, sizeof(lks_pq_value *));
     x->topg = calloc((size_t)root->nchildren + 1, sizeof(int));
     x->direct = calloc((size_t)root->nchildren + 1, 1);
-    if (!x->plan || !x->cols || !x->colsel || !x->rg_skip || !x->topg || !x->direct) {
+    if (!x->plan || !x->cols || !x->colsel || !x->rg_skip || !x->rg_start || !x->pqcols || !x->topg || !x->direct) {
         frd_close(x);
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
     }
     for (int g = 0; g < rs->num_fields; g++)
         x->plan[g].ff = -1;
+    const lks_pq_file_meta *fm = lks_pq_reader_meta(rd);
+    for (int r = 1; r <= nrg; r++) { /* row counts are >= 0; saturate a hostile sum */
+        int64_t prev = x->rg_start[r - 1], add = fm->row_groups[r - 1].num_rows;
+        x->rg_start[r] = add > INT64_MAX - prev ? INT64_MAX : prev + add;
+    }
     int g = 1;
     for (int k = 0; k < root->nchildren && g < rs->num_fields; k++) {
         if (want[k]) {
@@ -1217,6 +1231,57 @@ static int frd_next(frd *x, lks_pq_value *items, int64_t *row_index, lks_err *er
     return 1;
 }
 
+/* Up to cap next rows of a file whose iterator is flat, column by column:
+ * for each top-level column k with want[k], cols[k][0..*n) gets the values
+ * frd_next() would have put in items[k].  *first_index gets the first
+ * row's position in the file.  1 with rows, 0 at the end. */
+static int frd_next_columns(frd *x, lks_pq_value *const *cols, const uint8_t *want, size_t cap, size_t *n,
+                            int64_t *first_index, lks_err *err) {
+    int nitems = x->fs->num_fields > 0 ? x->fs->fields[0].num_children : 0;
+    memset(x->pqcols, 0, (size_t)nitems * sizeof *x->pqcols);
+    for (int k = 0; k < x->ntop; k++) {
+        const pnode *pn = &x->plan[x->topg[k]];
+        if (want[k] && pn->ff >= 0 && pn->pos >= 0 && pn->pos < nitems && !x->pqcols[pn->pos])
+            x->pqcols[pn->pos] = cols[k];
+    }
+    size_t m;
+    int rg;
+    int64_t first;
+    int rc = lks_pq_rows_next_columns(x->rows, cap, x->pqcols, &m, &rg, &first, err);
+    if (rc <= 0)
+        return rc;
+    if (x->row_arena.used_total)
+        lks_arena_reset(&x->row_arena);
+    /* two table columns read from one file column (names differing only
+     * in case): copies before any conversion */
+    for (int k = 0; k < x->ntop; k++) {
+        const pnode *pn = &x->plan[x->topg[k]];
+        if (want[k] && pn->ff >= 0 && pn->pos >= 0 && pn->pos < nitems && x->pqcols[pn->pos] != cols[k])
+            memcpy(cols[k], x->pqcols[pn->pos], m * sizeof(lks_pq_value));
+    }
+    for (int k = 0; k < x->ntop; k++) {
+        if (!want[k] || x->direct[k])
+            continue;
+        int g = x->topg[k];
+        lks_pq_value *v = cols[k];
+        if (x->plan[g].ff < 0) {
+            memset(v, 0, m * sizeof *v);
+            continue;
+        }
+        for (size_t i = 0; i < m; i++) {
+            if (v[i].kind == LKS_PQ_V_NULL)
+                continue;
+            lks_pq_value in = v[i];
+            rc = conv(x, &x->root->children[k], g, &in, &v[i], err);
+            if (rc != LKS_OK)
+                return rc;
+        }
+    }
+    *n = m;
+    *first_index = x->rg_start[rg] + first;
+    return 1;
+}
+
 /* ---- reading a Parquet object ----------------------------------------------------------- */
 
 typedef struct objsrc {
@@ -1279,6 +1344,12 @@ struct lks_delta_scan {
      * taken their memory */
     lks_pq_reader *spare_rd;
     lks_pq_rows *spare_rows;
+    /* lks_delta_scan_next_batch: per top-level column LKS_DELTA_BATCH_ROWS
+     * values (selected columns only), row indexes, the batch handed out */
+    lks_pq_value **bcols;
+    int64_t *brow;
+    const lks_pq_value **bview;
+    lks_delta_batch batch;
 };
 
 static int cm_mode(const lks_delta_snapshot *s) {
@@ -1350,6 +1421,24 @@ static void close_file(lks_delta_scan *sc) {
     sc->add = NULL;
 }
 
+void lks_delta_scan_take_buffers(lks_delta_scan *sc, lks_delta_scan *from) {
+    if (!sc || !from || sc == from)
+        return;
+    if (from->open)
+        close_file(from); /* its reader and iterator become its spares */
+    if (!sc->open && !sc->spare_rd && !sc->spare_rows) {
+        sc->spare_rd = from->spare_rd;
+        sc->spare_rows = from->spare_rows;
+        from->spare_rd = NULL;
+        from->spare_rows = NULL;
+    }
+    if (!sc->src.tmp.ptr) {
+        lks_buf t = sc->src.tmp;
+        sc->src.tmp = from->src.tmp;
+        from->src.tmp = t;
+    }
+}
+
 void lks_delta_scan_free(lks_delta_scan *sc) {
     if (!sc)
         return;
@@ -1365,6 +1454,12 @@ void lks_delta_scan_free(lks_delta_scan *sc) {
     free(sc->preds);
     free(sc->pvals);
     free(sc->items);
+    if (sc->bcols)
+        for (int k = 0; k < sc->ncols; k++)
+            free(sc->bcols[k]);
+    free(sc->bcols);
+    free(sc->brow);
+    free(sc->bview);
     free(sc);
 }
 
@@ -1644,29 +1739,37 @@ static int open_file(lks_delta_scan *sc, const lks_delta_add *a, lks_err *err) {
     return LKS_OK;
 }
 
-int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *err) {
+/* Opens the next live file the filters and predicates keep: 1, or 0 when
+ * there is none left. */
+static int open_next_file(lks_delta_scan *sc, lks_err *err) {
     for (;;) {
-        if (!sc->open) {
-            if (sc->next_file >= sc->s->nfiles)
-                return 0;
-            const lks_delta_add *a = &sc->s->files[sc->next_file++];
-            if (sc->file_filter && !sc->file_filter(sc->file_filter_ud, a)) {
-                sc->skipped++;
-                continue;
-            }
-            int skip = skip_file(sc, a, err);
-            lks_arena_reset(&sc->farena);
-            if (skip) {
-                sc->skipped++;
-                continue;
-            }
-            sc->nread++;
-            int rc = open_file(sc, a, err);
-            if (rc != LKS_OK) {
-                close_file(sc);
-                return rc;
-            }
+        if (sc->next_file >= sc->s->nfiles)
+            return 0;
+        const lks_delta_add *a = &sc->s->files[sc->next_file++];
+        if (sc->file_filter && !sc->file_filter(sc->file_filter_ud, a)) {
+            sc->skipped++;
+            continue;
         }
+        int skip = skip_file(sc, a, err);
+        lks_arena_reset(&sc->farena);
+        if (skip) {
+            sc->skipped++;
+            continue;
+        }
+        sc->nread++;
+        int rc = open_file(sc, a, err);
+        if (rc != LKS_OK) {
+            close_file(sc);
+            return rc;
+        }
+        return 1;
+    }
+}
+
+/* The next row of the open file into sc->items: 1, or 0 at its end (the
+ * file is closed then). */
+static int next_file_row(lks_delta_scan *sc, lks_err *err) {
+    for (;;) {
         int64_t ri;
         int rc = frd_next(&sc->fr, sc->items, &ri, err);
         if (rc < 0) {
@@ -1676,7 +1779,7 @@ int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *e
         }
         if (rc == 0) {
             close_file(sc);
-            continue;
+            return 0;
         }
         if (sc->dv && lks_delta_rowset_contains(sc->dv, (uint64_t)ri))
             continue;
@@ -1684,7 +1787,116 @@ int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *e
             if (sc->is_part[k])
                 sc->items[k] = sc->pvals[k];
         sc->row_index = ri;
-        *row = &sc->row;
+        return 1;
+    }
+}
+
+int lks_delta_scan_next(lks_delta_scan *sc, const lks_pq_value **row, lks_err *err) {
+    for (;;) {
+        if (!sc->open) {
+            int rc = open_next_file(sc, err);
+            if (rc <= 0)
+                return rc;
+        }
+        int rc = next_file_row(sc, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            *row = &sc->row;
+            return 1;
+        }
+    }
+}
+
+static int batch_alloc(lks_delta_scan *sc, lks_err *err) {
+    size_t nn = (size_t)sc->ncols + 1;
+    sc->bcols = calloc(nn, sizeof *sc->bcols);
+    sc->bview = calloc(nn, sizeof *sc->bview);
+    sc->brow = malloc(LKS_DELTA_BATCH_ROWS * sizeof *sc->brow);
+    if (!sc->bcols || !sc->bview || !sc->brow)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    for (int k = 0; k < sc->ncols; k++) {
+        if (!sc->selected[k])
+            continue;
+        sc->bcols[k] = malloc(LKS_DELTA_BATCH_ROWS * sizeof(lks_pq_value));
+        if (!sc->bcols[k])
+            return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    return LKS_OK;
+}
+
+int lks_delta_scan_next_batch(lks_delta_scan *sc, const lks_delta_batch **out, lks_err *err) {
+    if (!sc->brow && batch_alloc(sc, err) != LKS_OK)
+        return LKS_ENOMEM;
+    lks_delta_batch *b = &sc->batch;
+    for (;;) {
+        if (!sc->open) {
+            int rc = open_next_file(sc, err);
+            if (rc <= 0)
+                return rc;
+        }
+        if (!lks_pq_rows_is_flat(sc->fr.rows)) {
+            /* nested columns: one row a batch, pointing at sc->items */
+            int rc = next_file_row(sc, err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                continue;
+            for (int k = 0; k < sc->ncols; k++)
+                sc->bview[k] = sc->selected[k] ? &sc->items[k] : NULL;
+            sc->brow[0] = sc->row_index;
+            b->n = 1;
+        } else {
+            size_t m = 0;
+            int64_t ri0 = 0;
+            int rc = frd_next_columns(&sc->fr, sc->bcols, sc->want, LKS_DELTA_BATCH_ROWS, &m, &ri0, err);
+            if (rc < 0) {
+                lks_err_prefix(err, "data file %s", sc->add->path);
+                close_file(sc);
+                return rc;
+            }
+            if (rc == 0) {
+                close_file(sc);
+                continue;
+            }
+            for (size_t i = 0; i < m; i++)
+                sc->brow[i] = ri0 + (int64_t)i;
+            if (sc->dv) {
+                size_t j = 0;
+                for (size_t i = 0; i < m; i++) {
+                    if (lks_delta_rowset_contains(sc->dv, (uint64_t)sc->brow[i]))
+                        continue;
+                    if (j != i) {
+                        for (int k = 0; k < sc->ncols; k++)
+                            if (sc->want[k])
+                                sc->bcols[k][j] = sc->bcols[k][i];
+                        sc->brow[j] = sc->brow[i];
+                    }
+                    j++;
+                }
+                m = j;
+                if (m == 0)
+                    continue;
+            }
+            for (int k = 0; k < sc->ncols; k++) {
+                if (!sc->selected[k] || sc->want[k])
+                    continue;
+                lks_pq_value *v = sc->bcols[k];
+                if (sc->is_part[k])
+                    for (size_t i = 0; i < m; i++)
+                        v[i] = sc->pvals[k];
+                else
+                    memset(v, 0, m * sizeof *v); /* void */
+            }
+            for (int k = 0; k < sc->ncols; k++)
+                sc->bview[k] = sc->bcols[k];
+            sc->row_index = sc->brow[m - 1];
+            b->n = m;
+        }
+        b->cols = sc->bview;
+        b->row_index = sc->brow;
+        b->file = sc->add;
+        *out = b;
         return 1;
     }
 }

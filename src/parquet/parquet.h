@@ -279,6 +279,19 @@ void lks_pq_rows_skip_row_group(lks_pq_rows *it, int rg);
 /* Next row as a GROUP value for the root, valid until the next call.
  * Returns 1 with a row, 0 at the end, negative on error. */
 int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err);
+/* 1 when every selected child of the root is a leaf that is not repeated:
+ * then lks_pq_rows_next_columns() can read the rows column by column. */
+int lks_pq_rows_is_flat(const lks_pq_rows *it);
+/* Flat iterators only: up to `max` (>= 1) next rows, all of one row group,
+ * column by column.  For each selected child k of the root, cols[k] (which
+ * must have room for max values) gets the values lks_pq_rows_next() would
+ * have put in the rows' items k; other entries of cols are not touched.
+ * *n gets the number of rows, *rg their row group and *first the first
+ * one's position in it.  Returns 1 with rows, 0 at the end, negative on
+ * error (LKS_EINVAL for an iterator that is not flat); the two ways of
+ * reading may be mixed. */
+int lks_pq_rows_next_columns(lks_pq_rows *it, size_t max, lks_pq_value *const *cols, size_t *n, int *rg, int64_t *first,
+                             lks_err *err);
 void lks_pq_rows_free(lks_pq_rows *it);
 
 /* Moves the working memory (page and value buffers) of a reader, or of an

@@ -7,7 +7,9 @@
  * its repetition levels say how many items a repeated field holds.  The
  * other leaves must agree; where a file's columns disagree the row is
  * refused as corrupt instead of being assembled wrongly.  Every step
- * consumes at least one level entry, so assembly always ends.
+ * consumes at least one level entry, so assembly always ends.  Rows whose
+ * selected fields are all top-level leaves ("flat") can also be read
+ * column by column, a batch of rows at a time, with the same checks.
  */
 #include "parquet/parquet.h"
 
@@ -381,10 +383,11 @@ static int next_flat(lks_pq_rows *it, lks_err *err) {
     return LKS_OK;
 }
 
-int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err) {
+/* Loads row groups until one has a row left: 1, or 0 at the end. */
+static int ensure_row(lks_pq_rows *it, lks_err *err) {
     const lks_pq_file_meta *fm = lks_pq_reader_meta(it->r);
     while (it->rg < 0 || it->row >= it->nrows) {
-        if (it->rg >= 0) {
+        if (it->rg >= 0 && it->rg < fm->num_row_groups) {
             int rc = check_consumed(it, err);
             if (rc != LKS_OK)
                 return rc;
@@ -401,6 +404,114 @@ int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err) {
         if (rc != LKS_OK)
             return rc;
     }
+    return 1;
+}
+
+int lks_pq_rows_is_flat(const lks_pq_rows *it) { return it->flat; }
+
+/* m values of type `type` from vals[vp..] into out[0..m). */
+static void copy_values(const lks_pq_colbatch *b, int type, size_t vp, size_t m, lks_pq_value *out) {
+    switch (type) {
+    case LKS_PQ_INT64: {
+        const int64_t *v = (const int64_t *)b->values + vp;
+        for (size_t i = 0; i < m; i++)
+            out[i].kind = LKS_PQ_V_INT64, out[i].u.i64 = v[i];
+        break;
+    }
+    case LKS_PQ_DOUBLE: {
+        const double *v = (const double *)b->values + vp;
+        for (size_t i = 0; i < m; i++)
+            out[i].kind = LKS_PQ_V_DOUBLE, out[i].u.f64 = v[i];
+        break;
+    }
+    case LKS_PQ_INT32: {
+        const int32_t *v = (const int32_t *)b->values + vp;
+        for (size_t i = 0; i < m; i++)
+            out[i].kind = LKS_PQ_V_INT32, out[i].u.i32 = v[i];
+        break;
+    }
+    default:
+        for (size_t i = 0; i < m; i++)
+            leaf_value(b, type, vp + i, &out[i]);
+        break;
+    }
+}
+
+/* m values of a flat column from its next level entry on into out. */
+static int flat_values(lks_pq_rows *it, const struct flatcol *fc, size_t m, lks_pq_value *out, lks_err *err) {
+    int c = fc->col;
+    const lks_pq_colbatch *b = &it->b[c];
+    size_t pos = it->pos[c], vp = it->vpos[c];
+    actx a = {it, err};
+    if (m > b->n - pos)
+        return corrupt(&a, c, "levels end early");
+    /* entries holding a value; any other level below the null level is corrupt */
+    size_t nv = m;
+    if (b->def) {
+        const uint16_t *def = b->def + pos;
+        int bad = 0;
+        nv = 0;
+        for (size_t i = 0; i < m; i++) {
+            nv += def[i] == fc->max_def;
+            bad |= def[i] != fc->max_def && def[i] >= fc->optional;
+        }
+        if (bad) {
+            for (size_t i = 0; i < m; i++)
+                if (def[i] != fc->max_def && def[i] >= fc->optional) {
+                    it->pos[c] = pos + i;
+                    return corrupt(&a, c, "columns disagree on nulls");
+                }
+        }
+    }
+    if (nv > b->nvals - vp)
+        return corrupt(&a, c, "values end early");
+    if (nv == m) {
+        copy_values(b, fc->type, vp, m, out);
+    } else {
+        /* runs of values between nulls */
+        const uint16_t *def = b->def + pos;
+        size_t i = 0, v = vp;
+        while (i < m) {
+            size_t j = i;
+            while (j < m && def[j] == fc->max_def)
+                j++;
+            copy_values(b, fc->type, v, j - i, out + i);
+            v += j - i;
+            for (i = j; i < m && def[i] != fc->max_def; i++)
+                memset(&out[i], 0, sizeof out[i]); /* NULL */
+        }
+    }
+    it->pos[c] = pos + m;
+    it->vpos[c] = vp + nv;
+    return LKS_OK;
+}
+
+int lks_pq_rows_next_columns(lks_pq_rows *it, size_t max, lks_pq_value *const *cols, size_t *n, int *rg, int64_t *first,
+                             lks_err *err) {
+    *n = 0;
+    if (!it->flat || max == 0)
+        return lks_err_set(err, LKS_EINVAL, "%s: rows are not flat: read them one by one", it->name);
+    int rc = ensure_row(it, err);
+    if (rc <= 0)
+        return rc;
+    int64_t left = it->nrows - it->row;
+    size_t m = (uint64_t)left < max ? (size_t)left : max;
+    for (int i = 0; i < it->nflat; i++) {
+        rc = flat_values(it, &it->fc[i], m, cols[it->fc[i].item], err);
+        if (rc != LKS_OK)
+            return rc;
+    }
+    *n = m;
+    *rg = it->rg;
+    *first = it->row;
+    it->row += (int64_t)m;
+    return 1;
+}
+
+int lks_pq_rows_next(lks_pq_rows *it, const lks_pq_value **row, lks_err *err) {
+    int rc0 = ensure_row(it, err);
+    if (rc0 <= 0)
+        return rc0;
     if (it->flat) {
         int rc = next_flat(it, err);
         if (rc != LKS_OK)

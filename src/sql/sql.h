@@ -40,10 +40,18 @@
  *    As columns they hold the version read and its commit time.
  *  - Filters: =, <, <=, >, >=, IS NULL, IS NOT NULL on partition columns
  *    are evaluated by the module, once per file (exact, SQLite's
- *    comparison rules with the column's affinity, BINARY collation only);
- *    on other top-level primitive columns they skip files and row groups
- *    by stats and SQLite re-checks the rows.  LIMIT/OFFSET stop the scan
+ *    comparison rules with the column's affinity, BINARY collation only;
+ *    on a TEXT partition column only against constant text, as a right
+ *    side with numeric affinity makes '5.0' equal '5').  On other
+ *    top-level primitive columns (and TEXT partition columns otherwise)
+ *    they skip files and row groups by stats (string columns: against
+ *    constant text only), drop the rows that cannot pass before SQLite
+ *    sees them, and SQLite re-checks the rest.  LIMIT/OFFSET stop the scan
  *    early when every other filter is exact and there is no ORDER BY.
+ *  - Rows are read column by column in batches where the columns used are
+ *    top-level leaves of the Parquet files; memory of the last finished
+ *    scan is kept (one per connection) for the next one.  Rowids identify
+ *    a row in the snapshot (its file and its position there).
  *    EXPLAIN QUERY PLAN shows the plan ("delta: partition k=?; skip by
  *    stats amount>?; columns 3/7 (0x..)"; "count from stats" when no data
  *    column is used: rows then come from stats.numRecords minus deletion

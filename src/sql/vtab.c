@@ -11,10 +11,17 @@
  *     delta: version=?; partition k=?, d>=?; skip by stats amount>?; limit ?; columns 2/7 (0x5)
  * Constraints are listed in argv order.  Partition columns are exact
  * (omit=1): xFilter evaluates them once per file with SQLite's comparison
- * rules (affinity, storage-class order, BINARY collation).  Constraints on
- * other top-level primitive columns become scan predicates that only skip
- * files and row groups (omit=0: SQLite re-checks every row); a value whose
- * conversion to the column's canonical form is not exact is not pushed.
+ * rules (affinity, storage-class order, BINARY collation); a TEXT one only
+ * against constant text (the right side's affinity is not known here).
+ * Constraints on other top-level primitive columns become scan predicates
+ * that skip files and row groups, and row tests that drop, batch by batch,
+ * the rows that cannot pass under any affinity the right side may have
+ * (omit=0: SQLite re-checks the rows returned); a value whose conversion
+ * to the column's canonical form is not exact is not pushed to the scan,
+ * nor is a string compared with anything but constant text.  idxNum bit
+ * 4+j says the j-th re-checked constraint's right side is constant text.
+ * Rows come from lks_delta_scan_next_batch(); xColumn hands the common
+ * canonical forms (long, int, double, string) to SQLite directly.
  * LIMIT / OFFSET are taken only when every other constraint is exact and
  * there is no ORDER BY, so stopping early is safe.  With no data column
  * used (SELECT count(*)), rows are counted from stats.numRecords minus
@@ -42,6 +49,8 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+
+#define NOINLINE __attribute__((noinline))
 
 /* column affinities (SQLite datatype3 rules) */
 enum { AFF_BLOB = 0, AFF_TEXT, AFF_NUMERIC, AFF_INTEGER, AFF_REAL };
@@ -79,7 +88,9 @@ typedef struct dvtab {
 
 struct lks_sql_reg {
     dvtab *head;
-    lks_store_opts opts; /* table locations are opened with these; strings owned (sqlite3_free) */
+    lks_delta_scan *spare; /* the last finished scan, kept for its memory (the next
+                              scan takes it) */
+    lks_store_opts opts;   /* table locations are opened with these; strings owned (sqlite3_free) */
 };
 
 /* A constraint of the plan after xFilter bound its value. */
@@ -88,6 +99,29 @@ typedef struct pcon {
     int op;             /* LKS_DELTA_* */
     sqlite3_value *val; /* dup (NULL for IS [NOT] NULL) */
 } pcon;
+
+/* A value as SQLite sees it (text and blob point into scratch or the row). */
+typedef struct sval {
+    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL */
+    int64_t i;
+    double d;
+    const char *p;
+    size_t n;
+} sval;
+
+/* A re-checked constraint tested on every row before SQLite sees it: rows
+ * for which it cannot be true are dropped.  The right side is held the
+ * ways SQLite may compare it (its affinity is not known here). */
+typedef struct rtest {
+    int col;       /* declared column */
+    int op;        /* LKS_DELTA_* */
+    int null_rhs;  /* the right side is NULL: no comparison is true */
+    int approx;    /* as_num is a REAL converted from text here */
+    int text_only; /* TEXT columns: the right side is constant text */
+    sval as_is;    /* compared without conversion */
+    sval as_num;   /* numeric affinity applied */
+    sval as_text;  /* text affinity applied (TEXT columns) */
+} rtest;
 
 typedef struct dcur {
     sqlite3_vtab_cursor base;
@@ -101,6 +135,7 @@ typedef struct dcur {
     int *gfield;       /* per snapshot column: read-schema field */
     int *map;          /* per declared column: snapshot column or -1 */
     int *kind;         /* per declared column: Delta kind in snap (0: absent) */
+    uint8_t *fast;     /* per declared column: FAST_* (xColumn without conversion) */
     /* the current query */
     pcon *part, *skip;
     int npart, nskip;
@@ -108,20 +143,30 @@ typedef struct dcur {
     lks_arena qa; /* per-filter memory (converted literals) */
     uint8_t *file_ok;
     lks_delta_scan *sc;
-    const lks_pq_value *row;
+    const lks_delta_batch *batch; /* rows being returned, NULL before the first */
+    const lks_pq_value **bcol;    /* per declared column: its values in batch, or NULL */
+    size_t cur;                   /* the current row's position in batch */
+    size_t *sel;                  /* positions of the batch's rows that pass tests */
+    size_t nsel, si;              /* rows in sel; next entry of sel */
+    rtest *tests;
+    int ntests;
     int count_mode;
     size_t *stat_files; /* count mode: files whose rows come from stats */
     int64_t *stat_rows;
     size_t nstat, stat_pos;
     int64_t pending;                /* rows of stat_files[stat_pos] still to emit */
     const lks_delta_add *stat_file; /* the file of the current stats row, else NULL */
+    int64_t offset;                 /* data rows still to drop (OFFSET) */
     int64_t limit;                  /* -1: none */
-    int64_t emitted, rowid;
+    int64_t emitted;
     int eof;
     int64_t files_from_stats;
     int stats_saved;
     lks_buf tmp;
 } dcur;
+
+/* Canonical forms xColumn hands to SQLite as they are. */
+enum { FAST_NONE = 0, FAST_I64, FAST_I32, FAST_F64, FAST_TEXT };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -270,15 +315,6 @@ static int local_missing(const char *location) {
 
 /* ---- values: canonical → SQLite --------------------------------------------------------- */
 
-/* A value as SQLite sees it (text and blob point into scratch or the row). */
-typedef struct sval {
-    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL */
-    int64_t i;
-    double d;
-    const char *p;
-    size_t n;
-} sval;
-
 /* Converts a canonical value of Delta type dt (read-schema field g of rs)
  * to its SQLite form; text may be built in b (reset first). */
 static int to_sval(const lks_delta_type *dt, const lks_pq_schema *rs, int g, const lks_pq_value *v, lks_buf *b,
@@ -301,12 +337,10 @@ static int to_sval(const lks_delta_type *dt, const lks_pq_schema *rs, int g, con
         out->i = v->u.b ? 1 : 0;
         return LKS_OK;
     case LKS_DT_FLOAT:
-        out->type = SQLITE_FLOAT;
-        out->d = v->kind == LKS_PQ_V_FLOAT ? (double)v->u.f32 : v->u.f64;
-        return LKS_OK;
     case LKS_DT_DOUBLE:
-        out->type = SQLITE_FLOAT;
+        /* SQLite stores a NaN as NULL */
         out->d = v->kind == LKS_PQ_V_FLOAT ? (double)v->u.f32 : v->u.f64;
+        out->type = isnan(out->d) ? SQLITE_NULL : SQLITE_FLOAT;
         return LKS_OK;
     case LKS_DT_STRING:
         if (v->kind != LKS_PQ_V_BYTES)
@@ -434,12 +468,27 @@ static int class_rank(int type) {
     }
 }
 
+/* An integer against a real, exactly (as SQLite orders them). */
+static int cmp_int_real(int64_t i, double d) {
+    if (d < -9223372036854775808.0)
+        return 1;
+    if (d >= 9223372036854775808.0)
+        return -1;
+    double di = (double)i; /* the nearest double: on the same side of d as i unless equal */
+    if (di != d)
+        return di < d ? -1 : 1;
+    int64_t id = (int64_t)d; /* d is integral and in range here */
+    return i < id ? -1 : i > id;
+}
+
 static int cmp_num(const sval *a, const sval *b) {
     if (a->type == SQLITE_INTEGER && b->type == SQLITE_INTEGER)
         return a->i < b->i ? -1 : a->i > b->i;
-    long double x = a->type == SQLITE_INTEGER ? (long double)a->i : (long double)a->d;
-    long double y = b->type == SQLITE_INTEGER ? (long double)b->i : (long double)b->d;
-    return x < y ? -1 : x > y;
+    if (a->type == SQLITE_INTEGER)
+        return cmp_int_real(a->i, b->d);
+    if (b->type == SQLITE_INTEGER)
+        return -cmp_int_real(b->i, a->d);
+    return a->d < b->d ? -1 : a->d > b->d;
 }
 
 static int cmp_bytes(const sval *a, const sval *b) {
@@ -502,6 +551,125 @@ static int sql_test(int aff, int op, const sval *cv, sqlite3_value *rhs) {
     case LKS_DELTA_GE: return c >= 0;
     default: return 1;
     }
+}
+
+/* ---- row tests: re-checked constraints applied before SQLite sees a row ------------------ */
+
+/* SQLite's order of two values as they are: storage class, then value. */
+static int cmp_sval(const sval *a, const sval *b) {
+    int ra = class_rank(a->type), rb = class_rank(b->type);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    return ra == 1 ? cmp_num(a, b) : cmp_bytes(a, b);
+}
+
+static int op_holds(int op, int c) {
+    switch (op) {
+    case LKS_DELTA_EQ: return c == 0;
+    case LKS_DELTA_LT: return c < 0;
+    case LKS_DELTA_LE: return c <= 0;
+    case LKS_DELTA_GT: return c > 0;
+    case LKS_DELTA_GE: return c >= 0;
+    default: return 1;
+    }
+}
+
+/* v as numeric affinity leaves it; *approx set when text became a REAL
+ * here (SQLite's own text-to-real conversion may differ in the last
+ * digit). */
+static void numeric_affinity(sval *v, int *approx) {
+    sval t = *v;
+    if (v->type == SQLITE_TEXT && text_numeric(v->p, v->n, &t)) {
+        *approx |= t.type == SQLITE_FLOAT;
+        *v = t;
+    }
+}
+
+/* Two numbers so close that a last-digit difference may order them. */
+static int too_close(const sval *a, const sval *b) {
+    double x = a->type == SQLITE_INTEGER ? (double)a->i : a->d;
+    double y = b->type == SQLITE_INTEGER ? (double)b->i : b->d;
+    if (!isfinite(x) || !isfinite(y))
+        return 1;
+    return fabs(x - y) <= fmax(fabs(x), fabs(y)) * 1e-12;
+}
+
+/* Could text become a number under numeric affinity?  (What SQLite
+ * reads as a number starts, after blanks, with a sign, a digit or '.'.) */
+static int maybe_numeric(const sval *v) {
+    size_t i = 0;
+    while (i < v->n && (v->p[i] == ' ' || (v->p[i] >= '\t' && v->p[i] <= '\r')))
+        i++;
+    return i < v->n && ((v->p[i] >= '0' && v->p[i] <= '9') || v->p[i] == '+' || v->p[i] == '-' || v->p[i] == '.');
+}
+
+/* Prepares the row test of a re-checked constraint (memory in a);
+ * const_text: its right side is constant text (rhs_const_text). */
+static int rtest_prepare(rtest *t, int col, int op, sqlite3_value *rhs, int const_text, lks_arena *a) {
+    memset(t, 0, sizeof *t);
+    t->col = col;
+    t->op = op;
+    if (op == LKS_DELTA_IS_NULL || op == LKS_DELTA_NOT_NULL)
+        return LKS_OK;
+    if (!rhs || sqlite3_value_type(rhs) == SQLITE_NULL) {
+        t->null_rhs = 1;
+        return LKS_OK;
+    }
+    value_sval(rhs, &t->as_is);
+    t->text_only = const_text && t->as_is.type == SQLITE_TEXT;
+    t->as_num = t->as_is;
+    int approx = 0;
+    numeric_affinity(&t->as_num, &approx);
+    t->as_text = t->as_is;
+    if (t->as_is.type == SQLITE_INTEGER || t->as_is.type == SQLITE_FLOAT) {
+        /* SQLite's own rendering of the number */
+        sqlite3_value *d = sqlite3_value_dup(rhs);
+        if (!d)
+            return LKS_ENOMEM;
+        const char *txt = (const char *)sqlite3_value_text(d);
+        size_t n = txt ? strlen(txt) : 0;
+        char *p = lks_arena_memdup(a, n ? txt : "", n + 1);
+        sqlite3_value_free(d);
+        if (!p)
+            return LKS_ENOMEM;
+        memset(&t->as_text, 0, sizeof t->as_text);
+        t->as_text.type = SQLITE_TEXT, t->as_text.p = p, t->as_text.n = n;
+    }
+    t->approx = approx;
+    return LKS_OK;
+}
+
+/* 0 when the row's value v (a column of affinity aff) certainly fails the
+ * test, whatever the right side's affinity, else 1.  Numeric columns
+ * compare with numeric affinity on both sides, BLOB columns as they are;
+ * a TEXT column compares as text when the right side has no affinity, as
+ * is when it has TEXT or BLOB affinity, and with numeric affinity when it
+ * has a numeric one. */
+static int rtest_may_pass(const rtest *t, int aff, const sval *v) {
+    if (t->op == LKS_DELTA_IS_NULL)
+        return v->type == SQLITE_NULL;
+    if (t->op == LKS_DELTA_NOT_NULL)
+        return v->type != SQLITE_NULL;
+    if (t->null_rhs || v->type == SQLITE_NULL)
+        return 0;
+    if (aff >= AFF_NUMERIC) {
+        sval x = *v;
+        int approx = t->approx;
+        numeric_affinity(&x, &approx);
+        if (op_holds(t->op, cmp_sval(&x, &t->as_num)))
+            return 1;
+        return approx && class_rank(x.type) == 1 && class_rank(t->as_num.type) == 1 && too_close(&x, &t->as_num);
+    }
+    if (aff == AFF_TEXT) {
+        if (op_holds(t->op, cmp_sval(v, &t->as_text)) || op_holds(t->op, cmp_sval(v, &t->as_is)))
+            return 1;
+        if (t->text_only)
+            return 0;
+        if (v->type == SQLITE_TEXT && maybe_numeric(v))
+            return 1; /* numeric affinity might make it a number */
+        return op_holds(t->op, cmp_sval(v, &t->as_num));
+    }
+    return op_holds(t->op, cmp_sval(v, &t->as_is));
 }
 
 /* ---- values: SQLite → canonical (scan predicates) ------------------------------------------ */
@@ -874,6 +1042,17 @@ static void append_con(sqlite3_str *s, const dvtab *vt, int col, int op, int fir
         sqlite3_str_appendall(s, "?");
 }
 
+/* Is the right side of constraint i a constant text (a literal, or a CAST
+ * to TEXT: no affinity or TEXT affinity)?  Then a TEXT column compares
+ * with it as text whatever the text holds; another right side may have
+ * numeric affinity, under which '5.0' = '5'. */
+static int rhs_const_text(sqlite3_index_info *info, int i) {
+    sqlite3_value *v = NULL;
+    if (sqlite3_libversion_number() < 3038000) /* no sqlite3_vtab_rhs_value */
+        return 0;
+    return sqlite3_vtab_rhs_value(info, i, &v) == SQLITE_OK && v && sqlite3_value_type(v) == SQLITE_TEXT;
+}
+
 static int x_best_index(sqlite3_vtab *pvt, sqlite3_index_info *info) {
     dvtab *vt = (dvtab *)pvt;
     int hv = vt->ncols, hts = vt->ncols + 1;
@@ -926,7 +1105,8 @@ static int x_best_index(sqlite3_vtab *pvt, sqlite3_index_info *info) {
             all_exact = 0;
             continue;
         }
-        if (vt->is_part[c->iColumn]) {
+        if (vt->is_part[c->iColumn] &&
+            (aff != AFF_TEXT || op == LKS_DELTA_IS_NULL || op == LKS_DELTA_NOT_NULL || rhs_const_text(info, i))) {
             kind[i] = 1;
             rows /= op == LKS_DELTA_EQ ? 10 : op == LKS_DELTA_IS_NULL ? 20 : 3;
         } else {
@@ -955,6 +1135,9 @@ static int x_best_index(sqlite3_vtab *pvt, sqlite3_index_info *info) {
         info->aConstraintUsage[its].omit = 1;
         sqlite3_str_appendf(s, "%stimestamp=?", sep), sep = "; ";
     }
+    /* idxNum bit 4+j: the right side of the j-th re-checked constraint is
+     * constant text (rhs_const_text) */
+    int const_bits = 0, nskip = 0;
     for (int pass = 1; pass <= 2; pass++) {
         int first = 1;
         for (int i = 0; i < n; i++) {
@@ -966,6 +1149,11 @@ static int x_best_index(sqlite3_vtab *pvt, sqlite3_index_info *info) {
             info->aConstraintUsage[i].omit = pass == 1;
             append_con(s, vt, info->aConstraint[i].iColumn, map_op(info->aConstraint[i].op), first);
             first = 0;
+            if (pass == 2) {
+                if (nskip < 27 && rhs_const_text(info, i))
+                    const_bits |= 1 << (4 + nskip);
+                nskip++;
+            }
         }
     }
     if (use_limit) {
@@ -996,7 +1184,7 @@ static int x_best_index(sqlite3_vtab *pvt, sqlite3_index_info *info) {
         return SQLITE_NOMEM;
     }
     info->needToFreeIdxStr = 1;
-    info->idxNum = (iver >= 0) | (its >= 0) << 1 | (use_limit << 2) | ((ndata == 0) << 3);
+    info->idxNum = (iver >= 0) | (its >= 0) << 1 | (use_limit << 2) | ((ndata == 0) << 3) | const_bits;
     if (rows < 1)
         rows = 1;
     info->estimatedRows = (sqlite3_int64)rows;
@@ -1127,9 +1315,24 @@ static int parse_plan(const dvtab *vt, const char *s, plan *pl) {
 
 /* ---- cursors ------------------------------------------------------------------------------- */
 
-static void cur_reset_query(dcur *c) {
-    lks_delta_scan_free(c->sc);
+/* Keeps the cursor's scan as the module's spare (its buffers serve the
+ * next scan of any table: freeing and refaulting megabytes of page
+ * buffers per statement costs more than a small query). */
+static void park_scan(dcur *c) {
+    if (!c->sc)
+        return;
+    lks_sql_reg *reg = ((dvtab *)c->base.pVtab)->reg;
+    if (reg) {
+        lks_delta_scan_free(reg->spare);
+        reg->spare = c->sc;
+    } else {
+        lks_delta_scan_free(c->sc);
+    }
     c->sc = NULL;
+}
+
+static void cur_reset_query(dcur *c) {
+    park_scan(c);
     for (int i = 0; i < c->npart; i++)
         sqlite3_value_free(c->part[i].val);
     for (int i = 0; i < c->nskip; i++)
@@ -1140,15 +1343,19 @@ static void cur_reset_query(dcur *c) {
     sqlite3_free(c->file_ok);
     sqlite3_free(c->stat_files);
     sqlite3_free(c->stat_rows);
+    sqlite3_free(c->tests);
     c->stat_files = NULL;
     c->stat_rows = NULL;
     c->nstat = c->stat_pos = 0;
     c->stat_file = NULL;
+    c->pending = c->offset = 0;
     c->part = c->skip = NULL;
     c->preds = NULL;
     c->file_ok = NULL;
-    c->npart = c->nskip = 0;
-    c->row = NULL;
+    c->tests = NULL;
+    c->npart = c->nskip = c->ntests = 0;
+    c->batch = NULL;
+    c->nsel = c->si = c->cur = 0;
     lks_arena_reset(&c->qa);
 }
 
@@ -1162,7 +1369,11 @@ static void cur_drop_snapshot(dcur *c) {
     sqlite3_free(c->gfield);
     sqlite3_free(c->map);
     sqlite3_free(c->kind);
+    sqlite3_free(c->fast);
+    sqlite3_free(c->bcol);
     c->gfield = c->map = c->kind = NULL;
+    c->fast = NULL;
+    c->bcol = NULL;
 }
 
 static int x_open(sqlite3_vtab *pvt, sqlite3_vtab_cursor **ppc) {
@@ -1171,6 +1382,11 @@ static int x_open(sqlite3_vtab *pvt, sqlite3_vtab_cursor **ppc) {
     if (!c)
         return SQLITE_NOMEM;
     memset(c, 0, sizeof *c);
+    c->sel = sqlite3_malloc64(LKS_DELTA_BATCH_ROWS * sizeof *c->sel);
+    if (!c->sel) {
+        sqlite3_free(c);
+        return SQLITE_NOMEM;
+    }
     lks_arena_init(&c->qa, 0);
     lks_buf_init(&c->tmp, 0);
     c->eof = 1;
@@ -1204,6 +1420,7 @@ static int x_close(sqlite3_vtab_cursor *pc) {
     cur_drop_snapshot(c);
     lks_arena_free(&c->qa);
     lks_buf_free(&c->tmp);
+    sqlite3_free(c->sel);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -1248,7 +1465,9 @@ static int cur_snapshot(dcur *c, int kind, int64_t value) {
     c->gfield = sqlite3_malloc64(nn * sizeof(int));
     c->map = sqlite3_malloc64(nn * sizeof(int));
     c->kind = sqlite3_malloc64(nn * sizeof(int));
-    if (!c->gfield || !c->map || !c->kind) {
+    c->fast = sqlite3_malloc64(nn);
+    c->bcol = sqlite3_malloc64(nn * sizeof *c->bcol);
+    if (!c->gfield || !c->map || !c->kind || !c->fast || !c->bcol) {
         cur_drop_snapshot(c);
         return SQLITE_NOMEM;
     }
@@ -1259,6 +1478,16 @@ static int cur_snapshot(dcur *c, int kind, int64_t value) {
     for (int i = 0; i < vt->ncols; i++) {
         c->map[i] = find_col(root, vt->cols[i]);
         c->kind[i] = c->map[i] >= 0 ? root->children[c->map[i]].kind : 0;
+        switch (c->kind[i]) {
+        case LKS_DT_LONG: c->fast[i] = FAST_I64; break;
+        case LKS_DT_INTEGER:
+        case LKS_DT_SHORT:
+        case LKS_DT_BYTE: c->fast[i] = FAST_I32; break;
+        case LKS_DT_DOUBLE: c->fast[i] = FAST_F64; break;
+        case LKS_DT_STRING: c->fast[i] = FAST_TEXT; break;
+        default: c->fast[i] = FAST_NONE; break;
+        }
+        c->bcol[i] = NULL;
     }
     const char *m = lks_delta_snapshot_property(c->snap, "delta.columnMapping.mode");
     c->snap_cm = m && strcmp(m, "none") != 0;
@@ -1302,14 +1531,13 @@ static int file_filter(void *ud, const lks_delta_add *a) {
 static int cur_advance(dcur *c);
 
 static int x_filter(sqlite3_vtab_cursor *pc, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
-    (void)idxNum;
     dcur *c = (dcur *)pc;
     dvtab *vt = (dvtab *)pc->pVtab;
     if (c->sc)
         save_stats(c);
     cur_reset_query(c);
     c->eof = 1;
-    c->emitted = c->rowid = c->pending = c->files_from_stats = 0;
+    c->emitted = c->files_from_stats = 0;
     c->stats_saved = 0;
     c->limit = -1;
     plan pl;
@@ -1353,8 +1581,9 @@ static int x_filter(sqlite3_vtab_cursor *pc, int idxNum, const char *idxStr, int
     c->part = sqlite3_malloc64(((size_t)pl.ncon + 1) * sizeof(pcon));
     c->skip = sqlite3_malloc64(((size_t)pl.ncon + 1) * sizeof(pcon));
     c->preds = sqlite3_malloc64(((size_t)pl.ncon + 1) * sizeof(lks_delta_pred));
+    c->tests = sqlite3_malloc64(((size_t)pl.ncon + 1) * sizeof(rtest));
     c->file_ok = sqlite3_malloc64(c->snap->nfiles + 1);
-    if (!c->part || !c->skip || !c->preds || !c->file_ok)
+    if (!c->part || !c->skip || !c->preds || !c->tests || !c->file_ok)
         return SQLITE_NOMEM;
     if (pl.count_mode) {
         c->stat_files = sqlite3_malloc64((c->snap->nfiles + 1) * sizeof(size_t));
@@ -1392,6 +1621,19 @@ static int x_filter(sqlite3_vtab_cursor *pc, int idxNum, const char *idxStr, int
         if (k < 0)
             continue;
         const lks_delta_type *dt = &c->snap->metadata.schema->children[k];
+        int const_text = i < 27 && ((unsigned)idxNum >> (4 + i) & 1);
+        if (rtest_prepare(&c->tests[c->ntests], c->skip[i].col, c->skip[i].op, c->skip[i].val, const_text, &c->qa) !=
+            LKS_OK)
+            return SQLITE_NOMEM;
+        c->ntests++;
+        /* a string compared with a right side that may have numeric
+         * affinity: its order is not the stats' order */
+        if (dt->kind == LKS_DT_STRING && !const_text && c->skip[i].op != LKS_DELTA_IS_NULL &&
+            c->skip[i].op != LKS_DELTA_NOT_NULL)
+            continue;
+        /* a NaN reads as NULL but counts as a value in the stats */
+        if (c->skip[i].op == LKS_DELTA_IS_NULL && (dt->kind == LKS_DT_FLOAT || dt->kind == LKS_DT_DOUBLE))
+            continue;
         lks_pq_value v;
         if (!to_canonical(dt, c->skip[i].op, c->skip[i].val, &c->qa, &v))
             continue;
@@ -1452,8 +1694,14 @@ static int x_filter(sqlite3_vtab_cursor *pc, int idxNum, const char *idxStr, int
     sqlite3_free(names);
     if (rc != LKS_OK)
         return cur_error(c, "delta: table %s: %s", vt->location, err.msg);
+    if (vt->reg && vt->reg->spare) {
+        lks_delta_scan_take_buffers(c->sc, vt->reg->spare);
+        lks_delta_scan_free(vt->reg->spare);
+        vt->reg->spare = NULL;
+    }
     c->eof = 0;
-    /* OFFSET: drop rows without converting them */
+    /* OFFSET: rows counted from stats are dropped here, data rows as their
+     * batches arrive */
     c->pending = c->nstat ? c->stat_rows[0] : 0;
     while (offset > 0 && c->stat_pos < c->nstat) {
         int64_t d = offset < c->pending ? offset : c->pending;
@@ -1462,55 +1710,160 @@ static int x_filter(sqlite3_vtab_cursor *pc, int idxNum, const char *idxStr, int
         if (c->pending == 0 && ++c->stat_pos < c->nstat)
             c->pending = c->stat_rows[c->stat_pos];
     }
-    while (offset > 0) {
-        const lks_pq_value *row;
-        rc = lks_delta_scan_next(c->sc, &row, &err);
-        if (rc < 0)
-            return cur_error(c, "delta: table %s: %s", vt->location, err.msg);
-        if (rc == 0)
-            break;
-        offset--;
-    }
+    c->stat_file = c->stat_pos < c->nstat ? &c->snap->files[c->stat_files[c->stat_pos]] : NULL;
+    c->offset = offset;
     return cur_advance(c);
+}
+
+/* Does the row at r of column col (declared column t->col, snapshot
+ * column k) pass t as far as can be told? */
+static int row_may_pass(dcur *c, const rtest *t, int k, const lks_pq_value *col, size_t r) {
+    dvtab *vt = (dvtab *)c->base.pVtab;
+    sval v;
+    if (!col) {
+        memset(&v, 0, sizeof v);
+        v.type = SQLITE_NULL;
+    } else if (to_sval(&c->snap->metadata.schema->children[k], c->rs, c->gfield[k], &col[r], &c->tmp, &v) != LKS_OK) {
+        return 1; /* xColumn reports it */
+    }
+    return rtest_may_pass(t, vt->aff[t->col], &v);
+}
+
+/* Keeps in c->sel the rows of the new batch that may pass the row tests,
+ * one test at a time. */
+static void select_rows(dcur *c) {
+    const lks_delta_batch *b = c->batch;
+    if (c->ntests == 0) {
+        c->nsel = b->n;
+        return;
+    }
+    size_t n = b->n;
+    for (size_t r = 0; r < n; r++)
+        c->sel[r] = r;
+    for (int j = 0; j < c->ntests && n > 0; j++) {
+        const rtest *t = &c->tests[j];
+        int k = c->map[t->col];
+        const lks_pq_value *col = k >= 0 ? b->cols[k] : NULL;
+        size_t m = 0;
+        int fast = col && !t->null_rhs && t->op != LKS_DELTA_IS_NULL && t->op != LKS_DELTA_NOT_NULL ? c->fast[t->col]
+                                                                                                    : FAST_NONE;
+        if ((fast == FAST_I64 || fast == FAST_I32) && t->as_num.type == SQLITE_INTEGER) {
+            /* integer column, integer literal */
+            int64_t lit = t->as_num.i;
+            int want_kind = fast == FAST_I64 ? LKS_PQ_V_INT64 : LKS_PQ_V_INT32;
+            for (size_t q = 0; q < n; q++) {
+                size_t r = c->sel[q];
+                const lks_pq_value *v = &col[r];
+                int pass;
+                if (v->kind == want_kind) {
+                    int64_t x = want_kind == LKS_PQ_V_INT64 ? v->u.i64 : v->u.i32;
+                    pass = op_holds(t->op, x < lit ? -1 : x > lit);
+                } else {
+                    pass = row_may_pass(c, t, k, col, r);
+                }
+                if (pass)
+                    c->sel[m++] = r;
+            }
+        } else if (fast == FAST_F64 && t->as_num.type == SQLITE_FLOAT && !t->approx) {
+            /* double column, REAL literal */
+            double lit = t->as_num.d;
+            for (size_t q = 0; q < n; q++) {
+                size_t r = c->sel[q];
+                const lks_pq_value *v = &col[r];
+                int pass;
+                if (v->kind == LKS_PQ_V_DOUBLE && !isnan(v->u.f64))
+                    pass = op_holds(t->op, v->u.f64 < lit ? -1 : v->u.f64 > lit);
+                else
+                    pass = row_may_pass(c, t, k, col, r);
+                if (pass)
+                    c->sel[m++] = r;
+            }
+        } else {
+            for (size_t q = 0; q < n; q++) {
+                size_t r = c->sel[q];
+                if (row_may_pass(c, t, k, col, r))
+                    c->sel[m++] = r;
+            }
+        }
+        n = m;
+    }
+    c->nsel = n;
+}
+
+/* Fetches batches until one has rows to return (the first is current
+ * then), or sets eof. */
+static NOINLINE int next_batch(dcur *c) {
+    dvtab *vt = (dvtab *)c->base.pVtab;
+    for (;;) {
+        lks_err err;
+        lks_err_clear(&err);
+        int rc = lks_delta_scan_next_batch(c->sc, &c->batch, &err);
+        if (rc <= 0) {
+            c->eof = 1;
+            c->batch = NULL;
+            c->nsel = c->si = 0;
+            for (int i = 0; i < vt->ncols; i++)
+                c->bcol[i] = NULL;
+            if (rc < 0)
+                return cur_error(c, "delta: table %s: %s", vt->location, err.msg);
+            save_stats(c);
+            return SQLITE_OK;
+        }
+        for (int i = 0; i < vt->ncols; i++)
+            c->bcol[i] = c->map[i] >= 0 ? c->batch->cols[c->map[i]] : NULL;
+        select_rows(c);
+        c->si = 0;
+        if (c->offset > 0) {
+            size_t d = (uint64_t)c->offset < c->nsel ? (size_t)c->offset : c->nsel;
+            c->si = d;
+            c->offset -= (int64_t)d;
+        }
+        if (c->si < c->nsel) {
+            c->cur = c->ntests ? c->sel[c->si] : c->si;
+            c->si++;
+            c->emitted++;
+            return SQLITE_OK;
+        }
+    }
+}
+
+/* The next row after the last of a stats file's rows. */
+static NOINLINE int next_stats_file(dcur *c) {
+    if (++c->stat_pos < c->nstat) {
+        c->stat_file = &c->snap->files[c->stat_files[c->stat_pos]];
+        c->pending = c->stat_rows[c->stat_pos] - 1;
+        c->emitted++;
+        return SQLITE_OK;
+    }
+    c->stat_file = NULL;
+    return next_batch(c);
+}
+
+static NOINLINE int limit_reached(dcur *c) {
+    c->eof = 1;
+    save_stats(c);
+    return SQLITE_OK;
 }
 
 /* Moves to the next row (or sets eof). */
 static int cur_advance(dcur *c) {
-    dvtab *vt = (dvtab *)c->base.pVtab;
     if (c->eof)
         return SQLITE_OK;
-    if (c->limit >= 0 && c->emitted >= c->limit) {
-        c->eof = 1;
-        save_stats(c);
-        return SQLITE_OK;
-    }
-    while (c->stat_pos < c->nstat && c->pending == 0)
-        if (++c->stat_pos < c->nstat)
-            c->pending = c->stat_rows[c->stat_pos];
-    if (c->stat_pos < c->nstat) {
+    if (c->limit >= 0 && c->emitted >= c->limit)
+        return limit_reached(c);
+    if (c->si < c->nsel) {
+        /* the next row of the batch */
+        c->cur = c->ntests ? c->sel[c->si] : c->si;
+        c->si++;
+    } else if (c->pending > 0) {
+        /* the next row counted from stats */
         c->pending--;
-        c->row = NULL;
-        c->stat_file = &c->snap->files[c->stat_files[c->stat_pos]];
-        c->emitted++;
-        c->rowid++;
-        return SQLITE_OK;
-    }
-    c->stat_file = NULL;
-    lks_err err;
-    lks_err_clear(&err);
-    int rc = lks_delta_scan_next(c->sc, &c->row, &err);
-    if (rc < 0) {
-        c->eof = 1;
-        return cur_error(c, "delta: table %s: %s", vt->location, err.msg);
-    }
-    if (rc == 0) {
-        c->eof = 1;
-        c->row = NULL;
-        save_stats(c);
-        return SQLITE_OK;
+    } else if (c->stat_file) {
+        return next_stats_file(c);
+    } else {
+        return next_batch(c);
     }
     c->emitted++;
-    c->rowid++;
     return SQLITE_OK;
 }
 
@@ -1518,9 +1871,9 @@ static int x_next(sqlite3_vtab_cursor *pc) { return cur_advance((dcur *)pc); }
 
 static int x_eof(sqlite3_vtab_cursor *pc) { return ((dcur *)pc)->eof; }
 
-static int x_column(sqlite3_vtab_cursor *pc, sqlite3_context *ctx, int i) {
-    dcur *c = (dcur *)pc;
-    dvtab *vt = (dvtab *)pc->pVtab;
+/* xColumn for everything but the common canonical forms of batch rows. */
+static NOINLINE int column_slow(dcur *c, sqlite3_context *ctx, int i) {
+    dvtab *vt = (dvtab *)c->base.pVtab;
     if (i == vt->ncols) {
         sqlite3_result_int64(ctx, c->snap ? c->snap->version : 0);
         return SQLITE_OK;
@@ -1533,30 +1886,30 @@ static int x_column(sqlite3_vtab_cursor *pc, sqlite3_context *ctx, int i) {
         return SQLITE_OK;
     }
     sval v;
-    if (c->stat_file && i >= 0 && i < vt->ncols && vt->is_part[i]) {
+    if (i < 0 || i >= vt->ncols || !c->map || c->map[i] < 0) {
+        sqlite3_result_null(ctx);
+        return SQLITE_OK;
+    }
+    if (c->stat_file) {
         /* a row counted from stats: only partition values are known */
-        if (file_part_value(c, c->stat_file, i, &v) != LKS_OK)
+        if (!vt->is_part[i] || file_part_value(c, c->stat_file, i, &v) != LKS_OK)
             v.type = SQLITE_NULL;
-        goto result;
+    } else {
+        int k = c->map[i];
+        const lks_pq_value *col = c->batch ? c->bcol[i] : NULL;
+        if (!col) {
+            sqlite3_result_null(ctx);
+            return SQLITE_OK;
+        }
+        const lks_delta_type *dt = &c->snap->metadata.schema->children[k];
+        int rc = to_sval(dt, c->rs, c->gfield[k], &col[c->cur], &c->tmp, &v);
+        if (rc != LKS_OK) {
+            sqlite3_free(vt->base.zErrMsg);
+            vt->base.zErrMsg = sqlite3_mprintf("delta: table %s: column %s: cannot convert its value (%s)",
+                                               vt->location, vt->cols[i], lks_strerror(rc));
+            return SQLITE_ERROR;
+        }
     }
-    if (i < 0 || i >= vt->ncols || !c->row || c->map[i] < 0) {
-        sqlite3_result_null(ctx);
-        return SQLITE_OK;
-    }
-    int k = c->map[i];
-    if ((size_t)k >= c->row->u.list.n) {
-        sqlite3_result_null(ctx);
-        return SQLITE_OK;
-    }
-    const lks_delta_type *dt = &c->snap->metadata.schema->children[k];
-    int rc = to_sval(dt, c->rs, c->gfield[k], &c->row->u.list.items[k], &c->tmp, &v);
-    if (rc != LKS_OK) {
-        sqlite3_free(pc->pVtab->zErrMsg);
-        pc->pVtab->zErrMsg = sqlite3_mprintf("delta: table %s: column %s: cannot convert its value (%s)", vt->location,
-                                             vt->cols[i], lks_strerror(rc));
-        return SQLITE_ERROR;
-    }
-result:
     switch (v.type) {
     case SQLITE_INTEGER: sqlite3_result_int64(ctx, v.i); break;
     case SQLITE_FLOAT: sqlite3_result_double(ctx, v.d); break;
@@ -1567,8 +1920,62 @@ result:
     return SQLITE_OK;
 }
 
+static int x_column(sqlite3_vtab_cursor *pc, sqlite3_context *ctx, int i) {
+    dcur *c = (dcur *)pc;
+    /* a batch row of a declared column in a common canonical form */
+    if (c->batch && i >= 0 && i < ((dvtab *)pc->pVtab)->ncols && c->bcol[i]) {
+        const lks_pq_value *pv = &c->bcol[i][c->cur];
+        switch (c->fast[i]) {
+        case FAST_I64:
+            if (pv->kind == LKS_PQ_V_INT64) {
+                sqlite3_result_int64(ctx, pv->u.i64);
+                return SQLITE_OK;
+            }
+            break;
+        case FAST_I32:
+            if (pv->kind == LKS_PQ_V_INT32) {
+                sqlite3_result_int(ctx, pv->u.i32);
+                return SQLITE_OK;
+            }
+            break;
+        case FAST_F64:
+            if (pv->kind == LKS_PQ_V_DOUBLE) {
+                sqlite3_result_double(ctx, pv->u.f64); /* a NaN becomes NULL */
+                return SQLITE_OK;
+            }
+            break;
+        case FAST_TEXT:
+            if (pv->kind == LKS_PQ_V_BYTES) {
+                sqlite3_result_text64(ctx, pv->u.bytes.len ? (const char *)pv->u.bytes.ptr : "", pv->u.bytes.len,
+                                      SQLITE_TRANSIENT, SQLITE_UTF8);
+                return SQLITE_OK;
+            }
+            break;
+        default: break;
+        }
+        if (pv->kind == LKS_PQ_V_NULL) {
+            sqlite3_result_null(ctx);
+            return SQLITE_OK;
+        }
+    }
+    return column_slow(c, ctx, i);
+}
+
+/* A row's identity, the same in every scan of the snapshot (an OR of
+ * constraints runs one scan per term and drops rows seen twice): its
+ * file's position in the snapshot, and its position in the file (rows
+ * counted from stats: their number within the file). */
 static int x_rowid(sqlite3_vtab_cursor *pc, sqlite_int64 *rowid) {
-    *rowid = ((dcur *)pc)->rowid;
+    dcur *c = (dcur *)pc;
+    uint64_t file = 0, pos = 0;
+    if (c->stat_file) {
+        file = (uint64_t)(c->stat_file - c->snap->files);
+        pos = (uint64_t)(c->stat_rows[c->stat_pos] - 1 - c->pending);
+    } else if (c->batch) {
+        file = c->batch->file ? (uint64_t)(c->batch->file - c->snap->files) : 0;
+        pos = (uint64_t)c->batch->row_index[c->cur];
+    }
+    *rowid = (sqlite_int64)(file << 40 | (pos & ((UINT64_C(1) << 40) - 1)));
     return SQLITE_OK;
 }
 
@@ -1627,6 +2034,7 @@ static void fn_scan_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
 
 static void reg_free(void *p) {
     lks_sql_reg *reg = p;
+    lks_delta_scan_free(reg->spare);
     sqlite3_free((char *)reg->opts.s3_endpoint);
     sqlite3_free((char *)reg->opts.s3_region);
     sqlite3_free(reg);
@@ -1639,6 +2047,7 @@ int lks_sql_register_opts(sqlite3 *db, const lks_store_opts *opts, lks_err *err)
     if (!reg)
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
     reg->head = NULL;
+    reg->spare = NULL;
     lks_store_opts_init(&reg->opts);
     if (opts) {
         reg->opts = *opts;

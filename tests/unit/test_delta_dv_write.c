@@ -191,6 +191,39 @@ static void check_scan(fx *f, int64_t v, const model *m) {
             bad = 1;
         }
     lks_delta_scan_free(sc);
+    /* the same rows in batches, each at its position in its file (row i of
+     * a file is id first+i) */
+    sc = NULL;
+    if (lks_delta_scan_open(f->t, s, NULL, &sc, &err) != LKS_OK) {
+        FAILF("scan %" PRId64 ": %s", v, err.msg);
+        lks_delta_snapshot_free(s);
+        return;
+    }
+    memset(seen, 0, sizeof seen);
+    const lks_delta_batch *b;
+    while ((rc = lks_delta_scan_next_batch(sc, &b, &err)) == 1) {
+        if (b->n == 0 || b->n > LKS_DELTA_BATCH_ROWS || !b->cols[0] || !b->cols[1] || !b->cols[2]) {
+            if (!bad++) FAILF("version %" PRId64 ": a batch of %zu rows without its columns", v, b->n);
+            break;
+        }
+        int64_t first = file_min_id(b->file);
+        for (size_t i = 0; i < b->n; i++) {
+            int64_t id = b->cols[0][i].u.i64;
+            if (id < 0 || id >= MAXID || seen[id]++ || b->row_index[i] != id - first) {
+                if (!bad++) FAILF("version %" PRId64 ": batch id %" PRId64 " out of place", v, id);
+                continue;
+            }
+            if ((id % 11 == 4) != (b->cols[1][i].kind == LKS_PQ_V_NULL) || b->cols[2][i].kind != LKS_PQ_V_BYTES)
+                if (!bad++) FAILF("version %" PRId64 ": batch id %" PRId64 " has the wrong name or part", v, id);
+        }
+    }
+    if (rc < 0) FAILF("batch scan %" PRId64 ": %s", v, err.msg);
+    for (int id = 0; id < MAXID && !bad; id++)
+        if (seen[id] != m->live[id]) {
+            FAILF("version %" PRId64 ": batches: id %d %s", v, id, seen[id] ? "read but deleted" : "missing");
+            bad = 1;
+        }
+    lks_delta_scan_free(sc);
     lks_delta_snapshot_free(s);
 }
 

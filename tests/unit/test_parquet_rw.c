@@ -1465,6 +1465,148 @@ static void t_row_groups(void) {
     pf_free(&f);
 }
 
+/* Flat rows read column by column (lks_pq_rows_next_columns): the values
+ * lks_pq_rows_next gives, batches within one row group, skipped row
+ * groups, both ways mixed on one iterator; nested selections refused. */
+static void t_rows_columns(void) {
+    lks_pq_field fields[] = {G("schema", REQ, 6),
+                             L("id", REQ, LKS_PQ_INT64),
+                             L("i", OPT, LKS_PQ_INT32),
+                             L("d", OPT, LKS_PQ_DOUBLE),
+                             LT("s", OPT, LKS_PQ_BYTE_ARRAY, 0, STRING),
+                             L("b", OPT, LKS_PQ_BOOLEAN),
+                             G("g", OPT, 1),
+                             L("x", OPT, LKS_PQ_INT32)};
+    lks_pq_writer_opts o;
+    lks_pq_writer_opts_default(&o);
+    o.row_group_rows = 700;
+    pqfile f;
+    CHECK_OK(pf_open(&f, fields, NF(fields), &o), &f.err);
+    REQUIRE(f.w);
+    enum { N = 2600 };
+    static char text[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(text[i], sizeof text[i], "s%d", i);
+        lks_pq_value gx[1] = {VI32(i)};
+        lks_pq_value items[6] = {VI64(i * 3),
+                                 i % 5 == 1 ? VNULL : VI32(-i),
+                                 i % 7 < 3 ? VNULL : VD(i / 4.0),
+                                 i % 2 ? VS(text[i]) : VNULL,
+                                 i % 3 == 0 ? VNULL : (lks_pq_value){.kind = LKS_PQ_V_BOOL, .u.b = i % 3 == 1},
+                                 i % 4 == 0 ? VNULL : VG(gx, 1)};
+        lks_pq_value row = VG(items, 6);
+        CHECK_OK(lks_pq_write_row(f.w, &row, &f.err), &f.err);
+    }
+    int rc = pf_finish(&f);
+    CHECK_OK(rc, &f.err);
+    if (rc != LKS_OK) {
+        pf_free(&f);
+        return;
+    }
+    REQUIRE(lks_pq_reader_meta(f.r)->num_row_groups == 4);
+    int leaves[] = {0, 1, 2, 3, 4};
+    static lks_pq_value store[6][64];
+    lks_pq_value *cols[6] = {store[0], store[1], store[2], store[3], store[4], NULL};
+    static const size_t maxes[] = {1, 7, 64};
+    for (int pass = 0; pass < 4; pass++) {
+        size_t max = maxes[pass % 3];
+        int mixed = pass == 3, skip1 = pass >= 1;
+        lks_pq_rows *it = NULL, *ref = NULL;
+        CHECK_OK(lks_pq_rows_open(f.r, leaves, 5, &it, &f.err), &f.err);
+        CHECK_OK(lks_pq_rows_open(f.r, leaves, 5, &ref, &f.err), &f.err);
+        REQUIRE(it && ref);
+        CHECK(lks_pq_rows_is_flat(it));
+        if (skip1) {
+            lks_pq_rows_skip_row_group(it, 1);
+            lks_pq_rows_skip_row_group(ref, 1);
+        }
+        long rows = 0, bad = 0, batches = 0;
+        int64_t want_rg = 0, want_first = 0;
+        for (;;) {
+            size_t n = 0;
+            int rg = -1;
+            int64_t first = -1;
+            const lks_pq_value *row;
+            if (want_first >= 700) {
+                /* the next row group that is read */
+                want_rg += skip1 && want_rg == 0 ? 2 : 1;
+                want_first = 0;
+            }
+            if (mixed && batches % 2 == 1) {
+                /* a row by row step in between */
+                rc = lks_pq_rows_next(it, &row, &f.err);
+                if (rc != 1)
+                    break;
+                for (int k = 0; k < 5; k++)
+                    cols[k][0] = row->u.list.items[k];
+                n = 1;
+                rg = (int)want_rg, first = want_first;
+            } else {
+                rc = lks_pq_rows_next_columns(it, max, cols, &n, &rg, &first, &f.err);
+                if (rc != 1)
+                    break;
+            }
+            batches++;
+            bad += rg != want_rg || first != want_first || n == 0 || n > max || (int64_t)n > 700 - first;
+            want_first += (int64_t)n;
+            for (size_t i = 0; i < n; i++) {
+                CHECK_EQ_INT(lks_pq_rows_next(ref, &row, &f.err), 1);
+                for (int k = 0; k < 5; k++) {
+                    const lks_pq_value *a = &cols[k][i], *b = &row->u.list.items[k];
+                    int same = a->kind == b->kind;
+                    if (same && a->kind == LKS_PQ_V_BYTES)
+                        same = slice_eq(a->u.bytes, b->u.bytes);
+                    else if (same && a->kind != LKS_PQ_V_NULL)
+                        same = a->kind == LKS_PQ_V_DOUBLE  ? a->u.f64 == b->u.f64
+                               : a->kind == LKS_PQ_V_INT64 ? a->u.i64 == b->u.i64
+                               : a->kind == LKS_PQ_V_INT32 ? a->u.i32 == b->u.i32
+                                                           : a->u.b == b->u.b;
+                    bad += !same;
+                }
+            }
+            rows += (long)n;
+        }
+        CHECK_EQ_INT(rc, 0);
+        const lks_pq_value *row;
+        CHECK_EQ_INT(lks_pq_rows_next(ref, &row, &f.err), 0);
+        CHECK_EQ_INT(rows, skip1 ? N - 700 : N);
+        if (bad)
+            FAILF("pass %d (max %zu): %ld mismatches", pass, max, bad);
+        /* at the end it stays at the end */
+        size_t n = 9;
+        int rg;
+        int64_t first;
+        CHECK_EQ_INT(lks_pq_rows_next_columns(it, max, cols, &n, &rg, &first, &f.err), 0);
+        CHECK_EQ_INT(n, 0);
+        lks_pq_rows_free(it);
+        lks_pq_rows_free(ref);
+    }
+    /* spot values: row 701 is in group 1, position 1 */
+    lks_pq_rows *it = NULL;
+    CHECK_OK(lks_pq_rows_open(f.r, leaves, 5, &it, &f.err), &f.err);
+    REQUIRE(it);
+    lks_pq_rows_skip_row_group(it, 0);
+    size_t n;
+    int rg;
+    int64_t first;
+    CHECK_EQ_INT(lks_pq_rows_next_columns(it, 2, cols, &n, &rg, &first, &f.err), 1);
+    CHECK(n == 2 && rg == 1 && first == 0);
+    CHECK(cols[0][1].kind == LKS_PQ_V_INT64 && cols[0][1].u.i64 == 701 * 3);
+    CHECK(cols[1][1].kind == LKS_PQ_V_NULL); /* 701 % 5 == 1 */
+    CHECK(cols[2][1].kind == LKS_PQ_V_NULL); /* 701 % 7 == 1 */
+    CHECK(cols[2][0].kind == LKS_PQ_V_NULL && cols[4][0].kind == LKS_PQ_V_BOOL && cols[4][0].u.b == 1);
+    CHECK(cols[3][1].kind == LKS_PQ_V_BYTES && slice_eq(cols[3][1].u.bytes, SLS("s701")));
+    lks_pq_rows_free(it);
+    /* the group column selected: not flat, refused with a message */
+    CHECK_OK(lks_pq_rows_open(f.r, NULL, 0, &it, &f.err), &f.err);
+    REQUIRE(it);
+    CHECK(!lks_pq_rows_is_flat(it));
+    CHECK_EQ_INT(lks_pq_rows_next_columns(it, 4, cols, &n, &rg, &first, &f.err), LKS_EINVAL);
+    CHECK(strstr(f.err.msg, "not flat") != NULL);
+    lks_pq_rows_free(it);
+    pf_free(&f);
+}
+
 /* A row group also closes past row_group_bytes, and flush closes one now. */
 static void t_row_group_bytes_and_flush(void) {
     lks_pq_field fields[] = {G("schema", REQ, 1), L("x", REQ, LKS_PQ_INT64)};
@@ -2263,6 +2405,7 @@ int main(void) {
     RUN(t_small_pages);
     RUN(t_row_groups);
     RUN(t_row_group_bytes_and_flush);
+    RUN(t_rows_columns);
     RUN(t_kv);
     RUN(t_bloom);
     RUN(t_projection);
