@@ -1,11 +1,13 @@
 /*
  * fuzz_binlog.c — libFuzzer target for the binlog decoder (source/binlog.h).
  * Every input is decoded three ways: as a whole binlog file
- * (lks_binlog_decode_file, truncated tail refused and allowed), and as the
- * events that follow a built-in MySQL 8 and MariaDB format description
- * (so mutations need not rebuild one to reach table maps and rows).  A
- * callback reads every byte of every item it gets, so a value pointing
- * outside live memory is caught by ASan.  The decoder must answer with a
+ * (lks_binlog_decode_file, truncated tail refused and allowed; and the same
+ * through lks_binlog_decode_stream in small pieces, which must give the
+ * same status and message), and as the events that follow a built-in
+ * MySQL 8 and MariaDB format description (so mutations need not rebuild
+ * one to reach table maps and rows).  A callback reads every byte of
+ * every item it gets, so a value pointing outside live memory is caught by
+ * ASan.  The decoder must answer with a
  * status code: a status outside the documented set, or an error without a
  * message naming where, is a bug (abort).
  *
@@ -135,22 +137,56 @@ static size_t make_fde(uint8_t *out, const char *version, int ntypes) {
     return n;
 }
 
-static void decode_file(const uint8_t *data, size_t size, int tail) {
+/* The file handed over in pieces of 1 to 16 bytes or up to 4 KiB. */
+typedef struct pieces {
+    const uint8_t *p;
+    size_t n, at;
+    uint32_t x;
+} pieces;
+
+static long read_pieces(void *ud, uint8_t *buf, size_t cap, lks_err *err) {
+    (void)err;
+    pieces *r = ud;
+    r->x = r->x * 1103515245u + 12345u;
+    size_t k = 1 + (r->x >> 16) % (r->x >> 31 ? 16 : 4096);
+    k = k < cap ? k : cap;
+    k = k < r->n - r->at ? k : r->n - r->at;
+    memcpy(buf, r->p + r->at, k);
+    r->at += k;
+    return (long)k;
+}
+
+static void decode_file(const uint8_t *data, size_t size, int tail, int also_in_pieces) {
     lks_binlog_opts o;
     memset(&o, 0, sizeof o);
     o.max_event_bytes = 1 << 20;
     lks_binlog_decoder *d;
-    lks_err err;
+    lks_err err, serr;
     lks_err_clear(&err);
+    lks_err_clear(&serr);
     if (lks_binlog_decoder_new(&o, &d, &err) != LKS_OK)
         abort();
-    check(lks_binlog_decode_file(d, "fuzz-bin.000001", data, size, tail, on_item, NULL, &err), &err);
+    int rc = lks_binlog_decode_file(d, "fuzz-bin.000001", data, size, tail, on_item, NULL, &err);
+    check(rc, &err);
     lks_binlog_decoder_free(d);
+    if (!also_in_pieces)
+        return;
+    /* read piece by piece, the same file decodes the same way */
+    if (lks_binlog_decoder_new(&o, &d, &serr) != LKS_OK)
+        abort();
+    pieces pc = {data, size, 0, (uint32_t)size};
+    int src = lks_binlog_decode_stream(d, "fuzz-bin.000001", read_pieces, &pc, tail, on_item, NULL, &serr);
+    check(src, &serr);
+    lks_binlog_decoder_free(d);
+    if (src != rc || strcmp(serr.msg, err.msg) != 0) {
+        fprintf(stderr, "binlog exercise: whole %d \"%s\", in pieces %d \"%s\"\n", rc, err.msg, src, serr.msg);
+        abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    decode_file(data, size, 0);
-    decode_file(data, size, 1);
+    decode_file(data, size, 0, 1);
+    decode_file(data, size, 1, 1);
     /* the input as events after a format description of each flavour */
     if (size >= 4 && memcmp(data,
                             "\xfe"
@@ -167,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                4);
         size_t n = 4 + make_fde(buf + 4, maria ? "10.11.6-MariaDB-log" : "8.0.36", maria ? 171 : 42);
         memcpy(buf + n, data, size);
-        decode_file(buf, n + size, 1);
+        decode_file(buf, n + size, 1, 0);
         free(buf);
     }
     return 0;

@@ -218,4 +218,19 @@ int lks_dbz_write_key(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_o
  * Java's date text in UTC.  schemas_enable is ignored. */
 int lks_dbz_write_key_text(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err);
 
+/* A writer for a stream of events: the same bytes as lks_dbz_write, with
+ * what repeats from event to event made once: each schema's quoted field
+ * names (remembered by the schema's address, up to 16 schemas) and the
+ * source block and tail of the last event (remembered by their values).
+ * One writer per thread; lks_dbz_writer_free frees it (NULL is fine). */
+typedef struct lks_dbz_writer lks_dbz_writer;
+int lks_dbz_writer_new(const lks_dbz_write_opts *o, lks_dbz_writer **out, lks_err *err);
+void lks_dbz_writer_free(lks_dbz_writer *dw);
+/* Appends the event to b, as lks_dbz_write does. */
+int lks_dbz_writer_put(lks_dbz_writer *dw, lks_buf *b, const lks_cdc_event *ev, lks_err *err);
+/* Drops what the writer remembers of schema s.  Call it before s, its
+ * fields or their names are freed or changed: a schema at an address the
+ * writer has written must otherwise stay as it was. */
+void lks_dbz_writer_forget(lks_dbz_writer *dw, const lks_cdc_schema *s);
+
 #endif

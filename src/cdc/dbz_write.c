@@ -44,48 +44,32 @@ typedef struct wctx {
 
 static int put_str(wctx *w, const char *s) { return lks_json_quote(w->b, s ? s : "", s ? strlen(s) : 0); }
 
-/* Decimal digits by hand, two at a time: printf's format parsing costs
- * more than the digits, and timestamps have 13 to 19 of them.  Writes into
- * t[24] right-aligned; returns where the digits start. */
-static char *fmt_i64(char t[24], int64_t v) {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                "8081828384858687888990919293949596979899";
-    char *p = t + 24;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    while (u >= 100) {
-        unsigned d = (unsigned)(u % 100);
-        u /= 100;
-        p -= 2;
-        memcpy(p, pairs + 2 * d, 2);
-    }
-    if (u >= 10) {
-        p -= 2;
-        memcpy(p, pairs + 2 * u, 2);
-    } else {
-        *--p = (char)('0' + u);
-    }
-    if (v < 0)
-        *--p = '-';
-    return p;
-}
+/* Room for n more bytes at the end of the output: where they go (the
+ * caller then adds what it wrote to len), or NULL (the buffer is freed, as
+ * lks_buf does on any failure). */
+static inline char *room(wctx *w, size_t n) { return lks_buf_reserve(w->b, n) ? NULL : (char *)w->b->ptr + w->b->len; }
 
+/* Integers are written straight into the output: printf's format parsing
+ * costs more than the digits, and timestamps have 13 to 19 of them. */
 static int put_i64(wctx *w, int64_t v) {
-    char t[24], *p = fmt_i64(t, v);
-    return lks_buf_append(w->b, p, (size_t)(t + 24 - p));
+    char *o = room(w, 20);
+    if (!o)
+        return -1;
+    w->b->len += (size_t)(lks_put_i64(o, v) - o);
+    return 0;
 }
 
 /* `<k_us>U<k_ns>N` for a time in microseconds, N = U·1000 sharing U's
  * digits. */
 static int put_us_ns(wctx *w, const char *k_us, const char *k_ns, int64_t us) {
-    char t[24], *p = fmt_i64(t, us);
-    size_t n = (size_t)(t + 24 - p);
-    if (lks_buf_append(w->b, k_us, strlen(k_us)) || lks_buf_append(w->b, p, n) ||
+    char t[24], *e = lks_put_i64(t, us);
+    size_t n = (size_t)(e - t);
+    if (lks_buf_append(w->b, k_us, strlen(k_us)) || lks_buf_append(w->b, t, n) ||
         lks_buf_append(w->b, k_ns, strlen(k_ns)))
         return -1;
     if (us <= 0 || us > INT64_MAX / 1000) /* 0 has no digits to share; overflow clamps */
         return put_i64(w, us <= 0 ? (us < INT64_MIN / 1000 ? INT64_MIN : us * 1000) : INT64_MAX);
-    return lks_buf_append(w->b, p, n) || PUT(w, "000");
+    return lks_buf_append(w->b, t, n) || PUT(w, "000");
 }
 
 static int nomem(wctx *w) { return lks_err_set(w->err, LKS_ENOMEM, "cdc: output buffer cap or memory exhausted"); }
@@ -302,14 +286,33 @@ static int put_envelope_schema(wctx *w, const lks_cdc_event *ev) {
 
 /* ---- values ------------------------------------------------------------------------- */
 
+/* Base64 (padded; '-' and '_' for 62 and 63 when url) as a JSON string,
+ * written straight into the output. */
 static int put_b64(wctx *w, const uint8_t *p, size_t n, int url) {
-    size_t at = w->b->len + 1;
-    if (PUT(w, "\"") || lks_base64_encode(w->b, p, n))
+    static const char alpha[2][65] = {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"};
+    const char *al = alpha[url ? 1 : 0];
+    if (n > SIZE_MAX / 2)
         return -1;
-    if (url)
-        for (size_t i = at; i < w->b->len; i++)
-            w->b->ptr[i] = w->b->ptr[i] == '+' ? '-' : w->b->ptr[i] == '/' ? '_' : w->b->ptr[i];
-    return PUT(w, "\"");
+    char *o = room(w, (n + 2) / 3 * 4 + 2), *start = o;
+    if (!o)
+        return -1;
+    *o++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3, o += 4) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        o[0] = al[v >> 18], o[1] = al[v >> 12 & 63], o[2] = al[v >> 6 & 63], o[3] = al[v & 63];
+    }
+    if (n - i) {
+        uint32_t v = (uint32_t)p[i] << 16 | (n - i == 2 ? (uint32_t)p[i + 1] << 8 : 0);
+        o[0] = al[v >> 18], o[1] = al[v >> 12 & 63];
+        o[2] = n - i == 2 ? al[v >> 6 & 63] : '=';
+        o[3] = '=';
+        o += 4;
+    }
+    *o++ = '"';
+    w->b->len += (size_t)(o - start);
+    return 0;
 }
 
 static int put_hex(wctx *w, const uint8_t *p, size_t n) {
@@ -641,6 +644,8 @@ static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
                 return lks_err_set(w->err, LKS_EINVAL, "cdc: column \"%s\": bad decimal width", f->name);
             rc = lks_buf_printf(w->b, "{\"scale\":%d,\"value\":", v->u.dec.scale) ||
                  put_b64(w, v->u.dec.be, v->u.dec.len, 0) || PUT(w, "}");
+        } else if (v->u.dec.scale == t->scale && v->u.dec.len > 0 && v->u.dec.len <= DBZ_DEC_MAX) {
+            rc = put_b64(w, v->u.dec.be, v->u.dec.len, 0); /* at the column's scale already */
         } else {
             int e = dec_at_scale(w, f, v, t->scale, be, &len);
             if (e)
@@ -703,7 +708,50 @@ static int put_value(wctx *w, const lks_cdc_field *f, const lks_cdc_value *v) {
     return rc ? nomem(w) : LKS_OK;
 }
 
-static int put_row(wctx *w, const lks_cdc_event *ev, int has, const lks_cdc_row *row) {
+/* ---- events ------------------------------------------------------------------------- */
+
+/* One schema's field names as a row writes them, `,"name":`, quoted once:
+ * a stream repeats a table's rows thousands of times. */
+typedef struct names {
+    const lks_cdc_schema *schema; /* NULL: a free slot */
+    const lks_cdc_field *fields;
+    int n;
+    lks_buf text;
+    size_t *off;  /* field i: text[off[i] .. off[i+1]) */
+    uint8_t *how; /* field i: HOW_* */
+} names;
+
+/* How a column's values are written when they are what its type says: the
+ * common cases straight into the output, the rest through put_value. */
+enum { HOW_VALUE = 0, HOW_INT, HOW_INT_MS, HOW_TEXT, HOW_DECIMAL };
+
+#define NNAMES 16
+
+/* The strings of a source block (as written: NULL name, db and file are
+ * written "", NULL connector "mysql"; NULL table and gtid null). */
+enum { SRC_CONNECTOR, SRC_NAME, SRC_DB, SRC_TABLE, SRC_GTID, SRC_FILE, SRC_NSTR };
+/* Its numbers as written: ts_ms, ts_us, snapshot, server_id, pos. */
+enum { SRC_TS_MS, SRC_TS_US, SRC_SNAPSHOT, SRC_SERVER_ID, SRC_POS, SRC_NNUM };
+
+struct lks_dbz_writer {
+    wctx w; /* modes and scratch; b and err are set per event */
+    names cache[NNAMES];
+    int ncache, next_evict, last;
+    /* the source block up to `"row":` of the last event, and what it was
+     * made of (the strings NUL-terminated in key, NULL ones not there) */
+    int head_ok;
+    lks_buf head, key;
+    size_t key_off[SRC_NSTR];
+    int key_null[SRC_NSTR];
+    int64_t key_num[SRC_NNUM];
+    /* what follows the row number: thread and query, op, ts_*, transaction
+     * (and the envelope's closing brace) */
+    int tail_ok, tail_op;
+    int64_t tail_ts;
+    lks_buf tail;
+};
+
+static int put_row(wctx *w, const lks_cdc_event *ev, int has, const lks_cdc_row *row, const names *nm) {
     if (!has)
         return PUT(w, "null") ? nomem(w) : LKS_OK;
     if (!ev->schema || row->n != ev->schema->nfields)
@@ -713,20 +761,59 @@ static int put_row(wctx *w, const lks_cdc_event *ev, int has, const lks_cdc_row 
         return nomem(w);
     int first = 1;
     for (int i = 0; i < row->n; i++) {
-        if (row->v[i].kind == LKS_CV_ABSENT)
+        const lks_cdc_value *v = &row->v[i];
+        if (v->kind == LKS_CV_ABSENT)
             continue;
         const lks_cdc_field *f = &ev->schema->fields[i];
-        if ((!first && PUT(w, ",")) || put_str(w, f->name) || PUT(w, ":"))
-            return nomem(w);
-        first = 0;
-        int rc = put_value(w, f, &row->v[i]);
+        if (!nm) {
+            if ((!first && PUT(w, ",")) || put_str(w, f->name) || PUT(w, ":"))
+                return nomem(w);
+            first = 0;
+        } else {
+            /* the name, then (mostly) the value in the same room */
+            const uint8_t *name = nm->text.ptr + nm->off[i] + first; /* the first one without its comma */
+            size_t nl = nm->off[i + 1] - nm->off[i] - (size_t)first;
+            first = 0;
+            char *o;
+            switch (nm->how[i]) {
+            case HOW_INT:
+            case HOW_INT_MS:
+                if (v->kind != LKS_CV_INT)
+                    break;
+                if (!(o = room(w, nl + 21)))
+                    return nomem(w);
+                memcpy(o, name, nl);
+                int64_t x = nm->how[i] == HOW_INT ? v->u.i64 : v->u.i64 / 1000 - (v->u.i64 % 1000 < 0);
+                w->b->len += (size_t)(lks_put_i64(o + nl, x) - o);
+                continue;
+            case HOW_DECIMAL:
+                if (v->kind != LKS_CV_DECIMAL || v->u.dec.scale != f->type.scale || v->u.dec.len == 0 ||
+                    v->u.dec.len > DBZ_DEC_MAX)
+                    break;
+                if (lks_buf_append(w->b, name, nl) || put_b64(w, v->u.dec.be, v->u.dec.len, 0))
+                    return nomem(w);
+                continue;
+            case HOW_TEXT:
+                if (v->kind != LKS_CV_BYTES)
+                    break;
+                if (lks_buf_append(w->b, name, nl) ||
+                    lks_json_quote(w->b, (const char *)v->u.bytes.ptr, v->u.bytes.len))
+                    return nomem(w);
+                continue;
+            default: break;
+            }
+            if (lks_buf_append(w->b, name, nl))
+                return nomem(w);
+        }
+        int rc = put_value(w, f, v);
         if (rc)
             return rc;
     }
     return PUT(w, "}") ? nomem(w) : LKS_OK;
 }
 
-static int put_source(wctx *w, const lks_cdc_event *ev) {
+/* The source block up to the row number: `{"version":…,"pos":N,"row":`. */
+static int put_source_head(wctx *w, const lks_cdc_event *ev) {
     static const char *const snaps[] = {"false", "true", "last", "first", "first_in_data_collection",
                                         "last_in_data_collection", "incremental"};
     const lks_cdc_source *s = &ev->source;
@@ -742,9 +829,192 @@ static int put_source(wctx *w, const lks_cdc_event *ev) {
     rc = rc || PUT(w, ",\"server_id\":") || put_i64(w, s->server_id) || PUT(w, ",\"gtid\":");
     rc = rc || (s->gtid ? put_str(w, s->gtid) : PUT(w, "null"));
     rc = rc || PUT(w, ",\"file\":") || put_str(w, s->file) || PUT(w, ",\"pos\":") ||
-         put_i64(w, s->pos >= 0 ? s->pos : 0) || PUT(w, ",\"row\":") || put_i64(w, s->row >= 0 ? s->row : 0) ||
-         PUT(w, ",\"thread\":null,\"query\":null}");
+         put_i64(w, s->pos >= 0 ? s->pos : 0) || PUT(w, ",\"row\":");
     return rc ? nomem(w) : LKS_OK;
+}
+
+/* What follows the row number: the end of the source block, op, the
+ * payload's ts_ms/us/ns, transaction, and the envelope's closing brace. */
+static int put_tail(wctx *w, const lks_cdc_event *ev) {
+    char opj[] = ",\"thread\":null,\"query\":null},\"op\":\"?\"";
+    opj[sizeof opj - 3] = (char)ev->op;
+    int rc = lks_buf_append(w->b, opj, sizeof opj - 1);
+    if (ev->ts_ms >= 0 && ev->ts_ms <= INT64_MAX / 1000000)
+        rc = rc || PUT(w, ",\"ts_ms\":") || put_i64(w, ev->ts_ms) ||
+             put_us_ns(w, ",\"ts_us\":", ",\"ts_ns\":", ev->ts_ms * 1000);
+    else
+        rc = rc || PUT(w, ",\"ts_ms\":null,\"ts_us\":null,\"ts_ns\":null");
+    rc = rc || PUT(w, ",\"transaction\":null}") || (w->schemas && PUT(w, "}"));
+    return rc ? nomem(w) : LKS_OK;
+}
+
+/* The quoted field names of schema s, built when the writer has not seen
+ * s (at this address, with these fields) yet; NULL when out of memory. */
+static const names *names_of(lks_dbz_writer *dw, const lks_cdc_schema *s) {
+    names *nm = &dw->cache[dw->last];
+    if (nm->schema == s && nm->fields == s->fields && nm->n == s->nfields)
+        return nm;
+    nm = NULL;
+    for (int i = 0; i < dw->ncache; i++) {
+        names *c = &dw->cache[i];
+        if (c->schema == s && c->fields == s->fields && c->n == s->nfields) {
+            dw->last = i;
+            return c;
+        }
+        if (!nm && !c->schema)
+            nm = c;
+    }
+    if (!nm)
+        nm = dw->ncache < NNAMES ? &dw->cache[dw->ncache++] : &dw->cache[dw->next_evict++ % NNAMES];
+    nm->schema = NULL;
+    lks_buf_reset(&nm->text);
+    size_t nf = (size_t)(s->nfields > 0 ? s->nfields : 0);
+    size_t *off = realloc(nm->off, sizeof(size_t) * (nf + 1));
+    if (!off)
+        return NULL;
+    nm->off = off;
+    uint8_t *how = realloc(nm->how, nf + 1);
+    if (!how)
+        return NULL;
+    nm->how = how;
+    for (int i = 0; i < s->nfields; i++) {
+        const lks_cdc_type *t = &s->fields[i].type;
+        switch (t->kind) {
+        case LKS_CT_INT8:
+        case LKS_CT_INT16:
+        case LKS_CT_INT32:
+        case LKS_CT_INT64:
+        case LKS_CT_DATE: how[i] = HOW_INT; break;
+        case LKS_CT_TIME:
+        case LKS_CT_DATETIME: {
+            int u = time_unit(&dw->w, t);
+            how[i] = u == TU_MILLI ? HOW_INT_MS : u == TU_MICRO ? HOW_INT : HOW_VALUE;
+            break;
+        }
+        case LKS_CT_STRING:
+        case LKS_CT_JSON: how[i] = HOW_TEXT; break;
+        case LKS_CT_DECIMAL: how[i] = dw->w.dec == DBZ_DEC_PRECISE && t->precision > 0 ? HOW_DECIMAL : HOW_VALUE; break;
+        default: how[i] = HOW_VALUE; break;
+        }
+        off[i] = nm->text.len;
+        const char *name = s->fields[i].name ? s->fields[i].name : "";
+        if (lks_buf_append_byte(&nm->text, ',') || lks_json_quote(&nm->text, name, strlen(name)) ||
+            lks_buf_append_byte(&nm->text, ':'))
+            return NULL;
+    }
+    off[s->nfields > 0 ? s->nfields : 0] = nm->text.len;
+    nm->schema = s;
+    nm->fields = s->fields;
+    nm->n = s->nfields;
+    dw->last = (int)(nm - dw->cache);
+    return nm;
+}
+
+/* Whether the cached source head was made of the same strings and numbers
+ * as ev's (compared by content: a caller may reuse a string's memory). */
+static int head_same(const lks_dbz_writer *dw, const char *const str[SRC_NSTR], const int64_t num[SRC_NNUM]) {
+    if (!dw->head_ok || memcmp(num, dw->key_num, sizeof dw->key_num) != 0)
+        return 0;
+    for (int i = 0; i < SRC_NSTR; i++) {
+        if ((str[i] == NULL) != dw->key_null[i])
+            return 0;
+        if (str[i] && strcmp(str[i], (const char *)dw->key.ptr + dw->key_off[i]) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int head_remember(lks_dbz_writer *dw, wctx *w, const lks_cdc_event *ev, const char *const str[SRC_NSTR],
+                         const int64_t num[SRC_NNUM]) {
+    dw->head_ok = 0;
+    lks_buf_reset(&dw->key);
+    for (int i = 0; i < SRC_NSTR; i++) {
+        dw->key_off[i] = dw->key.len;
+        dw->key_null[i] = !str[i];
+        if (str[i] && lks_buf_append(&dw->key, str[i], strlen(str[i]) + 1))
+            return nomem(w);
+    }
+    memcpy(dw->key_num, num, sizeof dw->key_num);
+    lks_buf *out = w->b;
+    lks_buf_reset(&dw->head);
+    w->b = &dw->head;
+    int rc = put_source_head(w, ev);
+    w->b = out;
+    if (rc)
+        return rc;
+    dw->head_ok = 1;
+    return LKS_OK;
+}
+
+/* The source block and what follows it, from the writer's copies when
+ * they were made for the same values. */
+static int put_source_cached(lks_dbz_writer *dw, wctx *w, const lks_cdc_event *ev) {
+    const lks_cdc_source *s = &ev->source;
+    const char *str[SRC_NSTR] = {s->connector ? s->connector : "mysql",
+                                 s->name ? s->name : "",
+                                 s->db ? s->db : "",
+                                 s->table,
+                                 s->gtid,
+                                 s->file ? s->file : ""};
+    int64_t ms = s->ts_ms >= 0 ? s->ts_ms : 0;
+    int64_t num[SRC_NNUM] = {ms, s->ts_us >= 0 ? s->ts_us : ms * 1000,
+                             s->snapshot >= 0 && s->snapshot < 7 ? s->snapshot : 0, s->server_id,
+                             s->pos >= 0 ? s->pos : 0};
+    int rc;
+    if (!head_same(dw, str, num) && (rc = head_remember(dw, w, ev, str, num)) != 0)
+        return rc;
+    if (!dw->tail_ok || dw->tail_op != ev->op || dw->tail_ts != ev->ts_ms) {
+        dw->tail_ok = 0;
+        lks_buf *out = w->b;
+        lks_buf_reset(&dw->tail);
+        w->b = &dw->tail;
+        rc = put_tail(w, ev);
+        w->b = out;
+        if (rc)
+            return rc;
+        dw->tail_ok = 1, dw->tail_op = ev->op, dw->tail_ts = ev->ts_ms;
+    }
+    char *o = room(w, dw->head.len + 20 + dw->tail.len), *start = o;
+    if (!o)
+        return nomem(w);
+    memcpy(o, dw->head.ptr, dw->head.len);
+    o = lks_put_i64(o + dw->head.len, s->row >= 0 ? s->row : 0);
+    memcpy(o, dw->tail.ptr, dw->tail.len);
+    w->b->len += (size_t)(o + dw->tail.len - start);
+    return LKS_OK;
+}
+
+/* One event; dw (may be NULL) supplies what it remembers. */
+static int write_event(wctx *w, const lks_cdc_event *ev, lks_dbz_writer *dw) {
+    int rc;
+    if (!strchr("cudrt", ev->op) || !ev->op)
+        return lks_err_set(w->err, LKS_EINVAL, "cdc: unknown op %d", ev->op);
+    if (w->schemas) {
+        if (PUT(w, "{\"schema\":"))
+            return nomem(w);
+        if ((rc = put_envelope_schema(w, ev)) != 0)
+            return rc;
+        if (PUT(w, ",\"payload\":"))
+            return nomem(w);
+    }
+    const names *nm = NULL;
+    if (dw && ev->schema && !(nm = names_of(dw, ev->schema)))
+        return nomem(w);
+    if (PUT(w, "{\"before\":"))
+        return nomem(w);
+    int trunc = ev->op == LKS_CDC_TRUNCATE;
+    if ((rc = put_row(w, ev, trunc ? 0 : ev->has_before, &ev->before, nm)) != 0 ||
+        (rc = (PUT(w, ",\"after\":") ? nomem(w) : 0)) != 0 ||
+        (rc = put_row(w, ev, trunc ? 0 : ev->has_after, &ev->after, nm)) != 0 ||
+        (rc = (PUT(w, ",\"source\":") ? nomem(w) : 0)) != 0)
+        return rc;
+    if (dw)
+        return put_source_cached(dw, w, ev);
+    if ((rc = put_source_head(w, ev)) != 0)
+        return rc;
+    if (put_i64(w, ev->source.row >= 0 ? ev->source.row : 0))
+        return nomem(w);
+    return put_tail(w, ev);
 }
 
 static int wctx_init(wctx *w, lks_buf *b, const lks_dbz_write_opts *o, lks_err *err) {
@@ -766,49 +1036,58 @@ static int wctx_init(wctx *w, lks_buf *b, const lks_dbz_write_opts *o, lks_err *
 int lks_dbz_write(lks_buf *b, const lks_cdc_event *ev, const lks_dbz_write_opts *o, lks_err *err) {
     wctx w;
     int rc = wctx_init(&w, b, o, err);
-    if (rc)
-        return rc;
-    if (!strchr("cudrt", ev->op) || !ev->op) {
-        rc = lks_err_set(err, LKS_EINVAL, "cdc: unknown op %d", ev->op);
-        goto out;
-    }
-    if (w.schemas) {
-        if (PUT(&w, "{\"schema\":")) {
-            rc = nomem(&w);
-            goto out;
-        }
-        if ((rc = put_envelope_schema(&w, ev)) != 0)
-            goto out;
-        if (PUT(&w, ",\"payload\":")) {
-            rc = nomem(&w);
-            goto out;
-        }
-    }
-    if (PUT(&w, "{\"before\":")) {
-        rc = nomem(&w);
-        goto out;
-    }
-    int trunc = ev->op == LKS_CDC_TRUNCATE;
-    if ((rc = put_row(&w, ev, trunc ? 0 : ev->has_before, &ev->before)) ||
-        (rc = (PUT(&w, ",\"after\":") ? nomem(&w) : 0)) || (rc = put_row(&w, ev, trunc ? 0 : ev->has_after, &ev->after)) ||
-        (rc = (PUT(&w, ",\"source\":") ? nomem(&w) : 0)) || (rc = put_source(&w, ev)))
-        goto out;
-    char opj[] = ",\"op\":\"?\"";
-    opj[7] = (char)ev->op;
-    if (lks_buf_append(b, opj, sizeof opj - 1)) {
-        rc = nomem(&w);
-        goto out;
-    }
-    if (ev->ts_ms >= 0 && ev->ts_ms <= INT64_MAX / 1000000)
-        rc = PUT(&w, ",\"ts_ms\":") || put_i64(&w, ev->ts_ms) ||
-             put_us_ns(&w, ",\"ts_us\":", ",\"ts_ns\":", ev->ts_ms * 1000);
-    else
-        rc = PUT(&w, ",\"ts_ms\":null,\"ts_us\":null,\"ts_ns\":null");
-    rc = rc || PUT(&w, ",\"transaction\":null}") || (w.schemas && PUT(&w, "}"));
-    if (rc)
-        rc = nomem(&w);
-out:
+    if (rc == LKS_OK)
+        rc = write_event(&w, ev, NULL);
     lks_buf_free(&w.tmp);
+    return rc;
+}
+
+int lks_dbz_writer_new(const lks_dbz_write_opts *o, lks_dbz_writer **out, lks_err *err) {
+    *out = NULL;
+    lks_dbz_writer *dw = calloc(1, sizeof *dw);
+    if (!dw)
+        return lks_err_set(err, LKS_ENOMEM, "cdc: out of memory");
+    int rc = wctx_init(&dw->w, NULL, o, err);
+    if (rc) {
+        free(dw);
+        return rc;
+    }
+    for (int i = 0; i < NNAMES; i++)
+        lks_buf_init(&dw->cache[i].text, 0);
+    lks_buf_init(&dw->head, 0);
+    lks_buf_init(&dw->key, 0);
+    lks_buf_init(&dw->tail, 0);
+    *out = dw;
+    return LKS_OK;
+}
+
+void lks_dbz_writer_free(lks_dbz_writer *dw) {
+    if (!dw)
+        return;
+    for (int i = 0; i < NNAMES; i++) {
+        lks_buf_free(&dw->cache[i].text);
+        free(dw->cache[i].off);
+        free(dw->cache[i].how);
+    }
+    lks_buf_free(&dw->head);
+    lks_buf_free(&dw->key);
+    lks_buf_free(&dw->tail);
+    lks_buf_free(&dw->w.tmp);
+    free(dw);
+}
+
+void lks_dbz_writer_forget(lks_dbz_writer *dw, const lks_cdc_schema *s) {
+    for (int i = 0; i < dw->ncache; i++)
+        if (dw->cache[i].schema == s)
+            dw->cache[i].schema = NULL;
+}
+
+int lks_dbz_writer_put(lks_dbz_writer *dw, lks_buf *b, const lks_cdc_event *ev, lks_err *err) {
+    dw->w.b = b;
+    dw->w.err = err;
+    int rc = write_event(&dw->w, ev, dw);
+    dw->w.b = NULL;
+    dw->w.err = NULL;
     return rc;
 }
 

@@ -9,8 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -52,7 +50,7 @@ typedef struct tcache {
 typedef struct run {
     int fmt;
     lks_buf out;
-    lks_dbz_write_opts dbz;
+    lks_dbz_writer *dbz;
     int write_failed;
     tcache cache[NCACHE];
     int ncache, next_evict;
@@ -84,9 +82,11 @@ static char *digits_u64(char *e, uint64_t m) {
 }
 
 static int put_u64(lks_buf *b, uint64_t m) {
-    char t[24], *e = t + sizeof t;
-    char *s = digits_u64(e, m);
-    return lks_buf_append(b, s, (size_t)(e - s));
+    char *o = room(b, 20);
+    if (!o)
+        return LKS_ENOMEM;
+    b->len += (size_t)(lks_put_u64(o, m) - o);
+    return LKS_OK;
 }
 
 static char *two(char *o, unsigned v) {
@@ -161,35 +161,6 @@ static int put_decimal(lks_buf *b, const lks_cdc_value *v) {
     return lks_buf_append(b, s, (size_t)(e + 1 - s));
 }
 
-/* Writes an integer's digits at o; returns the end. */
-static char *w_i64(char *o, int64_t v) {
-    char t[24], *e = t + sizeof t;
-    char *s = digits_u64(e, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
-    if (v < 0)
-        *--s = '-';
-    memcpy(o, s, (size_t)(e - s));
-    return o + (e - s);
-}
-
-/* A string as a JSON literal: bytes that need no escaping are copied in one
- * go (the common case); anything else goes through the core quoter, which
- * also replaces invalid UTF-8 (a charset the binlog did not name). */
-static int put_text(lks_buf *b, const uint8_t *p, size_t n) {
-    size_t i = 0;
-    while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
-        i++;
-    if (i < n)
-        return lks_json_quote(b, (const char *)p, n);
-    char *o = room(b, n + 2);
-    if (!o)
-        return LKS_ENOMEM;
-    o[0] = '"';
-    memcpy(o + 1, p, n);
-    o[n + 1] = '"';
-    b->len += n + 2;
-    return LKS_OK;
-}
-
 /* One value; the caller made room for 80 bytes (all but strings, bytes
  * and wide decimals fit). */
 static int put_value(lks_buf *b, const lks_cdc_field *f, const lks_cdc_value *v) {
@@ -219,15 +190,10 @@ static int put_value(lks_buf *b, const lks_cdc_field *f, const lks_cdc_value *v)
             o += n;
             *o++ = '"';
             break;
-        default: o = w_i64(o, v->u.i64); break;
+        default: o = lks_put_i64(o, v->u.i64); break;
         }
         break;
-    case LKS_CV_UINT: {
-        char t[24], *e = t + sizeof t, *d = digits_u64(e, v->u.u64);
-        memcpy(o, d, (size_t)(e - d));
-        o += e - d;
-        break;
-    }
+    case LKS_CV_UINT: o = lks_put_u64(o, v->u.u64); break;
     case LKS_CV_DOUBLE: {
         int q = isnan(v->u.f64) || isinf(v->u.f64); /* "NaN", "Infinity", "-Infinity" as strings */
         if (q)
@@ -242,7 +208,7 @@ static int put_value(lks_buf *b, const lks_cdc_field *f, const lks_cdc_value *v)
         if (f->type.kind == LKS_CT_BYTES)
             return lks_buf_append_byte(b, '"') || lks_base64_encode(b, v->u.bytes.ptr, v->u.bytes.len) ||
                    lks_buf_append_byte(b, '"');
-        return put_text(b, v->u.bytes.ptr, v->u.bytes.len);
+        return lks_json_quote(b, (const char *)v->u.bytes.ptr, v->u.bytes.len);
     default: return LKS_EINVAL;
     }
     b->len += (size_t)(o - s);
@@ -347,8 +313,10 @@ static int put_jsonl(run *r, const tcache *c, const lks_cdc_event *ev, uint64_t 
 
 static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
     run *r = ud;
-    if (it->kind == LKS_BL_TABLE_MAP) /* a new table may live where an old one did */
+    if (it->kind == LKS_BL_TABLE_MAP) { /* a new table may live where an old one did */
         cache_drop(r, it->table);
+        lks_dbz_writer_forget(r->dbz, &it->table->schema);
+    }
     if (it->kind != LKS_BL_ROWS || !it->nevents)
         return LKS_OK;
     tcache *c = NULL;
@@ -365,7 +333,7 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
                                    (unsigned long long)it->pos, lks_strerror(rc));
         } else {
             ev->ts_ms = ev->source.ts_ms; /* the commit time: the output of a file never changes */
-            rc = lks_dbz_write(&r->out, ev, &r->dbz, err);
+            rc = lks_dbz_writer_put(r->dbz, &r->out, ev, err);
             if (rc)
                 return lks_err_prefix(err, "%s: %s.%s row of the event at %llu", ev->source.file ? ev->source.file : "",
                                       ev->source.db, ev->source.table, (unsigned long long)it->pos);
@@ -380,51 +348,21 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
     return LKS_OK;
 }
 
-/* The whole file: mapped when it can be, read otherwise. */
-static int load(const char *path, uint8_t **data, size_t *len, int *mapped, lks_err *err) {
-    *data = NULL, *len = 0, *mapped = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return lks_err_set(err, LKS_EIO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return lks_err_set(err, LKS_EIO, "%s: %s", path, strerror(e));
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p != MAP_FAILED) {
-            madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-            close(fd);
-            *data = p, *len = (size_t)st.st_size, *mapped = 1;
-            return LKS_OK;
-        }
-    }
-    lks_buf b;
-    lks_buf_init(&b, 0);
+/* A file the decoder reads piece by piece. */
+typedef struct input {
+    int fd;
+    const char *path;
+} input;
+
+static long read_input(void *ud, uint8_t *buf, size_t cap, lks_err *err) {
+    input *in = ud;
     for (;;) {
-        if (lks_buf_reserve(&b, 1 << 16)) {
-            close(fd);
-            lks_buf_free(&b);
-            return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", path);
-        }
-        ssize_t k = read(fd, b.ptr + b.len, b.cap - b.len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            int e = errno;
-            close(fd);
-            lks_buf_free(&b);
-            return lks_err_set(err, LKS_EIO, "%s: %s", path, strerror(e));
-        }
-        if (k == 0)
-            break;
-        b.len += (size_t)k;
+        ssize_t k = read(in->fd, buf, cap);
+        if (k >= 0)
+            return (long)k;
+        if (errno != EINTR)
+            return lks_err_set(err, LKS_EIO, "%s: %s", in->path, strerror(errno));
     }
-    close(fd);
-    *data = lks_buf_detach(&b, len);
-    return LKS_OK;
 }
 
 int lks_cmd_binlog(int argc, char **argv) {
@@ -474,22 +412,24 @@ int lks_cmd_binlog(int argc, char **argv) {
     lks_binlog_decoder *d;
     if (lks_binlog_decoder_new(&o, &d, &err) != LKS_OK)
         return lks_cli_error(&err);
+    if (lks_dbz_writer_new(NULL, &r.dbz, &err) != LKS_OK) {
+        lks_binlog_decoder_free(d);
+        return lks_cli_error(&err);
+    }
     lks_buf_init(&r.out, 0);
     int status = LKS_EXIT_OK;
     for (int k = 0; k < nfiles && status == LKS_EXIT_OK; k++) {
-        uint8_t *data;
-        size_t len;
-        int mapped;
         const char *path = argv[1 + k], *slash = strrchr(path, '/');
         /* source.file is the file's own name, as a live stream names it */
         const char *base = slash && slash[1] ? slash + 1 : path;
-        int rc = load(path, &data, &len, &mapped, &err);
-        if (rc == LKS_OK) {
-            rc = lks_binlog_decode_file(d, base, data, len, 0, on_item, &r, &err);
-            if (mapped)
-                munmap(data, len);
-            else
-                free(data);
+        input in = {open(path, O_RDONLY | O_CLOEXEC), path};
+        int rc;
+        if (in.fd < 0) {
+            rc = lks_err_set(&err, LKS_EIO, "%s: %s", path, strerror(errno));
+        } else {
+            posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+            rc = lks_binlog_decode_stream(d, base, read_input, &in, 0, on_item, &r, &err);
+            close(in.fd);
         }
         if (r.write_failed) {
             status = LKS_EXIT_ERR;
@@ -519,6 +459,7 @@ int lks_cmd_binlog(int argc, char **argv) {
         lks_buf_free(&r.cache[k].text);
         free(r.cache[k].off);
     }
+    lks_dbz_writer_free(r.dbz);
     lks_binlog_decoder_free(d);
     return status;
 }

@@ -279,6 +279,11 @@ void lks_uuid_format(char out[37], const uint8_t b[16]);
  * Returns the length; out must hold 32 bytes. */
 int lks_fmt_double(char *out, double v);
 int lks_fmt_float(char *out, float v);
+/* Writes the decimal digits of u (of v, with '-' when negative) at out,
+ * which has room for 20 bytes; no NUL.  Returns the end.  For writers that
+ * format straight into their output buffer. */
+char *lks_put_u64(char *out, uint64_t u);
+char *lks_put_i64(char *out, int64_t v);
 /* Appends s as a JSON string literal (quotes, escapes, invalid UTF-8 bytes
  * replaced by U+FFFD). */
 int lks_json_quote(lks_buf *b, const char *s, size_t len);

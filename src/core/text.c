@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- shortest float text ------------------------------------------------ */
 
@@ -157,6 +160,68 @@ static int utf8_seq(const uint8_t *s, size_t left) {
     return need + 1;
 }
 
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
+char *lks_put_u64(char *out, uint64_t u) {
+    /* the digit count from the bit length (log10 2 ~ 1233/4096), one
+     * comparison to settle it; then two digits at a time from the end (a
+     * chain of stores the CPU overlaps better than eight digits through a
+     * scratch word) */
+    static const uint64_t pow10[20] = {0, /* u < 8 here: one digit */
+                                       10u,
+                                       100u,
+                                       1000u,
+                                       10000u,
+                                       100000u,
+                                       1000000u,
+                                       10000000u,
+                                       100000000u,
+                                       1000000000u,
+                                       10000000000u,
+                                       100000000000u,
+                                       1000000000000u,
+                                       10000000000000u,
+                                       100000000000000u,
+                                       1000000000000000u,
+                                       10000000000000000u,
+                                       100000000000000000u,
+                                       1000000000000000000u,
+                                       10000000000000000000u};
+    int t = ((64 - __builtin_clzll(u | 1)) * 1233) >> 12;
+    char *end = out + t + (u >= pow10[t]), *p = end;
+    while (u >= 100000000) { /* eight digits at a time in 32-bit arithmetic */
+        uint32_t lo = (uint32_t)(u % 100000000), hi = lo / 10000, lo4 = lo % 10000;
+        u /= 100000000;
+        p -= 8;
+        memcpy(p, digit_pairs + 2 * (hi / 100), 2);
+        memcpy(p + 2, digit_pairs + 2 * (hi % 100), 2);
+        memcpy(p + 4, digit_pairs + 2 * (lo4 / 100), 2);
+        memcpy(p + 6, digit_pairs + 2 * (lo4 % 100), 2);
+    }
+    uint32_t v = (uint32_t)u;
+    while (v >= 100) {
+        uint32_t d = v % 100;
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * d, 2);
+    }
+    if (v >= 10)
+        memcpy(p - 2, digit_pairs + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
+    return end;
+}
+
+char *lks_put_i64(char *out, int64_t v) {
+    if (v < 0) {
+        *out++ = '-';
+        return lks_put_u64(out, (uint64_t)0 - (uint64_t)v);
+    }
+    return lks_put_u64(out, (uint64_t)v);
+}
+
 /* Bytes a JSON string holds as they are: printable ASCII but '"' and '\\'. */
 static const uint8_t plain[256] = {
     [0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2f, '"' = 0x22 */
@@ -169,12 +234,64 @@ static const uint8_t plain[256] = {
 
 int lks_json_quote(lks_buf *b, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
-    const uint8_t *p = (const uint8_t *)s, *end = p + len, *run = p;
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
     int rc = lks_buf_reserve(b, len + 2);
     if (rc)
         return rc;
-    b->ptr[b->len++] = '"';
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    /* The common case, a string of plain ASCII, is copied eight bytes at a
+     * time as it is checked, straight into the room reserved above; the
+     * first byte that needs more hands over to the loop below. */
+    uint8_t *o = b->ptr + b->len;
+    *o++ = '"';
+#ifdef __SSE2__
+    if (len >= 16) { /* sixteen at a time; the last sixteen overlap what was seen */
+        const __m128i ctl = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        for (;;) {
+            const uint8_t *at = end - p >= 16 ? p : end - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)at);
+            /* a signed compare: below 0x20, or 0x80 and up */
+            __m128i bad =
+                _mm_or_si128(_mm_cmplt_epi8(x, ctl), _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+            if (_mm_movemask_epi8(bad))
+                break;
+            _mm_storeu_si128((__m128i *)(o - (p - at)), x);
+            o += at + 16 - p, p = at + 16;
+            if (p == end)
+                break;
+        }
+    }
+#endif
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        /* per byte: below 0x20, zero after the xor (a quote or a
+         * backslash), or the high bit set */
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x) & highs)
+            break;
+        memcpy(o, &x, 8);
+        o += 8, p += 8;
+    }
+    if (p < end && end - p < 8 && len >= 8) { /* the last few: the last eight bytes, some seen already */
+        size_t r = (size_t)(end - p);
+        uint64_t x;
+        memcpy(&x, end - 8, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        if (!((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x) & highs)) {
+            memcpy(o + r - 8, &x, 8);
+            o += r, p = end;
+        }
+    }
+    while (p < end && plain[*p])
+        *o++ = *p++;
+    if (p == end) {
+        *o++ = '"';
+        b->len = (size_t)(o - b->ptr);
+        return LKS_OK;
+    }
+    b->len = (size_t)(o - b->ptr);
+    const uint8_t *run = p;
     while (p < end) {
         /* eight plain ASCII bytes at a time: none below 0x20, none '"',
          * '\\' or non-ASCII */

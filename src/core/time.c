@@ -38,6 +38,15 @@ static int64_t floor_mod(int64_t a, int64_t b) {
 int64_t lks_days_from_civil(int64_t y, unsigned m, unsigned d) {
     if (m < 1 || m > 12)
         m = 1;
+    if (y > -(INT64_C(1) << 40) && y < (INT64_C(1) << 40)) { /* the same in 64 bits: no overflow here */
+        int64_t yy = y - (m <= 2);
+        int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+        int64_t yoe = yy - era * 400;
+        int64_t mp = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9;
+        int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;
+        int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * DAYS_PER_ERA + doe - EPOCH_SHIFT;
+    }
     __int128 yy = (__int128)y - (m <= 2);
     __int128 era = (yy >= 0 ? yy : yy - 399) / 400;
     int64_t yoe = (int64_t)(yy - era * 400);              /* [0, 399] */

@@ -1371,6 +1371,19 @@ static int image(ectx *e, const bl_table *t, int width, const uint8_t *present, 
             continue;
         }
         const bl_col *c = &t->cols[i];
+        if (c->op == BL_OP_INT && end - p >= 8) { /* the commonest value, without the call */
+            unsigned w = c->width;
+            uint64_t u = lks_load_le64(p);
+            if (w < 8) {
+                u &= (UINT64_C(1) << (8 * w)) - 1;
+                if (!c->uns && (u >> (8 * w - 1)) & 1)
+                    u |= ~UINT64_C(0) << (8 * w); /* sign-extend */
+            }
+            v->kind = c->kind == LKS_CT_UINT64 && c->uns ? LKS_CV_UINT : LKS_CV_INT;
+            v->u.u64 = u;
+            p += w;
+            continue;
+        }
         size_t used = 0;
         char msg[300];
         int rc = lks_bl_value(&d->ic, c, p, (size_t)(end - p), &d->scratch, v, &used, msg, sizeof msg);
@@ -1721,49 +1734,150 @@ int lks_binlog_feed(lks_binlog_decoder *d, uint64_t pos, const uint8_t *ev, size
     return event(d, pos, 0, ev, len, 0, cb, ud, err);
 }
 
-static int decode_file(lks_binlog_decoder *d, const uint8_t *data, size_t len, int allow_truncated_tail,
-                       lks_binlog_cb *cb, void *ud, lks_err *err);
+/* ---- whole files ---------------------------------------------------------------------------------------- */
 
-int lks_binlog_decode_file(lks_binlog_decoder *d, const char *name, const uint8_t *data, size_t len,
-                           int allow_truncated_tail, lks_binlog_cb *cb, void *ud, lks_err *err) {
-    if (name && lks_binlog_decoder_set_file(d, name, err))
-        return LKS_ENOMEM;
-    d->input = name;
-    int rc = decode_file(d, data, len, allow_truncated_tail, cb, ud, err);
-    d->input = NULL;
-    return rc;
+/* A read file is held a piece at a time, in a buffer of at most about this
+ * size (more only for an event that is larger): what the decoder reads stays
+ * in the CPU's caches, and no page of the file has to be mapped. */
+#define STREAM_CHUNK ((size_t)256 << 10)
+
+/* The bytes of a file being decoded: all of it (lks_binlog_decode_file), or
+ * what has been read of it and not decoded yet (lks_binlog_decode_stream). */
+typedef struct held {
+    const uint8_t *p; /* p[0..n) */
+    size_t n;
+    int eof;     /* nothing more to read */
+    size_t size; /* bytes the buffer is to hold: doubles up to STREAM_CHUNK while reads fill it */
+    lks_buf buf;
+    lks_binlog_read_fn *rd;
+    void *rd_ud;
+} held;
+
+/* Holds at least `want` bytes from *off on unless the file ends first:
+ * moves what is held to the front of the buffer (*off becomes 0), grows it
+ * for a large event, reads. */
+static int hold(lks_binlog_decoder *d, held *h, size_t *off, size_t want, lks_err *err) {
+    while (h->n - *off < want && !h->eof) {
+        lks_buf *b = &h->buf;
+        if (*off) {
+            memmove(b->ptr, b->ptr + *off, b->len - *off);
+            b->len -= *off;
+            *off = 0;
+        }
+        size_t target = want > h->size ? want : h->size;
+        if (lks_buf_reserve(b, target - b->len)) {
+            h->p = NULL, h->n = 0;
+            return lks_err_set(err, LKS_ENOMEM, "%s: out of memory for %zu bytes of the file", file_name(d), target);
+        }
+        size_t room = b->cap - 1 - b->len;
+        long k = h->rd(h->rd_ud, b->ptr + b->len, room, err);
+        if (k < 0)
+            return (int)k;
+        if ((size_t)k > room)
+            return lks_err_set(err, LKS_EINTERNAL, "%s: the reader returned %ld bytes for %zu", file_name(d), k, room);
+        if (k == 0)
+            h->eof = 1;
+        else if ((size_t)k == room && h->size < STREAM_CHUNK) /* a file larger than the buffer */
+            h->size *= 2;
+        b->len += (size_t)k;
+        h->p = b->ptr, h->n = b->len;
+    }
+    return LKS_OK;
 }
 
-static int decode_file(lks_binlog_decoder *d, const uint8_t *data, size_t len, int allow_truncated_tail,
-                       lks_binlog_cb *cb, void *ud, lks_err *err) {
-    if (len < 4 || memcmp(data,
-                          "\xfe"
-                          "bin",
-                          4) != 0)
+/* The event at pos is over the size limit (as event() says it). */
+static int too_large(lks_binlog_decoder *d, uint64_t pos, const uint8_t *hdr, size_t len, lks_err *err) {
+    ectx e = {d, hdr[4], pos, 0, 0, 0, NULL, 0, 0, NULL, NULL, err};
+    return fail(&e, LKS_ECORRUPT, "event of %zu bytes is over the %zu-byte limit", len, d->max_event);
+}
+
+/* The magic, then events back to back, each decoded when it is held whole;
+ * a file that ends inside an event is truncated. */
+static int decode_held(lks_binlog_decoder *d, held *h, int allow_truncated_tail, lks_binlog_cb *cb, void *ud,
+                       lks_err *err) {
+    size_t off = 0, pos = 4; /* pos: the file offset of p[off] */
+    int rc = hold(d, h, &off, 4, err);
+    if (rc)
+        return rc;
+    if (h->n < 4 || memcmp(h->p,
+                           "\xfe"
+                           "bin",
+                           4) != 0)
         return lks_err_set(err, LKS_ECORRUPT, "%s: not a binlog file (no \\xfebin magic)", file_name(d));
-    size_t pos = 4;
-    while (pos < len) {
-        size_t left = len - pos;
+    off = 4;
+    for (;;) {
+        if ((rc = hold(d, h, &off, HDR_LEN, err)) != 0)
+            return rc;
+        size_t left = h->n - off;
+        if (left == 0)
+            return LKS_OK;
         if (left < HDR_LEN) {
             if (allow_truncated_tail)
                 return LKS_OK;
             return lks_err_set(err, LKS_ECORRUPT, "%s: truncated event at %zu (%zu bytes, the header needs 19)",
                                file_name(d), pos, left);
         }
-        uint32_t elen = lks_load_le32(data + pos + 9);
+        const uint8_t *ev = h->p + off;
+        uint32_t elen = lks_load_le32(ev + 9);
         if (elen < HDR_LEN)
             return lks_err_set(err, LKS_ECORRUPT, "%s: %s event at %zu: length %u is shorter than its header",
-                               file_name(d), lks_binlog_type_name(data[pos + 4]), pos, elen);
+                               file_name(d), lks_binlog_type_name(ev[4]), pos, elen);
+        if (elen > left && elen <= d->max_event) {
+            if ((rc = hold(d, h, &off, elen, err)) != 0)
+                return rc;
+            ev = h->p + off;
+            left = h->n - off;
+        } else if (elen > left && !h->eof) {
+            /* over the limit: not held, but whether the file has that many
+             * bytes decides what is wrong with it */
+            uint8_t hdr[HDR_LEN];
+            memcpy(hdr, ev, HDR_LEN);
+            while (left < elen && !h->eof) {
+                size_t none = 0;
+                h->buf.len = 0, h->n = 0;
+                if ((rc = hold(d, h, &none, 1, err)) != 0)
+                    return rc;
+                left += h->n;
+            }
+            if (left >= elen)
+                return too_large(d, pos, hdr, elen, err);
+            if (allow_truncated_tail)
+                return LKS_OK;
+            return lks_err_set(err, LKS_ECORRUPT, "%s: truncated event at %zu (%s, %u bytes, %zu left in the file)",
+                               file_name(d), pos, lks_binlog_type_name(hdr[4]), elen, left);
+        }
         if (elen > left) {
             if (allow_truncated_tail)
                 return LKS_OK;
             return lks_err_set(err, LKS_ECORRUPT, "%s: truncated event at %zu (%s, %u bytes, %zu left in the file)",
-                               file_name(d), pos, lks_binlog_type_name(data[pos + 4]), elen, left);
+                               file_name(d), pos, lks_binlog_type_name(ev[4]), elen, left);
         }
-        int rc = lks_binlog_feed(d, pos, data + pos, elen, cb, ud, err);
-        if (rc)
+        if ((rc = lks_binlog_feed(d, pos, ev, elen, cb, ud, err)) != 0)
             return rc;
-        pos += elen;
+        off += elen, pos += elen;
     }
-    return LKS_OK;
+}
+
+int lks_binlog_decode_file(lks_binlog_decoder *d, const char *name, const uint8_t *data, size_t len,
+                           int allow_truncated_tail, lks_binlog_cb *cb, void *ud, lks_err *err) {
+    if (name && lks_binlog_decoder_set_file(d, name, err))
+        return LKS_ENOMEM;
+    d->input = name;
+    held h = {data, len, 1, 0, {NULL, 0, 0, 0}, NULL, NULL};
+    int rc = decode_held(d, &h, allow_truncated_tail, cb, ud, err);
+    d->input = NULL;
+    return rc;
+}
+
+int lks_binlog_decode_stream(lks_binlog_decoder *d, const char *name, lks_binlog_read_fn *rd, void *rd_ud,
+                             int allow_truncated_tail, lks_binlog_cb *cb, void *ud, lks_err *err) {
+    if (name && lks_binlog_decoder_set_file(d, name, err))
+        return LKS_ENOMEM;
+    d->input = name;
+    held h = {(const uint8_t *)"", 0, 0, 4096, {NULL, 0, 0, 0}, rd, rd_ud};
+    lks_buf_init(&h.buf, 0);
+    int rc = decode_held(d, &h, allow_truncated_tail, cb, ud, err);
+    lks_buf_free(&h.buf);
+    d->input = NULL;
+    return rc;
 }

@@ -219,6 +219,18 @@ int lks_binlog_decoder_set_file(lks_binlog_decoder *d, const char *file, lks_err
 int lks_binlog_decode_file(lks_binlog_decoder *d, const char *name, const uint8_t *data, size_t len,
                            int allow_truncated_tail, lks_binlog_cb *cb, void *ud, lks_err *err);
 
+/* Where lks_binlog_decode_stream gets a file's bytes: puts up to cap bytes
+ * in buf and returns how many, 0 at the end of the file, or a negative
+ * LKS_* code with err set (a read error; returned as is). */
+typedef long lks_binlog_read_fn(void *ud, uint8_t *buf, size_t cap, lks_err *err);
+
+/* lks_binlog_decode_file for a file read piece by piece through rd, with the
+ * same checks, items and messages: the decoder holds about 256 KiB of the
+ * file at a time (more only for an event that is larger), so what it reads
+ * stays in the CPU's caches whatever the size of the file. */
+int lks_binlog_decode_stream(lks_binlog_decoder *d, const char *name, lks_binlog_read_fn *rd, void *rd_ud,
+                             int allow_truncated_tail, lks_binlog_cb *cb, void *ud, lks_err *err);
+
 /* ---- value decoders the snapshot path and tests share -------------------------------------- */
 
 /* MySQL's binary DECIMAL(p,s) (the row-image format) at p[0..n) into a

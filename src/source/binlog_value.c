@@ -28,6 +28,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define US_PER_SEC INT64_C(1000000)
 #define US_PER_DAY INT64_C(86400000000)
@@ -210,18 +213,34 @@ void lks_bl_iconv_free(bl_iconv_cache *c) {
         }
 }
 
+/* Length of the ASCII prefix of p[0..n) (n when all is ASCII), sixteen or
+ * eight bytes at a time. */
+static size_t ascii_prefix(const uint8_t *p, size_t n) {
+    size_t i = 0;
+#ifdef __SSE2__
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16)
+            if (_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + i))))
+                break;
+        if (i < n && n - i < 16 && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16))))
+            return n; /* the last sixteen, overlapping what was seen */
+    }
+#endif
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
 /* Offset of the first byte that is not valid UTF-8 (n when all are). */
 static size_t utf8_check(const uint8_t *p, size_t n) {
     size_t i = 0;
     while (i < n) {
-        /* ASCII runs eight bytes at a time */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            if (w & UINT64_C(0x8080808080808080))
-                break;
-            i += 8;
-        }
+        i += ascii_prefix(p + i, n - i);
         if (i >= n)
             break;
         uint8_t c = p[i];
@@ -262,9 +281,7 @@ static const uint16_t cp1252_hi[32] = {
 };
 
 static int latin1_to_utf8(const uint8_t *p, size_t n, lks_arena *a, lks_slice *out) {
-    size_t i = 0;
-    while (i < n && p[i] < 0x80)
-        i++;
+    size_t i = ascii_prefix(p, n);
     if (i == n) {
         out->ptr = p, out->len = n;
         return LKS_OK;
@@ -417,18 +434,18 @@ static int big_to_value(const big *b, int neg, int scale, lks_arena *a, lks_cdc_
 /* The same for a value that fits 63 bits (the common case: precision <= 18). */
 static int small_to_value(uint64_t mag, int neg, int scale, lks_arena *a, lks_cdc_value *out) {
     int64_t v = neg ? -(int64_t)mag : (int64_t)mag;
-    uint8_t be[8];
-    for (int i = 0; i < 8; i++)
-        be[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
-    size_t off = 0;
-    while (off < 7 && ((be[off] == 0x00 && !(be[off + 1] & 0x80)) || (be[off] == 0xff && (be[off + 1] & 0x80))))
-        off++;
-    uint8_t *q = lks_arena_memdup(a, be + off, 8 - off);
+    /* minimal two's complement: the bytes a sign bit needs, from the
+     * magnitude of v or of its complement */
+    uint64_t m = (uint64_t)(v < 0 ? ~v : v);
+    size_t len = (size_t)(64 - __builtin_clzll(m | 1) + 1 + 7) / 8; /* value bits + sign bit */
+    uint8_t *q = lks_arena_alloc(a, 8);
     if (!q)
         return LKS_ENOMEM;
+    for (size_t i = 0; i < len; i++)
+        q[i] = (uint8_t)((uint64_t)v >> (8 * (len - 1 - i)));
     out->kind = LKS_CV_DECIMAL;
     out->u.dec.be = q;
-    out->u.dec.len = 8 - off;
+    out->u.dec.len = len;
     out->u.dec.scale = scale;
     return LKS_OK;
 }
@@ -446,23 +463,23 @@ size_t lks_binlog_decimal(const uint8_t *p, size_t n, int precision, int scale, 
         return 0;
     int intg = precision - scale, intg0 = intg / 9, intg0x = intg % 9, frac0 = scale / 9, frac0x = scale % 9;
     uint8_t buf[40];
-    memcpy(buf, p, size);
-    int neg = !(buf[0] & 0x80);
-    buf[0] ^= 0x80;
-    if (neg)
-        for (size_t i = 0; i < size; i++)
-            buf[i] = (uint8_t)~buf[i];
+    int neg = !(p[0] & 0x80);
     /* groups in order: leading partial, full integer groups, full fraction
      * groups, trailing partial; each checked against its digit count */
     const uint8_t *q = buf;
-    if (precision <= 18) {
+    if (precision <= 18 && size <= 16) { /* (9 bytes at most) inverted as two words */
+        uint64_t w[2] = {0, 0}, inv = neg ? ~UINT64_C(0) : 0;
+        memcpy(w, p, size);
+        w[0] ^= inv, w[1] ^= inv;
+        memcpy(buf, w, 16);
+        buf[0] ^= 0x80;
         uint64_t acc = 0;
         uint32_t v = be_uint(q, dig2bytes[intg0x]);
         if (v >= pow10_32[intg0x])
             return 0;
         acc = v, q += dig2bytes[intg0x];
         for (int g = 0; g < intg0 + frac0; g++, q += 4) {
-            v = be_uint(q, 4);
+            v = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
             if (v >= 1000000000u)
                 return 0;
             acc = acc * 1000000000u + v;
@@ -473,6 +490,11 @@ size_t lks_binlog_decimal(const uint8_t *p, size_t n, int precision, int scale, 
         acc = acc * pow10_32[frac0x] + v;
         return small_to_value(acc, neg && acc != 0, scale, a, out) == LKS_OK ? size : 0;
     }
+    memcpy(buf, p, size);
+    buf[0] ^= 0x80;
+    if (neg)
+        for (size_t i = 0; i < size; i++)
+            buf[i] = (uint8_t)~buf[i];
     big b;
     memset(&b, 0, sizeof b);
     uint32_t v = be_uint(q, dig2bytes[intg0x]);
@@ -575,8 +597,14 @@ int lks_bl_value(bl_iconv_cache *ic, const bl_col *c, const uint8_t *p, size_t n
         int w = c->width;
         NEED(w);
         uint64_t u = 0;
-        for (int i = w; i-- > 0;)
-            u = u << 8 | p[i];
+        if (LKS_LIKELY(n >= 8)) { /* one load, the bytes past the value masked off */
+            u = lks_load_le64(p);
+            if (w < 8)
+                u &= (UINT64_C(1) << (8 * w)) - 1;
+        } else {
+            for (int i = w; i-- > 0;)
+                u = u << 8 | p[i];
+        }
         *used = (size_t)w;
         if (c->uns) {
             if (c->kind == LKS_CT_UINT64) {

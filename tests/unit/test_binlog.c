@@ -1334,6 +1334,120 @@ static void t_truncation_every_offset(void) {
     free(copy);
 }
 
+/* A file handed to lks_binlog_decode_stream in pieces of 1 to 37 bytes (a
+ * read error at `fail_at` when not negative). */
+typedef struct pieces {
+    const uint8_t *p;
+    size_t n, at;
+    uint64_t x;
+    long fail_at;
+} pieces;
+
+static long read_pieces(void *ud, uint8_t *buf, size_t cap, lks_err *err) {
+    pieces *r = ud;
+    if (r->fail_at >= 0 && r->at >= (size_t)r->fail_at)
+        return lks_err_set(err, LKS_EIO, "reader: failed at %zu", r->at);
+    r->x ^= r->x << 13, r->x ^= r->x >> 7, r->x ^= r->x << 17;
+    size_t k = 1 + r->x % 37;
+    k = k < cap ? k : cap;
+    k = k < r->n - r->at ? k : r->n - r->at;
+    memcpy(buf, r->p + r->at, k);
+    r->at += k;
+    return (long)k;
+}
+
+static got g_whole, g_pieces;
+
+/* data[0..len) decoded whole and in pieces: 1 when the status, the message
+ * and every item agree. */
+static int same_both_ways(const uint8_t *data, size_t len, int tail, const lks_binlog_opts *o, const char *what) {
+    lks_err e1, e2;
+    lks_binlog_decoder *d;
+    memset(&g_whole, 0, sizeof g_whole);
+    memset(&g_pieces, 0, sizeof g_pieces);
+    lks_err_clear(&e1);
+    lks_err_clear(&e2);
+    if (lks_binlog_decoder_new(o, &d, &e1))
+        return 0;
+    int r1 = lks_binlog_decode_file(d, "x-bin.000001", data, len, tail, collect, &g_whole, &e1);
+    lks_binlog_decoder_free(d);
+    if (lks_binlog_decoder_new(o, &d, &e2))
+        return 0;
+    pieces pc = {data, len, 0, 0x9e3779b97f4a7c15u ^ len, -1};
+    int r2 = lks_binlog_decode_stream(d, "x-bin.000001", read_pieces, &pc, tail, collect, &g_pieces, &e2);
+    lks_binlog_decoder_free(d);
+    int ok = r1 == r2 && strcmp(e1.msg, e2.msg) == 0 && g_whole.nitems == g_pieces.nitems &&
+             g_whole.nrows == g_pieces.nrows && memcmp(g_whole.kinds, g_pieces.kinds, sizeof g_whole.kinds) == 0 &&
+             memcmp(g_whole.pos, g_pieces.pos, sizeof g_whole.pos) == 0 && strcmp(g_whole.sql, g_pieces.sql) == 0;
+    for (int i = 0; ok && i < g_whole.nrows && i < 64; i++)
+        ok = strcmp(g_whole.rows[i], g_pieces.rows[i]) == 0;
+    if (!ok)
+        printf("     %s: whole %d \"%s\" (%d items), in pieces %d \"%s\" (%d items)\n", what, r1, e1.msg,
+               g_whole.nitems, r2, e2.msg, g_pieces.nitems);
+    return ok;
+}
+
+/* lks_binlog_decode_stream decodes what lks_binlog_decode_file decodes, and
+ * fails the same way: the sample cut at every length (with and without a
+ * truncated tail allowed), events over the size limit (in the file or past
+ * its end), an event larger than the decoder's buffer, a read error. */
+static void t_stream_as_whole(void) {
+    sample_file();
+    size_t full = file.len;
+    uint8_t *copy = malloc(full);
+    REQUIRE(copy);
+    memcpy(copy, file.ptr, full);
+    int bad = 0;
+    for (size_t cut = 0; cut <= full; cut++)
+        for (int tail = 0; tail < 2; tail++) {
+            char what[64];
+            snprintf(what, sizeof what, "cut at %zu, tail %d", cut, tail);
+            if (!same_both_ways(copy, cut, tail, NULL, what) && bad++ < 3)
+                FAILF("%s: the two ways differ", what);
+        }
+    lks_binlog_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_event_bytes = 40;
+    for (size_t cut = 0; cut <= full; cut += 7) {
+        char what[64];
+        snprintf(what, sizeof what, "limit 40, cut at %zu", cut);
+        if (!same_both_ways(copy, cut, 0, &o, what) && bad++ < 3)
+            FAILF("%s: the two ways differ", what);
+    }
+    CHECK(same_both_ways(copy, full, 0, &o, "limit 40"));
+    lks_binlog_decoder *d;
+    lks_err err;
+    CHECK_OK(lks_binlog_decoder_new(&o, &d, &err), &err);
+    pieces lim = {copy, full, 0, 7, -1};
+    CHECK_EQ_INT(lks_binlog_decode_stream(d, "x", read_pieces, &lim, 0, NULL, NULL, &err), LKS_ECORRUPT);
+    CHECK(strstr(err.msg, "over the 40-byte limit") != NULL);
+    lks_binlog_decoder_free(d);
+    /* an event of 600 KB: the buffer grows for it */
+    file_start();
+    fde("8.0.36", 1);
+    size_t bign = 600000;
+    char *big = malloc(bign + 1);
+    REQUIRE(big);
+    memset(big, 'x', bign);
+    memcpy(big, "SELECT '", 8);
+    memcpy(big + bign - 1, "'", 2);
+    query("db", big);
+    query("db", "COMMIT");
+    free(big);
+    CHECK(same_both_ways(file.ptr, file.len, 0, NULL, "large event"));
+    CHECK(g_pieces.nitems >= 3 && strncmp(g_pieces.sql, "SELECT 'xx", 10) == 0);
+    CHECK(same_both_ways(file.ptr, file.len - 100, 0, NULL, "large event, cut"));
+    /* a read error comes back as the reader said it */
+    CHECK_OK(lks_binlog_decoder_new(NULL, &d, &err), &err);
+    pieces pc = {copy, full, 0, 1, (long)(full / 2)};
+    int n = 0;
+    CHECK_EQ_INT(lks_binlog_decode_stream(d, "x", read_pieces, &pc, 0, count_items, &n, &err), LKS_EIO);
+    CHECK(strstr(err.msg, "reader: failed at") != NULL);
+    CHECK(n > 0);
+    lks_binlog_decoder_free(d);
+    free(copy);
+}
+
 static void t_absurd_lengths(void) {
     got g;
     lks_err err;
@@ -1595,6 +1709,7 @@ int main(void) {
     RUN(t_want_table);
     RUN(t_rows_without_table_map);
     RUN(t_truncation_every_offset);
+    RUN(t_stream_as_whole);
     RUN(t_absurd_lengths);
     RUN(t_feed_and_callback_stop);
     RUN(t_live_mariadb);

@@ -1016,6 +1016,173 @@ static void t_key_text(void) {
     lks_buf_free(&b);
 }
 
+/* ---- the stream writer --------------------------------------------------------------------------- */
+
+/* Writes ev with lks_dbz_write and with dw; 1 when both give the same bytes
+ * (or the same error code). */
+static int writer_same(lks_dbz_writer *dw, const lks_cdc_event *ev, const lks_dbz_write_opts *wo, const char *what) {
+    lks_buf a, b;
+    lks_buf_init(&a, 0);
+    lks_buf_init(&b, 0);
+    lks_err ea, eb;
+    lks_err_clear(&ea);
+    lks_err_clear(&eb);
+    lks_buf_append(&b, "prefix", 6); /* the writer appends */
+    int ra = lks_dbz_write(&a, ev, wo, &ea), rb = lks_dbz_writer_put(dw, &b, ev, &eb);
+    int ok = ra == rb && (ra != 0 || (b.len == a.len + 6 && memcmp(b.ptr + 6, a.ptr, a.len) == 0));
+    if (ok && ra)
+        ok = strcmp(ea.msg, eb.msg) == 0;
+    if (!ok) {
+        size_t bl = b.len > 6 ? b.len - 6 : 0;
+        printf("     %s: lks_dbz_write %d %.*s\n     writer        %d %.*s\n", what, ra,
+               (int)(a.len > 400 ? 400 : a.len), a.ptr ? (const char *)a.ptr : "", rb, (int)(bl > 400 ? 400 : bl),
+               bl ? (const char *)b.ptr + 6 : "");
+    }
+    lks_buf_free(&a);
+    lks_buf_free(&b);
+    return ok;
+}
+
+/* Every event of the corpus, under every combination of the writer's
+ * settings: the same bytes as lks_dbz_write, event after event (the parser
+ * hands out one cached schema for a stream's lines, so the writer's
+ * remembered names are used, not just built). */
+static void t_writer_corpus(void) {
+    static const char *files[] = {
+        "debezium-docs/mysql-create-with-schema.json", "debezium-docs/mysql-update-with-schema.json",
+        "debezium-docs/mysql-delete-with-schema.json", "debezium-docs/mysql-truncate-no-schema.json",
+        "paimon/alltype-with-schema.jsonl",            "paimon/products-with-schema.jsonl",
+        "paimon/delete-schema-null.jsonl",             "debezium-core/serde-update.json",
+        "paimon/schemaevolution-with-schema-1.jsonl",  "paimon/schemaevolution-with-schema-2.jsonl",
+        "paimon/mixed-ops-no-schema.jsonl",            "debezium-core/serde-with-schema.json",
+    };
+    static const char *decs[] = {NULL, "string", "double"}, *times[] = {NULL, "adaptive", "connect"},
+                      *bins[] = {NULL, "hex", "base64-url-safe"};
+    if (!lks_test_corpus())
+        SKIP("no corpus");
+    for (int mode = 0; mode < 2 * 3 * 3 * 3; mode++) {
+        lks_dbz_write_opts wo = {mode % 2, decs[mode / 2 % 3], times[mode / 6 % 3], bins[mode / 18 % 3]};
+        lks_dbz_writer *dw = NULL;
+        lks_err err;
+        CHECK_OK(lks_dbz_writer_new(&wo, &dw, &err), &err);
+        REQUIRE(dw);
+        lks_dbz_parser *p = mkparser(NULL);
+        lks_arena a;
+        lks_arena_init(&a, 0);
+        int events = 0, bad = 0;
+        for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+            size_t n;
+            char *doc = slurp(files[f], &n);
+            if (!doc) {
+                FAILF("missing %s", files[f]);
+                continue;
+            }
+            int jsonl = strstr(files[f], ".jsonl") != NULL;
+            for (int k = 0;; k++) {
+                size_t len = n;
+                const char *line = jsonl ? line_of(doc, k, &len) : k ? NULL : doc;
+                if (!line)
+                    break;
+                lks_cdc_event ev;
+                if (lks_dbz_parse(p, line, len, &a, &ev, NULL, &err) != 1)
+                    continue;
+                for (int twice = 0; twice < 2; twice++) { /* the second time from what the writer keeps */
+                    char what[160];
+                    snprintf(what, sizeof what, "%s line %d, mode %d, pass %d", files[f], k + 1, mode, twice + 1);
+                    if (!writer_same(dw, &ev, &wo, what) && bad++ < 3)
+                        FAILF("%s: the writer's bytes differ", what);
+                }
+                events++;
+            }
+            free(doc);
+        }
+        CHECK(events >= 12);
+        lks_arena_free(&a);
+        lks_dbz_parser_free(p);
+        lks_dbz_writer_free(dw);
+    }
+}
+
+/* What the writer remembers follows what changes: a source string rewritten
+ * in place (a GTID buffer), NULL table and gtid, op and ts_ms, absent and
+ * NULL values, a kind that does not match its column (the same error),
+ * more schemas than it remembers, and a schema changed in place after
+ * lks_dbz_writer_forget. */
+static void t_writer_stream(void) {
+    enum { NSCH = 20 };
+    char names[NSCH][3][16];
+    lks_cdc_field fields[NSCH][3];
+    lks_cdc_schema sch[NSCH];
+    for (int s = 0; s < NSCH; s++) {
+        for (int c = 0; c < 3; c++)
+            snprintf(names[s][c], sizeof names[s][c], "c%d_%d%s", s, c, c == 1 ? "\"q" : "");
+        lks_cdc_field f0 = {names[s][0], {LKS_CT_INT64, -1, 0, 0, 0}, NULL};
+        lks_cdc_field f1 = {names[s][1], {LKS_CT_DATETIME, s % 2 ? 3 : 6, 0, 1, 0}, NULL};
+        lks_cdc_field f2 = {names[s][2], {s % 3 ? LKS_CT_STRING : LKS_CT_DECIMAL, 10, 2, 1, 0}, NULL};
+        fields[s][0] = f0, fields[s][1] = f1, fields[s][2] = f2;
+        sch[s].fields = fields[s];
+        sch[s].nfields = 3;
+    }
+    static const uint8_t dec[] = {0x30, 0x39}; /* 123.45 */
+    lks_dbz_writer *dw = NULL;
+    lks_err err;
+    CHECK_OK(lks_dbz_writer_new(NULL, &dw, &err), &err);
+    REQUIRE(dw);
+    char gtid[32], file[32] = "binlog.000001";
+    int bad = 0;
+    for (int i = 0; i < 400; i++) {
+        int s = i % 7 == 3 ? (i / 7) % NSCH : i / 50 % NSCH;
+        lks_cdc_value v[3], bv[3];
+        v[0].kind = LKS_CV_INT, v[0].u.i64 = i * 1000003LL - 5000;
+        v[1].kind = i % 11 == 0 ? LKS_CV_NULL : LKS_CV_INT, v[1].u.i64 = -1700000000123456LL + i;
+        if (fields[s][2].type.kind == LKS_CT_DECIMAL)
+            v[2].kind = LKS_CV_DECIMAL, v[2].u.dec.be = dec, v[2].u.dec.len = 2, v[2].u.dec.scale = i % 13 ? 2 : 1;
+        else
+            v[2].kind = LKS_CV_BYTES, v[2].u.bytes.ptr = (const uint8_t *)(i % 5 ? "plain text" : "tab\there \xff"),
+            v[2].u.bytes.len = i % 5 ? 10 : 11;
+        if (i % 17 == 5)
+            v[2].kind = LKS_CV_ABSENT;
+        memcpy(bv, v, sizeof v);
+        bv[0].kind = i % 19 == 7 ? LKS_CV_DOUBLE : LKS_CV_INT; /* not what the column holds: an error */
+        lks_cdc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.op = "cudr"[i % 4];
+        ev.schema = &sch[s];
+        ev.has_after = ev.op != 'd';
+        ev.has_before = ev.op == 'u' || ev.op == 'd';
+        ev.after.v = v, ev.after.n = 3;
+        ev.before.v = bv, ev.before.n = 3;
+        ev.ts_ms = i % 9 == 0 ? -1 : 1700000000000LL + i / 3;
+        snprintf(gtid, sizeof gtid, "0-1-%d", i / 4); /* the same buffer, new text every fourth event */
+        if (i == 200)
+            memcpy(file, "binlog.000002", 14);
+        lks_cdc_source *src = &ev.source;
+        src->connector = i % 23 == 0 ? NULL : "mysql";
+        src->name = "srv";
+        src->db = i % 29 == 0 ? NULL : "db";
+        src->table = i % 6 == 0 ? NULL : names[s][0];
+        src->server_id = 1 + i / 100;
+        src->gtid = i % 8 == 1 ? NULL : gtid;
+        src->file = file;
+        src->pos = i / 4 * 1000;
+        src->row = i % 4 - (i % 31 == 0);
+        src->snapshot = i % 37 == 0 ? LKS_SNAP_LAST : LKS_SNAP_FALSE;
+        src->ts_ms = 1700000000000LL + i / 4;
+        src->ts_us = i % 10 == 0 ? src->ts_ms * 1000 + 7 : -1;
+        char what[64];
+        snprintf(what, sizeof what, "event %d", i);
+        if (!writer_same(dw, &ev, NULL, what) && bad++ < 3)
+            FAILF("%s: the writer's bytes differ", what);
+        if (i == 300) { /* a schema changed in place, announced */
+            lks_dbz_writer_forget(dw, &sch[6]);
+            memcpy(names[6][2], "renamed", 8);
+            fields[6][1].type.precision = 2;
+        }
+    }
+    lks_dbz_writer_free(dw);
+    lks_dbz_writer_free(NULL);
+}
+
 /* ---- hostile input ------------------------------------------------------------------------------ */
 
 static int check_failure(int rc, const lks_err *err) {
@@ -1247,6 +1414,8 @@ int main(void) {
     RUN(t_write_alltype_schema);
     RUN(t_write_doubles);
     RUN(t_key_text);
+    RUN(t_writer_corpus);
+    RUN(t_writer_stream);
     RUN(t_truncated);
     RUN(t_byte_flips);
     RUN(t_malformed);

@@ -96,6 +96,79 @@ static void t_hashes(void) {
     CHECK(lks_hash("abc", 3) != lks_hash("abd", 3));
 }
 
+/* CRC-32 one bit at a time, as the polynomial defines it. */
+static uint32_t crc32_bitwise(uint32_t crc, const uint8_t *p, size_t n) {
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = crc & 1 ? crc >> 1 ^ 0xEDB88320u : crc >> 1;
+    }
+    return ~crc;
+}
+
+/* Every length and alignment around the folding path's 16- and 64-byte
+ * blocks, a start value carried over, and a long input. */
+static void t_crc32_lengths(void) {
+    enum { BIG = 1 << 20 };
+    uint8_t *d = malloc(BIG);
+    REQUIRE(d);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < BIG; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        d[i] = (uint8_t)x;
+    }
+    int bad = 0;
+    for (size_t len = 0; len <= 300; len++)
+        for (size_t off = 0; off < 8; off++) {
+            uint32_t start = len % 3 ? (uint32_t)(len * 2654435761u) : 0;
+            uint32_t want = crc32_bitwise(start, d + off, len), got = lks_crc32(start, d + off, len);
+            if (want != got && bad++ < 3)
+                FAILF("crc32 of %zu bytes at offset %zu: %08x, want %08x", len, off, got, want);
+        }
+    CHECK(lks_crc32(0, d + 3, BIG - 3) == crc32_bitwise(0, d + 3, BIG - 3));
+    CHECK(lks_crc32(lks_crc32(0, d, 1000), d + 1000, BIG - 1000) == crc32_bitwise(0, d, BIG));
+    free(d);
+}
+
+/* ---- digits ---------------------------------------------------------------------- */
+
+static void t_put_digits(void) {
+    char got[24], want[32];
+    int bad = 0;
+    uint64_t x = 88172645463325252u, p10 = 1;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u;
+        if (i < 64 * 5) /* around every power of two */
+            u = (UINT64_C(1) << (i / 5)) + (uint64_t)(i % 5) - 2;
+        else if (i < 64 * 5 + 20 * 3) { /* around every power of ten */
+            int k = (i - 64 * 5) / 3;
+            p10 = 1;
+            for (int j = 0; j < k; j++)
+                p10 *= 10;
+            u = p10 + (uint64_t)((i - 64 * 5) % 3) - 1;
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            u = x >> (x % 64);
+        }
+        *lks_put_u64(got, u) = 0;
+        snprintf(want, sizeof want, "%" PRIu64, u);
+        if (strcmp(got, want) != 0 && bad++ < 3)
+            FAILF("lks_put_u64: %s, want %s", got, want);
+        int64_t v = (int64_t)u;
+        *lks_put_i64(got, v) = 0;
+        snprintf(want, sizeof want, "%" PRId64, v);
+        if (strcmp(got, want) != 0 && bad++ < 3)
+            FAILF("lks_put_i64: %s, want %s", got, want);
+    }
+    *lks_put_i64(got, INT64_MIN) = 0;
+    CHECK_EQ_STR(got, "-9223372036854775808");
+    *lks_put_u64(got, UINT64_MAX) = 0;
+    CHECK_EQ_STR(got, "18446744073709551615");
+    *lks_put_u64(got, 0) = 0;
+    CHECK_EQ_STR(got, "0");
+}
+
 /* ---- time ----------------------------------------------------------------------- */
 
 static void t_civil_table(void) {
@@ -176,6 +249,19 @@ static void t_civil_roundtrip_and_extremes(void) {
     CHECK_EQ_STR(out, "-25252734927764585-06-07");
     lks_fmt_date(out, INT64_MAX);
     CHECK_EQ_STR(out, "+25252734927768524-07-27");
+    /* years on both sides of where the 64-bit shortcut ends (|y| = 2^40):
+     * whole years apart, and the days map back to them */
+    for (int sign = -1; sign <= 1; sign += 2)
+        for (int64_t k = -3; k <= 3; k++) {
+            int64_t y0 = sign * (INT64_C(1) << 40) + k;
+            int64_t a = lks_days_from_civil(y0, 1, 1), b = lks_days_from_civil(y0 + 1, 1, 1);
+            int leap = ((y0 % 4 == 0 && y0 % 100 != 0) || y0 % 400 == 0);
+            CHECK_EQ_INT(b - a, 365 + leap);
+            int64_t y;
+            unsigned m, d;
+            lks_civil_from_days(a + 59, &y, &m, &d);
+            CHECK(y == y0 && m == (leap ? 2u : 3u) && d == (leap ? 29u : 1u));
+        }
     /* far years saturate instead of overflowing */
     CHECK(lks_days_from_civil(INT64_MAX, 12, 31) == INT64_MAX);
     CHECK(lks_days_from_civil(INT64_MIN, 1, 1) == INT64_MIN);
@@ -605,6 +691,8 @@ int main(void) {
     RUN(t_buf_cap_frees);
     RUN(t_arena_caps);
     RUN(t_hashes);
+    RUN(t_crc32_lengths);
+    RUN(t_put_digits);
     RUN(t_civil_table);
     RUN(t_civil_roundtrip_and_extremes);
     RUN(t_timestamps);
