@@ -9,7 +9,7 @@
 #   DURATION=S    seconds of load (30; 10 with --quick)
 #   CONNS=N       client connections inserting (2)
 #   BATCH=N       rows per INSERT statement (1000)
-#   MERGE_MS=N    lakesync merge.interval.ms (1000, the default)
+#   MERGE_MS=N    lakesync merge.interval.ms (500, the default)
 #   POLL_MS=N     lake polling period (100)
 #   PORT=N        the private server's port (default: a free one from 3400)
 #   KEEP=1        keep the work directory (printed)
@@ -45,7 +45,7 @@ fi
 rate=${RATE:-50000}
 conns=${CONNS:-2}
 batch=${BATCH:-1000}
-merge_ms=${MERGE_MS:-1000}
+merge_ms=${MERGE_MS:-500}
 poll_ms=${POLL_MS:-100}
 sample=997
 

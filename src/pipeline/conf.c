@@ -43,7 +43,7 @@ const lks_conf_prop lks_conf_source[] = {
 
 const lks_conf_prop lks_conf_pipeline[] = {
     {"warehouse.path", LKS_CONF_STR, NULL, NULL, 0, 0, 0, "Same as warehouse (takes precedence when set)."},
-    {"merge.interval.ms", LKS_CONF_DURATION, "1000", NULL, 1, 86400000, 0,
+    {"merge.interval.ms", LKS_CONF_DURATION, "500", NULL, 1, 86400000, 0,
      "Commit the changes read to the Delta tables this often (at a source transaction boundary)."},
     {"merge.max.events", LKS_CONF_INT, "100000", NULL, 1, 1000000000, 0,
      "Commit once this many row changes are held, even before merge.interval.ms."},

@@ -3,7 +3,8 @@
  * (pipeline.h): snapshot what the lake lacks, then stream the binlog into
  * one merge batch per table and commit at transaction boundaries.
  *
- * One thread.  The stream returns at least every heartbeat (1 s), so timers
+ * One thread.  The stream returns at least every heartbeat (a quarter of
+ * merge.interval.ms, 100 ms to 1 s), so timers
  * (commit interval, status line, stop flag) are checked without a second
  * thread.  Positions are compared in their 64-bit encoding (file index << 32
  * | pos), which orders them as the binlog does.
@@ -953,7 +954,12 @@ static int setup(runner *p, lks_err *err) {
     p->sc.ssl_ca = lks_config_get_str(cfg, "database.ssl.truststore");
     p->sc.ssl_cert = p->sc.ssl_key = lks_config_get_str(cfg, "database.ssl.keystore");
     p->sc.server_id = (uint32_t)lks_config_get_int(cfg, "database.server.id");
-    p->sc.heartbeat_ms = 1000;
+    /* an idle stream wakes the loop every heartbeat: often enough that the
+     * last changes before a quiet spell wait about one interval, not a
+     * heartbeat more (no cost under load: the server sends heartbeats only
+     * when it has nothing else to send) */
+    int64_t hb = p->interval_ms / 4;
+    p->sc.heartbeat_ms = (int)(hb < 100 ? 100 : hb > 1000 ? 1000 : hb);
     if (!p->sc.user) return lks_err_set(err, LKS_ECONFIG, "run: database.user is not set");
     int rc = read_password(p, err);
     if (rc) return rc;
