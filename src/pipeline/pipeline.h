@@ -93,6 +93,15 @@ typedef struct lks_pipeline_opts {
 
 int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err);
 
+/* A capture's saved position as text: {"file":"F","pos":N} and a line
+ * break, into out; its length, or LKS_EINVAL for a file name that cannot
+ * be saved (quotes, backslashes, line breaks, too long). */
+int lks_pipeline_pos_save_text(const char *file, uint64_t pos, char *out, size_t cap, lks_err *err);
+/* That text read back as "FILE:POS" into buf: LKS_OK, LKS_ECORRUPT
+ * naming `what` (where the text came from) for anything else, LKS_ELIMIT
+ * when buf is too small. */
+int lks_pipeline_pos_load_text(const char *text, const char *what, char *buf, size_t cap, lks_err *err);
+
 /* ---- capture into a raw zone (capture.output=rawzone, rz_capture.c) ---------------------- */
 
 #include "rawzone/rawzone.h"

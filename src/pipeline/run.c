@@ -1281,6 +1281,9 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
     }
     if (!rc && start < 0) {
         int64_t end = lks_pipeline_pos_encode(file, pos);
+        lks_gtid_pos eg;
+        const lks_gtid_pos *egp = NULL; /* the end's GTID position, asked once */
+        int asked = 0;
         for (int i = 0; i < p.ntabs; i++) {
             ptable *t = p.tabs[i];
             if (t->version < 0 && !capturing(o) && !t->gone) {
@@ -1292,8 +1295,10 @@ int lks_pipeline_run(const lks_pipeline_opts *o, lks_err *err) {
                     rc = LKS_OK;
                     continue;
                 }
-                lks_gtid_pos eg;
-                const lks_gtid_pos *egp = rc ? NULL : gtid_at(&p, c, file, pos, &eg, err, &rc);
+                if (!rc && !asked) {
+                    egp = gtid_at(&p, c, file, pos, &eg, err, &rc);
+                    asked = 1;
+                }
                 if (!rc) rc = commit_position(&p, t, &schema, key, nkey, end, egp, err);
                 if (rc) break;
             }

@@ -100,18 +100,9 @@ int lks_rz_capture_position(lks_rz_capture *c, char *buf, size_t cap, lks_err *e
         return 0;
     }
     if (!rc) rc = lks_buf_cstr(&b);
-    char file[400];
-    unsigned long long pos = 0;
-    int used = 0;
-    /* exactly what save_state writes */
-    if (!rc && (sscanf((const char *)b.ptr, "{\"file\":\"%399[^\"]\",\"pos\":%llu}\n%n", file, &pos, &used) != 2 ||
-                used == 0 || b.ptr[used] || pos > UINT32_MAX))
-        rc = lks_err_set(err, LKS_ECORRUPT, "capture: %s in the raw zone is not a capture position "
-                         "({\"file\":...,\"pos\":...})", c->state_key);
+    if (!rc) rc = lks_pipeline_pos_load_text((const char *)b.ptr, c->state_key, buf, cap, err);
     lks_buf_free(&b);
     if (rc) return rc;
-    if ((size_t)snprintf(buf, cap, "%s:%llu", file, pos) >= cap)
-        return lks_err_set(err, LKS_ELIMIT, "capture: %s: position too long", c->state_key);
     return 1;
 }
 
@@ -206,12 +197,32 @@ int lks_rz_capture_boundary(lks_rz_capture *c, const char *file, uint64_t pos, i
     if (rc) return lks_err_prefix(err, "capture");
     c->last_flush_ms = t;
     if (!file || !*file) return LKS_OK;
-    if (strchr(file, '"') || strchr(file, '\\') || strchr(file, '\n'))
-        return lks_err_set(err, LKS_EINVAL, "capture: binlog file name '%s' cannot be saved", file);
     char line[512];
-    int n = snprintf(line, sizeof line, "{\"file\":\"%s\",\"pos\":%" PRIu64 "}\n", file, pos);
-    if (n <= 0 || n >= (int)sizeof line) return lks_err_set(err, LKS_EINVAL, "capture: binlog file name too long");
+    int n = lks_pipeline_pos_save_text(file, pos, line, sizeof line, err);
+    if (n < 0) return n;
     rc = lks_store_put(c->o.raw, c->state_key, line, (size_t)n, err);
     if (rc) return lks_err_prefix(err, "capture: saving the position");
+    return LKS_OK;
+}
+
+int lks_pipeline_pos_save_text(const char *file, uint64_t pos, char *out, size_t cap, lks_err *err) {
+    if (strchr(file, '"') || strchr(file, '\\') || strchr(file, '\n'))
+        return lks_err_set(err, LKS_EINVAL, "capture: binlog file name '%s' cannot be saved", file);
+    int n = snprintf(out, cap, "{\"file\":\"%s\",\"pos\":%" PRIu64 "}\n", file, pos);
+    if (n <= 0 || (size_t)n >= cap) return lks_err_set(err, LKS_EINVAL, "capture: binlog file name too long");
+    return n;
+}
+
+int lks_pipeline_pos_load_text(const char *text, const char *what, char *buf, size_t cap, lks_err *err) {
+    char file[400];
+    unsigned long long pos = 0;
+    int used = 0;
+    /* exactly what lks_pipeline_pos_save_text writes */
+    if (sscanf(text, "{\"file\":\"%399[^\"]\",\"pos\":%llu}%n", file, &pos, &used) != 2 || used == 0 ||
+        (text[used] && strcmp(text + used, "\n") != 0) || pos > UINT32_MAX)
+        return lks_err_set(err, LKS_ECORRUPT, "capture: %s is not a capture position ({\"file\":...,\"pos\":...})",
+                           what);
+    if ((size_t)snprintf(buf, cap, "%s:%llu", file, pos) >= cap)
+        return lks_err_set(err, LKS_ELIMIT, "capture: %s: position too long", what);
     return LKS_OK;
 }

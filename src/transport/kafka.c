@@ -205,11 +205,17 @@ typedef struct gather {
     lks_arena *a;
     lks_kafka_prop *v;
     int n, cap;
-    const char *bad; /* a kafka.aws.* name lakesync does not know */
+    size_t strip;       /* the prefix's length */
+    const char *reject; /* names starting so are a mistake, or NULL */
+    const char *bad;    /* the first such name */
 } gather;
 
 static int gather_one(void *ud, const char *name, const char *value) {
     gather *g = ud;
+    if (g->reject && strncmp(name, g->reject, strlen(g->reject)) == 0) {
+        g->bad = name;
+        return LKS_ECONFIG;
+    }
     if (g->n == g->cap) {
         int nc = g->cap ? g->cap * 2 : 16;
         lks_kafka_prop *nv = lks_arena_alloc(g->a, (size_t)nc * sizeof *nv);
@@ -220,16 +226,21 @@ static int gather_one(void *ud, const char *name, const char *value) {
         g->v = nv;
         g->cap = nc;
     }
-    /* kafka.aws.* are lakesync's (the table defines them; they never
-     * reach this pass-through): anything else there is a mistake */
-    if (strncmp(name, "kafka.aws.", 10) == 0) {
-        g->bad = name;
-        return LKS_ECONFIG;
-    }
-    g->v[g->n].name = name + 6; /* past "kafka." */
+    g->v[g->n].name = name + g->strip;
     g->v[g->n].value = value;
     g->n++;
     return LKS_OK;
+}
+
+int lks_kafka_props_under(const lks_config *cfg, const char *prefix, const char *reject, lks_arena *a,
+                          lks_kafka_prop **out, int *n, const char **bad) {
+    gather g = {a, NULL, 0, 0, strlen(prefix), reject, NULL};
+    int rc = lks_config_each(cfg, prefix, gather_one, &g);
+    *out = g.v;
+    *n = g.n;
+    if (bad)
+        *bad = g.bad;
+    return rc;
 }
 
 int lks_kafka_opts_from_config(const lks_config *cfg, int need_brokers, lks_arena *a, lks_kafka_opts *o,
@@ -238,20 +249,24 @@ int lks_kafka_opts_from_config(const lks_config *cfg, int need_brokers, lks_aren
     o->bootstrap = lks_config_get_str(cfg, "kafka.bootstrap.servers");
     o->msk_iam = lks_config_get_bool(cfg, "kafka.aws.msk.iam");
     o->aws_region = lks_config_get_str(cfg, "kafka.aws.region");
-    gather g = {a, NULL, 0, 0, NULL};
-    if (lks_config_each(cfg, "kafka.", gather_one, &g) != LKS_OK) {
-        if (g.bad)
+    /* kafka.aws.* are lakesync's (the table defines them; they never reach
+     * this pass-through): anything else there is a mistake */
+    lks_kafka_prop *v;
+    int n;
+    const char *bad;
+    if (lks_kafka_props_under(cfg, "kafka.", "kafka.aws.", a, &v, &n, &bad) != LKS_OK) {
+        if (bad)
             return lks_err_set(err, LKS_ECONFIG,
                                "unknown property '%s' (lakesync's kafka.aws.* are kafka.aws.msk.iam and "
                                "kafka.aws.region; they are not librdkafka's)",
-                               g.bad);
+                               bad);
         return lks_err_set(err, LKS_ENOMEM, "kafka: out of memory");
     }
-    o->props = g.v;
-    o->nprops = g.n;
+    o->props = v;
+    o->nprops = n;
     if (!o->bootstrap && need_brokers) {
-        for (int i = 0; i < g.n; i++)
-            if (strcmp(g.v[i].name, "bootstrap.servers") == 0 || strcmp(g.v[i].name, "metadata.broker.list") == 0)
+        for (int i = 0; i < n; i++)
+            if (strcmp(v[i].name, "bootstrap.servers") == 0 || strcmp(v[i].name, "metadata.broker.list") == 0)
                 return LKS_OK;
         return lks_err_set(err, LKS_ECONFIG, "kafka: kafka.bootstrap.servers is not set");
     }

@@ -73,6 +73,12 @@ typedef struct lks_kafka_opts {
  * borrowed from cfg, the array in a).  LKS_ECONFIG for a kafka.aws.*
  * property lakesync does not define and, with need_brokers, when nothing
  * names the brokers. */
+/* Every property of the pass-through family `prefix` that is set, as
+ * (name past the prefix, value) pairs in the order set (strings borrowed
+ * from cfg, the array in a).  A name starting with `reject` (NULL: none)
+ * stops it with LKS_ECONFIG and *bad = that name; LKS_ENOMEM otherwise. */
+int lks_kafka_props_under(const lks_config *cfg, const char *prefix, const char *reject, lks_arena *a,
+                          lks_kafka_prop **out, int *n, const char **bad);
 int lks_kafka_opts_from_config(const lks_config *cfg, int need_brokers, lks_arena *a, lks_kafka_opts *o,
                                lks_err *err);
 

@@ -38,6 +38,7 @@
  * again (at least once; the merge's upserts make the repeat harmless).
  */
 #include "transport/kafka.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,30 +83,6 @@ static int ctx_value(lks_buf *b, const lks_kafka_capture_opts *o, const char *s)
 
 static int64_t now_ms(void) { return (int64_t)(lks_mono_ns() / 1000000u); }
 
-typedef struct tgather {
-    lks_arena *a;
-    lks_kafka_prop *v;
-    int n, cap;
-} tgather;
-
-static int tgather_one(void *ud, const char *name, const char *value) {
-    tgather *g = ud;
-    if (g->n == g->cap) {
-        int nc = g->cap ? g->cap * 2 : 8;
-        lks_kafka_prop *nv = lks_arena_alloc(g->a, (size_t)nc * sizeof *nv);
-        if (!nv)
-            return LKS_ENOMEM;
-        if (g->n)
-            memcpy(nv, g->v, (size_t)g->n * sizeof *nv);
-        g->v = nv;
-        g->cap = nc;
-    }
-    g->v[g->n].name = name + strlen("topic.creation.default.");
-    g->v[g->n].value = value;
-    g->n++;
-    return LKS_OK;
-}
-
 int lks_kafka_capture_conf(const lks_config *cfg, lks_arena *a, lks_kafka_capture_opts *o, lks_err *err) {
     o->header_json = lks_config_get_enum(cfg, "header.converter") == 1;
     o->header_schemas = lks_config_get_bool(cfg, "header.converter.schemas.enable");
@@ -125,11 +102,10 @@ int lks_kafka_capture_conf(const lks_config *cfg, lks_arena *a, lks_kafka_captur
     if (o->topic_partitions == 0 || o->topic_replication == 0)
         return lks_err_set(err, LKS_ECONFIG, "capture: %s=0: a topic needs at least 1 (-1: the brokers' default)",
                            o->topic_partitions == 0 ? pn : rn);
-    tgather g = {a, NULL, 0, 0};
-    if (lks_config_each(cfg, "topic.creation.default.", tgather_one, &g) != LKS_OK)
+    lks_kafka_prop *tc;
+    if (lks_kafka_props_under(cfg, "topic.creation.default.", NULL, a, &tc, &o->ntopic_configs, NULL) != LKS_OK)
         return lks_err_set(err, LKS_ENOMEM, "capture: out of memory");
-    o->topic_configs = g.v;
-    o->ntopic_configs = g.n;
+    o->topic_configs = tc;
     o->create_topics = 1;
     return LKS_OK;
 }
@@ -401,9 +377,9 @@ static int save_position(const char *path, const char *file, uint64_t pos, lks_e
     char tmp[4096], line[512], dir[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return lks_err_set(err, LKS_EINVAL, "capture: offsets.file path too long");
-    int n = snprintf(line, sizeof line, "{\"file\":\"%s\",\"pos\":%" PRIu64 "}\n", file, pos);
-    if (n <= 0 || n >= (int)sizeof line)
-        return lks_err_set(err, LKS_EINVAL, "capture: binlog file name too long");
+    int n = lks_pipeline_pos_save_text(file, pos, line, sizeof line, err);
+    if (n < 0)
+        return n;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return lks_err_set(err, LKS_EIO, "capture: %s: %s", tmp, strerror(errno));
@@ -434,8 +410,6 @@ int lks_kafka_capture_boundary(lks_kafka_capture *c, const char *file, uint64_t 
         return lks_err_prefix(err, "capture");
     c->last_flush_ms = t;
     if (c->offsets_file && file && *file) {
-        if (strchr(file, '"') || strchr(file, '\\') || strchr(file, '\n'))
-            return lks_err_set(err, LKS_EINVAL, "capture: binlog file name '%s' cannot be saved", file);
         if ((rc = save_position(c->offsets_file, file, pos, err)) != LKS_OK)
             return rc;
         if (c->unflushed)
@@ -457,16 +431,8 @@ int lks_kafka_offsets_read(const char *path, char *buf, size_t cap, lks_err *err
     size_t n = fread(line, 1, sizeof line - 1, f);
     fclose(f);
     line[n] = 0;
-    /* exactly what save_position writes */
-    const char *p = line;
-    char file[400];
-    unsigned long long pos;
-    int used = 0;
-    if (sscanf(p, "{\"file\":\"%399[^\"]\",\"pos\":%llu}%n", file, &pos, &used) != 2 || used == 0 ||
-        (p[used] && strcmp(p + used, "\n") != 0) || pos > UINT32_MAX)
-        return lks_err_set(err, LKS_ECORRUPT, "capture: %s is not an offsets file ({\"file\":...,\"pos\":...})",
-                           path);
-    if ((size_t)snprintf(buf, cap, "%s:%llu", file, pos) >= cap)
-        return lks_err_set(err, LKS_ELIMIT, "capture: %s: position too long", path);
+    int rc = lks_pipeline_pos_load_text(line, path, buf, cap, err);
+    if (rc)
+        return rc;
     return 1;
 }

@@ -4,35 +4,13 @@
  * fixing start offsets, kafka:// URLs, the kafka.* pass-through, the
  * offsets file, and capture's Debezium-shaped messages. */
 #include "harness.h"
+#include "kafka_harness.h"
 #include "transport/kafka.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <limits.h>
 #include <unistd.h>
-
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mock;
-
-static const char *start_mock(void) {
-    if (mock)
-        return rd_kafka_mock_cluster_bootstraps(mock);
-    char msg[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", msg, sizeof msg);
-    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, msg, sizeof msg);
-    if (!mock_rk)
-        return NULL;
-    mock = rd_kafka_mock_cluster_new(mock_rk, 3);
-    return mock ? rd_kafka_mock_cluster_bootstraps(mock) : NULL;
-}
-
-static void stop_mock(void) {
-    if (mock)
-        rd_kafka_mock_cluster_destroy(mock);
-    if (mock_rk)
-        rd_kafka_destroy(mock_rk);
-}
 
 /* Reads n records of a topic from the beginning (all partitions). */
 typedef struct got {
@@ -104,7 +82,7 @@ static void t_murmur2_java(void) {
 /* librdkafka's murmur2_random puts every keyed message where the Java
  * partitioner would. */
 static void t_partitioner_matches(void) {
-    const char *boot = start_mock();
+    const char *boot = start_mock(3);
     REQUIRE(boot);
     REQUIRE(rd_kafka_mock_topic_create(mock, "parts6", 6, 1) == 0);
     lks_err err;
@@ -137,7 +115,7 @@ static void t_partitioner_matches(void) {
 /* Retriable produce errors are retried without duplicates or reordering;
  * a non-retriable one fails the flush and every later call. */
 static void t_delivery_reports(void) {
-    const char *boot = start_mock();
+    const char *boot = start_mock(3);
     REQUIRE(boot);
     REQUIRE(rd_kafka_mock_topic_create(mock, "dr", 1, 1) == 0);
     lks_err err;
@@ -209,7 +187,7 @@ static int failing_assigned(void *ud, lks_kafka_tp *tps, int n, lks_err *err) {
 /* The group's assignment starts exactly where the hook says, whatever the
  * group committed; a hook's error comes out of poll. */
 static void t_rebalance_hooks(void) {
-    const char *boot = start_mock();
+    const char *boot = start_mock(3);
     REQUIRE(boot);
     REQUIRE(rd_kafka_mock_topic_create(mock, "hooks", 1, 1) == 0);
     lks_err err;
@@ -281,7 +259,7 @@ static void t_rebalance_hooks(void) {
  * envelope), values, the tombstone after the delete, the offsets file
  * written only after the flush. */
 static void t_capture_messages(void) {
-    const char *boot = start_mock();
+    const char *boot = start_mock(3);
     REQUIRE(boot);
     char dir[] = "/tmp/lks_test_kafka.XXXXXX";
     REQUIRE(mkdtemp(dir));

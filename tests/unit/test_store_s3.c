@@ -19,6 +19,7 @@
  * AssumeRoleWithWebIdentity, moto's STS) with refresh before expiry, served
  * by tests/tools/cred_standin.py. */
 #include "harness.h"
+#include "proc_harness.h"
 #include "store/s3_int.h"
 #include "store_conformance.h"
 
@@ -67,35 +68,6 @@ static int port_open(int port) {
     if (fd >= 0)
         close(fd);
     return ok;
-}
-
-static void nap_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Starts argv with stdout to out_fd (-1: /dev/null); it dies with us. */
-static pid_t spawn(char *const argv[], int out_fd) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        int nul = open("/dev/null", O_RDWR);
-        dup2(out_fd >= 0 ? out_fd : nul, 1);
-        dup2(nul, 2);
-        dup2(nul, 0);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop(pid_t *pid) {
-    if (*pid > 0) {
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-        *pid = -1;
-    }
 }
 
 static void stop_all(void) {
