@@ -94,7 +94,7 @@ clean:
 # -lsqlite3: the host provides SQLite.  (A SAN=1 build of it only loads into
 # a sanitizer-built host.)
 EXT_OBJ := $(BUILD)/obj-ext/src/sql/vtab.o $(BUILD)/obj-ext/src/sql/ext.o \
-           $(filter-out $(BUILD)/obj/src/sql/% $(BUILD)/obj/src/source/% $(BUILD)/obj/src/pipeline/%,$(LIB_OBJ))
+           $(filter-out $(BUILD)/obj/src/sql/% $(BUILD)/obj/src/source/% $(BUILD)/obj/src/pipeline/% $(BUILD)/obj/src/transport/%,$(LIB_OBJ))
 
 $(BUILD)/obj-ext/%.o: %.c
 	@mkdir -p $(dir $@)
