@@ -125,6 +125,7 @@ typedef struct http_resp {
     char code[128];   /* S3 error <Code> of a final error response */
     char message[256];
     char bucket_region[64]; /* x-amz-bucket-region (a wrong-region answer names the right one) */
+    int resent;             /* the body was rewound: libcurl sent the request again on its own */
 } http_resp;
 
 typedef struct http_ctx {
@@ -246,15 +247,21 @@ static size_t read_cb(char *dst, size_t size, size_t nitems, void *ud) {
     size_t n = size * nitems, left = cx->up_len - cx->up_pos;
     if (n > left)
         n = left;
+    if (n == 0)
+        return 0;
     memcpy(dst, cx->up + cx->up_pos, n);
     cx->up_pos += n;
     return n;
 }
 
+/* libcurl rewinds the body only to send the request again, which it does
+ * by itself when a reused connection turns out dead before any answer: the
+ * first sending may have been applied, so the caller must know. */
 static int seek_cb(void *ud, curl_off_t off, int origin) {
     http_ctx *cx = ud;
     if (origin != SEEK_SET || off < 0 || (uint64_t)off > cx->up_len)
         return CURL_SEEKFUNC_FAIL;
+    cx->rs->resent = 1;
     cx->up_pos = (size_t)off;
     return CURL_SEEKFUNC_OK;
 }
@@ -297,17 +304,19 @@ static void http_perform(CURL *h, const http_req *rq, http_resp *rs) {
     curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
     if (strcmp(rq->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (strcmp(rq->method, "PUT") == 0) {
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    } else if (strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "POST") == 0) {
+        /* bodies go through read_cb/seek_cb, so a resend is seen (rs->resent) */
+        if (rq->method[1] == 'U') {
+            curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+        } else {
+            curl_easy_setopt(h, CURLOPT_POST, 1L);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+        }
         curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
         curl_easy_setopt(h, CURLOPT_READDATA, &cx);
         curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
         curl_easy_setopt(h, CURLOPT_SEEKDATA, &cx);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
-    } else if (strcmp(rq->method, "POST") == 0) {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? (const char *)rq->body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
     } else if (strcmp(rq->method, "GET") != 0) {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
     }
@@ -1068,6 +1077,8 @@ static int s3_exec_locked(s3_store *s, s3_call *c, http_resp *rs, lks_err *err) 
         if ((rc = s3_try(s, c, &key, payload_hash, rs, err)) != LKS_OK)
             return rc;
         int retry = 0;
+        if (rs->resent && is_write)
+            c->ambiguous = 1;
         if (rs->cc != CURLE_OK) {
             if (rs->sink_err) {
                 char nm[1400];

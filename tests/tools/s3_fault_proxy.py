@@ -3,7 +3,8 @@
 S3 server, for tests (tests/scenario/s3_warehouse.sh).
 
     s3_fault_proxy.py --target http://127.0.0.1:PORT [--rate R] [--seed N]
-                      [--max-delay-ms MS] [--strip-if-none-match]
+                      [--max-delay-ms MS] [--kinds K[,K...]] [--conditional-once]
+                      [--strip-if-none-match]
 
 Listens on a free port of 127.0.0.1 (printed as the first line of stdout)
 and forwards every request to --target.  With probability R (default 0.2) a
@@ -17,6 +18,10 @@ request meets one fault, picked at random:
   truncate   forwarded, then the answer cut off halfway through its body
              (an answer without a body is not sent at all)
   delay      forwarded after a pause of up to --max-delay-ms (default 300)
+
+--kinds limits the faults to those named.  --conditional-once puts faults
+only in requests that carry If-None-Match, and in each object's first such
+request only (so with --rate 1 every conditional write meets one fault).
 
 --strip-if-none-match drops the If-None-Match header before forwarding, as
 an S3-compatible server that ignores it would behave (the signature is not
@@ -44,18 +49,25 @@ class State:
         self.lock = threading.Lock()
         self.rng = random.Random(args.seed)
         self.rate = args.rate
+        self.kinds = args.kinds.split(",") if args.kinds else FAULTS
+        self.conditional_once = args.conditional_once
+        self.seen = set()
         self.max_delay = args.max_delay_ms / 1000.0
         self.strip = args.strip_if_none_match
         url = urllib.parse.urlparse(args.target)
         self.host, self.port = url.hostname, url.port or 80
         self.counts = dict({"requests": 0, "forwarded": 0}, **{f: 0 for f in FAULTS})
 
-    def pick(self):
+    def pick(self, conditional, path):
         with self.lock:
             self.counts["requests"] += 1
+            if self.conditional_once:
+                if not conditional or path in self.seen:
+                    return None, 0.0
+                self.seen.add(path)
             if self.rng.random() >= self.rate:
                 return None, 0.0
-            fault = self.rng.choice(FAULTS)
+            fault = self.rng.choice(self.kinds)
             self.counts[fault] += 1
             return fault, self.rng.random() * self.max_delay
 
@@ -119,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 data = json.dumps(st.counts).encode()
             return self.answer(200, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))], data)
-        fault, pause = st.pick()
+        fault, pause = st.pick(self.headers.get("If-None-Match") is not None, self.path.split("?")[0])
         if fault == "503":
             return self.error(503, "SlowDown", "Please reduce your request rate (fault proxy)")
         if fault == "500":
@@ -154,8 +166,13 @@ def main():
     ap.add_argument("--rate", type=float, default=0.2, help="share of requests that meet a fault")
     ap.add_argument("--seed", type=int, default=None, help="random seed")
     ap.add_argument("--max-delay-ms", type=int, default=300, help="longest pause of a delay fault")
+    ap.add_argument("--kinds", default=None, help="comma-separated fault kinds to pick from (default: all)")
+    ap.add_argument("--conditional-once", action="store_true",
+                    help="faults only in the first If-None-Match request of each object")
     ap.add_argument("--strip-if-none-match", action="store_true", help="forward without If-None-Match")
     args = ap.parse_args()
+    if args.kinds and not set(args.kinds.split(",")) <= set(FAULTS):
+        ap.error("--kinds: pick from " + ",".join(FAULTS))
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.state = State(args)
