@@ -5,13 +5,12 @@
  * One record is scanned once at the top level by hand to find the envelope's
  * "schema" and "payload" byte spans.  The schema span is looked up by its
  * bytes in the parser's cache (a stream of one table tokenizes and maps its
- * schema once); only on a miss is it tokenized.  The payload is tokenized by
- * jsmn (Debian's, compiled into this file: strict mode, parent links, so
- * every step is O(1) and errors can name the JSON path) into a token array
- * the parser reuses, then checked against the JSON grammar by a walk over
- * the tokens and the bytes between them (jsmn alone accepts missing commas
- * and trailing garbage), then decoded straight from the token text into the
- * caller's arena.  No allocation per record beyond that arena.
+ * schema once); only on a miss is it tokenized.  The payload is tokenized in
+ * one pass that also checks the JSON grammar (json_scan.c: flat tokens with
+ * parent links, so every step is O(1) and errors can name the JSON path)
+ * into a token array the parser reuses, then decoded straight from the
+ * token text into the caller's arena.  No allocation per record beyond that
+ * arena.
  *
  * Decisions worth knowing (see also cdc.h):
  *  - Envelope: a top-level object whose first key is "schema" or "payload"
@@ -38,11 +37,6 @@
  *    STRING.  With a hint, DATETIME/TIME of unknown fsp in the adaptive
  *    time modes cannot be told ms from µs: LKS_EINVAL, never a guess.
  */
-#define JSMN_STATIC
-#define JSMN_PARENT_LINKS
-#define JSMN_STRICT
-#include <jsmn.h>
-
 #include "cdc/json_tok.h"
 
 #include <math.h>
@@ -51,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOC_MAX ((size_t)1 << 30)    /* jsmn offsets are int */
+#define DOC_MAX ((size_t)1 << 30)    /* token offsets are int */
 #define DEPTH_MAX 512                /* nesting accepted in a document */
 #define CACHE_MAX_ENTRIES 256        /* cached schemas (envelope + inferred) */
 #define CACHE_MAX_BYTES ((size_t)64 << 20)
@@ -98,7 +92,7 @@ struct lks_dbz_parser {
     char **keycols;
     int nkeycols;
     int dec_mode, time_mode, bin_mode;
-    jsmntok_t *tok, *stok; /* payload tokens, schema tokens */
+    lks_jtok *tok, *stok; /* payload tokens, schema tokens */
     unsigned ntok, nstok;
     lks_arena mem; /* cached entries */
     entry *cache;
@@ -112,7 +106,7 @@ typedef struct ctx {
     const char *s; /* span start */
     size_t n;
     size_t base; /* offset of the span in the document */
-    const jsmntok_t *t;
+    const lks_jtok *t;
     int nt;
     const char *root; /* path of the span's root ("payload", "schema", "") */
     lks_arena *a;
@@ -143,12 +137,12 @@ static void path_of(const ctx *c, int ti, char *buf, size_t cap) {
         int x = chain[k], par = c->t[x].parent;
         if (par < 0)
             continue;
-        if (c->t[par].type == JSMN_OBJECT && c->t[x].type == JSMN_STRING) {
+        if (c->t[par].type == LKS_JT_OBJECT && c->t[x].type == LKS_JT_STRING) {
             size_t kl = TL(c, x);
             if (kl > 64)
                 kl = 64;
             w = snprintf(buf + o, cap - o, "%s%.*s", o ? "." : "", (int)kl, TS(c, x));
-        } else if (c->t[par].type == JSMN_ARRAY) {
+        } else if (c->t[par].type == LKS_JT_ARRAY) {
             int idx = 0;
             for (int j = par + 1; j < x; j++)
                 if (c->t[j].parent == par)
@@ -195,132 +189,11 @@ static size_t skip_ws(const char *s, size_t n, size_t i) {
     return i;
 }
 
-static int valid_number(const char *q, size_t n) {
-    size_t i = 0;
-    if (i < n && q[i] == '-')
-        i++;
-    if (i >= n)
-        return 0;
-    if (q[i] == '0')
-        i++;
-    else if (q[i] >= '1' && q[i] <= '9')
-        while (i < n && q[i] >= '0' && q[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < n && q[i] == '.') {
-        i++;
-        size_t d = i;
-        while (i < n && q[i] >= '0' && q[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    if (i < n && (q[i] == 'e' || q[i] == 'E')) {
-        i++;
-        if (i < n && (q[i] == '+' || q[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < n && q[i] >= '0' && q[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    return i == n;
-}
-
-static int valid_primitive(const char *q, size_t n) {
-    if (n == 4 && memcmp(q, "true", 4) == 0)
-        return 1;
-    if (n == 5 && memcmp(q, "false", 5) == 0)
-        return 1;
-    if (n == 4 && memcmp(q, "null", 4) == 0)
-        return 1;
-    return valid_number(q, n);
-}
-
-typedef struct vst {
-    const ctx *c;
-    size_t pos;
-    int rc;
-} vst;
-
-static int vfail(vst *v, int ti, size_t off, const char *what) {
-    v->rc = fail(v->c, LKS_ECORRUPT, ti, off, "invalid JSON: %s", what);
-    return -1;
-}
-
-static int vstring(vst *v, int ti, int want_size) {
-    const ctx *c = v->c;
-    size_t i = skip_ws(c->s, c->n, v->pos);
-    if (i >= c->n || c->s[i] != '"' || (size_t)c->t[ti].start != i + 1)
-        return vfail(v, ti, i, "unexpected byte");
-    if (c->t[ti].size != want_size)
-        return vfail(v, ti, i, want_size ? "expected ':' after a key" : "unexpected ':'");
-    const unsigned char *q = (const unsigned char *)TS(c, ti);
-    size_t n = TL(c, ti);
-    for (size_t k = 0; k < n; k++)
-        if (q[k] < 0x20)
-            return vfail(v, ti, (size_t)c->t[ti].start + k, "control character in a string");
-    v->pos = (size_t)c->t[ti].end + 1;
-    return ti + 1;
-}
-
-static int vvalue(vst *v, int ti, int depth) {
-    const ctx *c = v->c;
-    if (ti >= c->nt)
-        return vfail(v, c->nt - 1, v->pos, "missing value");
-    if (depth > DEPTH_MAX)
-        return vfail(v, ti, (size_t)c->t[ti].start, "nested too deeply");
-    const jsmntok_t *t = &c->t[ti];
-    size_t i = skip_ws(c->s, c->n, v->pos);
-    if (t->type == JSMN_STRING)
-        return vstring(v, ti, 0);
-    if (t->type == JSMN_PRIMITIVE) {
-        if ((size_t)t->start != i || t->size != 0 || !valid_primitive(TS(c, ti), TL(c, ti)))
-            return vfail(v, ti, i, "bad literal or number");
-        v->pos = (size_t)t->end;
-        return ti + 1;
-    }
-    if ((t->type != JSMN_OBJECT && t->type != JSMN_ARRAY) || (size_t)t->start != i)
-        return vfail(v, ti, i, "unexpected byte");
-    int obj = t->type == JSMN_OBJECT;
-    v->pos = i + 1;
-    int next = ti + 1;
-    for (int k = 0; k < t->size; k++) {
-        if (k) {
-            i = skip_ws(c->s, c->n, v->pos);
-            if (i >= c->n || c->s[i] != ',')
-                return vfail(v, ti, i, "expected ','");
-            v->pos = i + 1;
-        }
-        if (obj) {
-            if (next >= c->nt || c->t[next].type != JSMN_STRING)
-                return vfail(v, ti, v->pos, "expected a key");
-            next = vstring(v, next, 1);
-            if (next < 0)
-                return -1;
-            i = skip_ws(c->s, c->n, v->pos);
-            if (i >= c->n || c->s[i] != ':')
-                return vfail(v, next - 1, i, "expected ':'");
-            v->pos = i + 1;
-        }
-        next = vvalue(v, next, depth + 1);
-        if (next < 0)
-            return -1;
-    }
-    i = skip_ws(c->s, c->n, v->pos);
-    if (i >= c->n || c->s[i] != (obj ? '}' : ']') || (size_t)t->end != i + 1)
-        return vfail(v, ti, i, obj ? "expected ',' or '}'" : "expected ',' or ']'");
-    v->pos = i + 1;
-    return next;
-}
-
 /* Tokenizes s[0..n) (at document offset base) into *tokp, growing it as
- * jsmn asks, and checks the grammar.  Fills c. */
+ * the scanner asks; the grammar is checked on the way.  Fills c. */
 static int tokenize(lks_dbz_parser *p, int which, const char *s, size_t n, size_t base, const char *root, lks_arena *a,
                     ctx *c, lks_err *err) {
-    jsmntok_t **tokp = which ? &p->stok : &p->tok;
+    lks_jtok **tokp = which ? &p->stok : &p->tok;
     unsigned *capp = which ? &p->nstok : &p->ntok;
     memset(c, 0, sizeof *c);
     c->s = s;
@@ -330,43 +203,30 @@ static int tokenize(lks_dbz_parser *p, int which, const char *s, size_t n, size_
     c->a = a;
     c->err = err;
     c->p = p;
-    jsmn_parser jp;
-    jsmn_init(&jp);
+    lks_json_scan_err e;
     int r;
     for (;;) {
-        r = jsmn_parse(&jp, s, n, *tokp, *capp);
-        if (r != JSMN_ERROR_NOMEM)
+        r = lks_json_scan(s, n, *tokp, *capp, DEPTH_MAX, &e);
+        if (r != -2)
             break;
-        /* every token takes at least one byte: n + 2 always suffices */
-        size_t want = (size_t)*capp * 2;
-        if (want > n + 2)
-            want = n + 2;
+        size_t want = *capp ? (size_t)*capp * 2 : 64;
+        if (want > n / 2 + 2)
+            want = n / 2 + 2;
         if (want <= *capp)
             return lks_err_set(err, LKS_EINTERNAL, "cdc: tokenizer wants more tokens than bytes");
-        jsmntok_t *nt = realloc(*tokp, want * sizeof *nt);
+        lks_jtok *nt = realloc(*tokp, want * sizeof *nt);
         if (!nt)
             return lks_err_set(err, LKS_ENOMEM, "cdc: no memory for %zu tokens", want);
         *tokp = nt;
         *capp = (unsigned)want;
     }
     c->t = *tokp;
-    c->nt = (int)jp.toknext;
     if (r < 0) {
-        size_t off = jp.pos;
-        const char *nul = memchr(s, 0, n);
-        int ti = jp.toksuper >= 0 ? jp.toksuper : c->nt - 1;
-        if (nul && r == JSMN_ERROR_PART)
-            return fail(c, LKS_ECORRUPT, ti, (size_t)(nul - s), "NUL byte in JSON");
-        return fail(c, LKS_ECORRUPT, ti, off, "%s", r == JSMN_ERROR_PART ? "truncated JSON" : "invalid JSON");
+        c->nt = (int)e.ntok;
+        int trunc = strcmp(e.what, "truncated JSON") == 0 || strcmp(e.what, "NUL byte in JSON") == 0;
+        return fail(c, LKS_ECORRUPT, e.tok, e.off, "%s%s", trunc ? "" : "invalid JSON: ", e.what);
     }
-    if (c->nt == 0)
-        return fail(c, LKS_ECORRUPT, -1, 0, "no JSON value");
-    vst v = {c, 0, 0};
-    if (vvalue(&v, 0, 0) < 0)
-        return v.rc;
-    size_t i = skip_ws(s, n, v.pos);
-    if (i != n)
-        return fail(c, LKS_ECORRUPT, -1, i, "invalid JSON: trailing bytes after the value");
+    c->nt = r;
     return LKS_OK;
 }
 
@@ -375,14 +235,14 @@ static int tokenize(lks_dbz_parser *p, int which, const char *s, size_t n, size_
 /* Index of the token after ti's subtree. */
 static int skip(const ctx *c, int ti) {
     int end = c->t[ti].end, j = ti + 1;
-    if (c->t[ti].type == JSMN_STRING || c->t[ti].type == JSMN_PRIMITIVE)
+    if (c->t[ti].type == LKS_JT_STRING || c->t[ti].type == LKS_JT_PRIMITIVE)
         return j;
     while (j < c->nt && c->t[j].start < end)
         j++;
     return j;
 }
 
-static int is_null(const ctx *c, int ti) { return c->t[ti].type == JSMN_PRIMITIVE && TS(c, ti)[0] == 'n'; }
+static int is_null(const ctx *c, int ti) { return c->t[ti].type == LKS_JT_PRIMITIVE && TS(c, ti)[0] == 'n'; }
 
 static void put_utf8(char *out, size_t *o, uint32_t cp) {
     if (cp < 0x80) {
@@ -494,7 +354,7 @@ static int key_is(const char *kp, size_t kl, const char *lit) {
 
 /* Integer token: 0 ok, -1 not an integer, -2 out of int64 range. */
 static int tok_i64(const ctx *c, int ti, int64_t *v) {
-    if (c->t[ti].type != JSMN_PRIMITIVE)
+    if (c->t[ti].type != LKS_JT_PRIMITIVE)
         return -1;
     const char *q = TS(c, ti);
     size_t n = TL(c, ti), i = 0;
@@ -504,11 +364,25 @@ static int tok_i64(const ctx *c, int ti, int64_t *v) {
     if (i >= n)
         return -1;
     uint64_t acc = 0;
-    for (; i < n; i++) {
-        if (q[i] < '0' || q[i] > '9')
+    size_t k = 0;
+    while (n - i >= 8 && k < 16) { /* eight digits at a time, while they surely fit */
+        uint64_t x;
+        memcpy(&x, q + i, 8);
+        if ((((x & 0xf0f0f0f0f0f0f0f0ull) ^ 0x3030303030303030ull) |
+             (((x + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) ^ 0x3030303030303030ull)) != 0)
+            break;
+        x -= 0x3030303030303030ull;
+        x = x * 10 + (x >> 8); /* pairs of digits (first digit in the lowest byte) */
+        x = (((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+             (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >> 32;
+        acc = acc * 100000000u + (uint32_t)x;
+        i += 8, k += 8;
+    }
+    for (; i < n; i++, k++) {
+        unsigned d = (unsigned)(unsigned char)q[i] - '0';
+        if (d > 9)
             return -1;
-        unsigned d = (unsigned)(q[i] - '0');
-        if (acc > (UINT64_MAX - d) / 10)
+        if (k >= 19 && acc > (UINT64_MAX - d) / 10) /* 19 digits always fit */
             return -2;
         acc = acc * 10 + d;
     }
@@ -527,7 +401,7 @@ static int tok_i64(const ctx *c, int ti, int64_t *v) {
 static int tok_f64(const ctx *c, int ti, double *v) {
     const char *q = TS(c, ti);
     size_t n = TL(c, ti);
-    if (c->t[ti].type == JSMN_STRING) {
+    if (c->t[ti].type == LKS_JT_STRING) {
         if (n == 3 && memcmp(q, "NaN", 3) == 0)
             *v = NAN;
         else if (n == 8 && memcmp(q, "Infinity", 8) == 0)
@@ -538,7 +412,7 @@ static int tok_f64(const ctx *c, int ti, double *v) {
             return -1;
         return 0;
     }
-    if (c->t[ti].type != JSMN_PRIMITIVE || !valid_number(q, n))
+    if (c->t[ti].type != LKS_JT_PRIMITIVE || !lks_json_valid_number(q, n))
         return -1;
     char buf[128];
     char *z = n < sizeof buf ? buf : aalloc(c, n + 1);
@@ -554,7 +428,7 @@ static int tok_f64(const ctx *c, int ti, double *v) {
 static int tok_param_int(const ctx *c, int ti, int *out) {
     const char *q = TS(c, ti);
     size_t n = TL(c, ti);
-    if (c->t[ti].type != JSMN_STRING || n == 0 || n > 9)
+    if (c->t[ti].type != LKS_JT_STRING || n == 0 || n > 9)
         return -1;
     int v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -629,28 +503,28 @@ static int member(const ctx *c, int ti, const char *name) {
 }
 
 static int decode_decimal(const ctx *c, int ti, const lks_cdc_type *ty, int enc, lks_cdc_value *v) {
-    const jsmntok_t *t = &c->t[ti];
+    const lks_jtok *t = &c->t[ti];
     int varscale = ty->precision == 0;
-    if (t->type == JSMN_OBJECT) { /* VariableScaleDecimal */
+    if (t->type == LKS_JT_OBJECT) { /* VariableScaleDecimal */
         int st = member(c, ti, "scale"), vt = member(c, ti, "value");
         int64_t sc;
         if (st < 0 || vt < 0)
             return FAILT(c, ti, "variable-scale decimal needs \"scale\" and \"value\"");
         if (tok_i64(c, st, &sc) != 0 || sc < -1000 || sc > 1000)
             return FAILT(c, st, "bad decimal scale");
-        if (c->t[vt].type != JSMN_STRING)
+        if (c->t[vt].type != LKS_JT_STRING)
             return FAILT(c, vt, "expected base64 decimal bytes");
         uint8_t *d;
         size_t len;
         int rc = b64_tok(c, vt, &d, &len);
         return rc ? rc : dec_from_bytes(c, vt, d, len, (int)sc, v);
     }
-    if (t->type == JSMN_PRIMITIVE) {
+    if (t->type == LKS_JT_PRIMITIVE) {
         if (TS(c, ti)[0] == 't' || TS(c, ti)[0] == 'f')
             return FAILT(c, ti, "expected a decimal, found a boolean");
         return dec_from_text_tok(c, ti, TS(c, ti), TL(c, ti), varscale ? -1 : ty->scale, v);
     }
-    if (t->type != JSMN_STRING)
+    if (t->type != LKS_JT_STRING)
         return FAILT(c, ti, "expected a decimal");
     if (enc == ENC_DEC_TEXT)
         return dec_from_text_tok(c, ti, TS(c, ti), TL(c, ti), varscale ? -1 : ty->scale, v);
@@ -664,17 +538,17 @@ static int decode_decimal(const ctx *c, int ti, const lks_cdc_type *ty, int enc,
 }
 
 static int decode_u64(const ctx *c, int ti, lks_cdc_value *v) {
-    const jsmntok_t *t = &c->t[ti];
+    const lks_jtok *t = &c->t[ti];
     uint8_t tmp[DBZ_DEC_MAX];
     const uint8_t *be;
     size_t len;
-    if (t->type == JSMN_STRING) {
+    if (t->type == LKS_JT_STRING) {
         uint8_t *d;
         int rc = b64_tok(c, ti, &d, &len);
         if (rc)
             return rc;
         be = d;
-    } else if (t->type == JSMN_PRIMITIVE) {
+    } else if (t->type == LKS_JT_PRIMITIVE) {
         int64_t i;
         if (tok_i64(c, ti, &i) == 0 && i < 0) { /* bigint.unsigned.handling.mode=long wrap */
             v->kind = LKS_CV_UINT;
@@ -704,13 +578,13 @@ static int decode_u64(const ctx *c, int ti, lks_cdc_value *v) {
 }
 
 static int decode_bytes(const ctx *c, int ti, const lks_cdc_type *ty, int enc, lks_cdc_value *v) {
-    if (enc == ENC_GEOM && c->t[ti].type == JSMN_OBJECT) {
+    if (enc == ENC_GEOM && c->t[ti].type == LKS_JT_OBJECT) {
         int wt = member(c, ti, "wkb");
-        if (wt < 0 || c->t[wt].type != JSMN_STRING)
+        if (wt < 0 || c->t[wt].type != LKS_JT_STRING)
             return FAILT(c, ti, "geometry without \"wkb\" bytes");
         ti = wt;
     }
-    if (c->t[ti].type != JSMN_STRING)
+    if (c->t[ti].type != LKS_JT_STRING)
         return FAILT(c, ti, "expected encoded bytes (a string)");
     uint8_t *d;
     size_t len;
@@ -751,7 +625,7 @@ static int decode_bytes(const ctx *c, int ti, const lks_cdc_type *ty, int enc, l
 }
 
 static int decode_value(const ctx *c, int ti, const lks_cdc_field *f, int enc, lks_cdc_value *v) {
-    const jsmntok_t *t = &c->t[ti];
+    const lks_jtok *t = &c->t[ti];
     if (is_null(c, ti)) {
         v->kind = LKS_CV_NULL;
         return LKS_OK;
@@ -760,7 +634,7 @@ static int decode_value(const ctx *c, int ti, const lks_cdc_field *f, int enc, l
     int r;
     switch (f->type.kind) {
     case LKS_CT_BOOL:
-        if (t->type == JSMN_PRIMITIVE && (TS(c, ti)[0] == 't' || TS(c, ti)[0] == 'f')) {
+        if (t->type == LKS_JT_PRIMITIVE && (TS(c, ti)[0] == 't' || TS(c, ti)[0] == 'f')) {
             v->kind = LKS_CV_BOOL;
             v->u.b = TS(c, ti)[0] == 't';
             return LKS_OK;
@@ -803,11 +677,11 @@ static int decode_value(const ctx *c, int ti, const lks_cdc_field *f, int enc, l
     case LKS_CT_DECIMAL:
         return decode_decimal(c, ti, &f->type, enc, v);
     case LKS_CT_STRING:
-        if (t->type != JSMN_STRING)
+        if (t->type != LKS_JT_STRING)
             return FAILT(c, ti, "expected a string");
         goto text;
     case LKS_CT_JSON:
-        if (t->type != JSMN_STRING) { /* inline JSON: keep its text */
+        if (t->type != LKS_JT_STRING) { /* inline JSON: keep its text */
             char *d = aalloc(c, TL(c, ti) + 1);
             if (!d)
                 return LKS_ENOMEM;
@@ -856,7 +730,7 @@ static int decode_value(const ctx *c, int ti, const lks_cdc_field *f, int enc, l
         v->u.i64 = i;
         return LKS_OK;
     case LKS_CT_TIMESTAMP: {
-        if (t->type != JSMN_STRING)
+        if (t->type != LKS_JT_STRING)
             return FAILT(c, ti, "expected an ISO-8601 timestamp string");
         char buf[96];
         size_t n = TL(c, ti);
@@ -990,7 +864,7 @@ static int enc_for_type(const lks_dbz_parser *p, const lks_cdc_type *ty) {
 
 /* Maps one Connect field schema (the object at ti) to a field and its plan. */
 static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
-    if (c->t[ti].type != JSMN_OBJECT)
+    if (c->t[ti].type != LKS_JT_OBJECT)
         return FAILT(c, ti, "expected a field schema object");
     int tt = -1, nt = -1, ft = -1, ot = -1, pt = -1;
     int k = ti + 1;
@@ -1009,9 +883,9 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
             pt = k + 1;
         k = skip(c, k + 1);
     }
-    if (ft < 0 || c->t[ft].type != JSMN_STRING)
+    if (ft < 0 || c->t[ft].type != LKS_JT_STRING)
         return FAILT(c, ti, "field schema without a \"field\" name");
-    if (tt < 0 || c->t[tt].type != JSMN_STRING)
+    if (tt < 0 || c->t[tt].type != LKS_JT_STRING)
         return FAILT(c, ti, "field schema without a \"type\"");
     char *name;
     size_t nl;
@@ -1028,7 +902,7 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
     /* parameters */
     int scale = 0, prec = -1, length = -1, has_scale = 0;
     int ct = -1, clen = -1, cscale = -1;
-    if (pt >= 0 && c->t[pt].type == JSMN_OBJECT) {
+    if (pt >= 0 && c->t[pt].type == LKS_JT_OBJECT) {
         int q = pt + 1;
         for (int m = 0; m < c->t[pt].size; m++) {
             const char *kp = TS(c, q);
@@ -1044,13 +918,13 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
             } else if (KEY_IS(kp, kl, "length")) {
                 if (tok_param_int(c, vt, &length) != 0)
                     return FAILT(c, vt, "bad length parameter");
-            } else if (KEY_IS(kp, kl, "allowed") && c->t[vt].type == JSMN_STRING) {
+            } else if (KEY_IS(kp, kl, "allowed") && c->t[vt].type == LKS_JT_STRING) {
                 char *al;
                 size_t all;
                 if ((rc = tok_cstr(c, vt, &al, &all)) != 0)
                     return rc;
                 f->allowed = al;
-            } else if (KEY_IS(kp, kl, "__debezium.source.column.type") && c->t[vt].type == JSMN_STRING) {
+            } else if (KEY_IS(kp, kl, "__debezium.source.column.type") && c->t[vt].type == LKS_JT_STRING) {
                 ct = vt;
             } else if (KEY_IS(kp, kl, "__debezium.source.column.length")) {
                 (void)tok_param_int(c, vt, &clen);
@@ -1062,8 +936,8 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
     }
     const char *ty = TS(c, tt);
     size_t tl = TL(c, tt);
-    const char *ln = nt >= 0 && c->t[nt].type == JSMN_STRING ? TS(c, nt) : "";
-    size_t ll = nt >= 0 && c->t[nt].type == JSMN_STRING ? TL(c, nt) : 0;
+    const char *ln = nt >= 0 && c->t[nt].type == LKS_JT_STRING ? TS(c, nt) : "";
+    size_t ll = nt >= 0 && c->t[nt].type == LKS_JT_STRING ? TL(c, nt) : 0;
     lks_cdc_type *T = &f->type;
     *enc = ENC_PLAIN;
 #define LN(s) KEY_IS(ln, ll, s)
@@ -1190,10 +1064,10 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
 /* Builds the entry an envelope (or key) schema describes; *out NULL-free. */
 static int build_schema_entry(lks_dbz_parser *p, const ctx *c, lks_arena *m, entry **out) {
     entry *e = NULL;
-    if (c->t[0].type != JSMN_OBJECT)
+    if (c->t[0].type != LKS_JT_OBJECT)
         return FAILT(c, 0, "expected a schema object");
     int fl = member(c, 0, "fields");
-    if (fl < 0 || c->t[fl].type != JSMN_ARRAY) { /* not a row schema, e.g. {} */
+    if (fl < 0 || c->t[fl].type != LKS_JT_ARRAY) { /* not a row schema, e.g. {} */
         e = entry_new(m, 0);
         if (!e)
             return lks_err_set(c->err, LKS_ENOMEM, "cdc: arena exhausted");
@@ -1202,7 +1076,7 @@ static int build_schema_entry(lks_dbz_parser *p, const ctx *c, lks_arena *m, ent
     }
     int row = -1, k = fl + 1;
     for (int i = 0; i < c->t[fl].size; i++) {
-        if (c->t[k].type == JSMN_OBJECT) {
+        if (c->t[k].type == LKS_JT_OBJECT) {
             int nm = member(c, k, "field");
             if (nm >= 0 && KEY_IS(TS(c, nm), TL(c, nm), "after"))
                 row = k;
@@ -1214,7 +1088,7 @@ static int build_schema_entry(lks_dbz_parser *p, const ctx *c, lks_arena *m, ent
     int cols = fl;
     if (row >= 0) {
         cols = member(c, row, "fields");
-        if (cols < 0 || c->t[cols].type != JSMN_ARRAY)
+        if (cols < 0 || c->t[cols].type != LKS_JT_ARRAY)
             return FAILT(c, row, "row schema without \"fields\"");
     }
     int nf = c->t[cols].size;
@@ -1275,9 +1149,9 @@ static int schema_entry(lks_dbz_parser *p, const char *s, size_t n, size_t base,
 
 static int infer_kind(const ctx *c, int ti) {
     switch (c->t[ti].type) {
-    case JSMN_OBJECT:
-    case JSMN_ARRAY: return LKS_CT_JSON;
-    case JSMN_STRING: return LKS_CT_STRING;
+    case LKS_JT_OBJECT:
+    case LKS_JT_ARRAY: return LKS_CT_JSON;
+    case LKS_JT_STRING: return LKS_CT_STRING;
     default: break;
     }
     const char *q = TS(c, ti);
@@ -1423,7 +1297,7 @@ static int decode_row(const ctx *c, int ti, const entry *e, lks_cdc_row *row, in
     *has = 0;
     if (ti < 0 || is_null(c, ti))
         return LKS_OK;
-    if (c->t[ti].type != JSMN_OBJECT)
+    if (c->t[ti].type != LKS_JT_OBJECT)
         return FAILT(c, ti, "expected a row object or null");
     int n = e->schema.nfields;
     lks_cdc_value *v = aalloc(c, (size_t)(n ? n : 1) * sizeof *v);
@@ -1465,7 +1339,7 @@ static int src_str(const ctx *c, int vt, const char **out) {
         *out = NULL;
         return LKS_OK;
     }
-    if (c->t[vt].type != JSMN_STRING)
+    if (c->t[vt].type != LKS_JT_STRING)
         return FAILT(c, vt, "expected a string");
     char *d;
     size_t len;
@@ -1487,7 +1361,7 @@ static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
     s->pos = s->row = s->ts_ms = s->ts_us = -1;
     if (ti < 0 || is_null(c, ti))
         return LKS_OK;
-    if (c->t[ti].type != JSMN_OBJECT)
+    if (c->t[ti].type != LKS_JT_OBJECT)
         return FAILT(c, ti, "expected the source object");
     int k = ti + 1, rc = LKS_OK;
     for (int m = 0; m < c->t[ti].size && rc == LKS_OK; m++) {
@@ -1522,10 +1396,10 @@ static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
             const char *q = TS(c, vt);
             size_t n = TL(c, vt);
             int found = is_null(c, vt);
-            if (c->t[vt].type == JSMN_PRIMITIVE && !found) {
+            if (c->t[vt].type == LKS_JT_PRIMITIVE && !found) {
                 if (q[0] == 't' || q[0] == 'f')
                     s->snapshot = q[0] == 't', found = 1;
-            } else if (c->t[vt].type == JSMN_STRING) {
+            } else if (c->t[vt].type == LKS_JT_STRING) {
                 for (int j = 0; j < 7 && !found; j++)
                     if (key_is(q, n, snaps[j]))
                         s->snapshot = j, found = 1;
@@ -1755,7 +1629,7 @@ static int front(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a, 
     }
     if (rc)
         return rc;
-    if (c->t[0].type != JSMN_OBJECT)
+    if (c->t[0].type != LKS_JT_OBJECT)
         return FAILT(c, 0, "expected an object");
     return 1;
 }
@@ -1821,14 +1695,14 @@ int lks_dbz_parse(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a,
     }
     *what = "change";
     if (unwrapped) {
-        int del = deleted >= 0 && c.t[deleted].type == JSMN_STRING && KEY_IS(TS(&c, deleted), TL(&c, deleted), "true");
+        int del = deleted >= 0 && c.t[deleted].type == LKS_JT_STRING && KEY_IS(TS(&c, deleted), TL(&c, deleted), "true");
         ev->op = del ? LKS_CDC_DELETE : LKS_CDC_CREATE;
         if (del)
             before = 0;
         else
             after = 0;
     } else {
-        if (c.t[op].type != JSMN_STRING || TL(&c, op) != 1 || !strchr("cudrt", TS(&c, op)[0]))
+        if (c.t[op].type != LKS_JT_STRING || TL(&c, op) != 1 || !strchr("cudrt", TS(&c, op)[0]))
             return FAILT(&c, op, "unknown op");
         ev->op = TS(&c, op)[0];
         if (tsms >= 0 && (rc = src_int(&c, tsms, &ev->ts_ms)) != 0)
@@ -1851,7 +1725,7 @@ int lks_dbz_parse(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a,
     } else {
         int img[2] = {after, before};
         for (int j = 0; j < 2; j++)
-            if (img[j] >= 0 && (is_null(&c, img[j]) || c.t[img[j]].type != JSMN_OBJECT))
+            if (img[j] >= 0 && (is_null(&c, img[j]) || c.t[img[j]].type != LKS_JT_OBJECT))
                 img[j] = -1;
         if (img[0] < 0 && img[1] < 0 && p->hint_ent)
             e = p->hint_ent;

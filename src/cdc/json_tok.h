@@ -1,12 +1,43 @@
 /*
  * json_tok.h — internal to cdc/: the pieces the Debezium reader and writer
- * share (connector-setting names, exact decimal text conversion, base64
- * into caller memory).  Not a public interface.
+ * share (the JSON tokenizer, connector-setting names, exact decimal text
+ * conversion, base64 into caller memory).  Not a public interface.
  */
 #ifndef LKS_CDC_JSON_TOK_H
 #define LKS_CDC_JSON_TOK_H
 
 #include "cdc/cdc.h"
+
+/* ---- json_scan.c: flat tokens of one JSON document ---- */
+
+enum { LKS_JT_OBJECT = 1, LKS_JT_ARRAY, LKS_JT_STRING, LKS_JT_PRIMITIVE };
+
+/* Tokens come in document order (a container before its contents).  A
+ * string's [start, end) is between its quotes, escapes left as written; a
+ * primitive's is its text; a container's runs from its bracket to just
+ * past the closing one.  size: an object's key count, an array's element
+ * count, 1 for a key.  parent: the enclosing array or object for keys and
+ * array elements, the key for an object's values, -1 at the top. */
+typedef struct lks_jtok {
+    int type, start, end, size, parent;
+} lks_jtok;
+
+typedef struct lks_json_scan_err {
+    size_t off;       /* where the document goes wrong */
+    int tok;          /* the innermost token open there (-1: none), for a path */
+    size_t ntok;      /* tokens filled */
+    const char *what; /* "expected ':'", "truncated JSON", ... */
+} lks_json_scan_err;
+
+/* Scans s[0..n) (n < 2^31) as exactly one JSON value with optional white
+ * space around it: strings checked for control bytes and escapes, numbers
+ * and literals for their spelling, nesting limited to depth_max.  Returns
+ * the token count, -1 on bad JSON (e filled), -2 when cap tokens do not
+ * suffice (n / 2 + 2 always do). */
+int lks_json_scan(const char *s, size_t n, lks_jtok *t, size_t cap, int depth_max, lks_json_scan_err *e);
+
+/* A JSON number's spelling, exactly (RFC 8259). */
+int lks_json_valid_number(const char *q, size_t n);
 
 /* decimal.handling.mode */
 enum { DBZ_DEC_PRECISE = 0, DBZ_DEC_DOUBLE, DBZ_DEC_STRING };

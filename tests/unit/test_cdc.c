@@ -2,10 +2,12 @@
  * every corpus sample parses into the values it carries, round trips
  * through the writer, and hostile input fails cleanly. */
 #include "cdc/cdc.h"
+#include "cdc/json_tok.h"
 #include "core/core.h"
 #include "harness.h"
 
 #include <jansson.h>
+#include <inttypes.h>
 #include <math.h>
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -1292,7 +1294,173 @@ static void t_byte_flips(void) {
     CHECK(failed > 1000 && parsed > 100); /* both outcomes exercised */
 }
 
-/* What jsmn alone lets through, and other malformed documents. */
+/* Integers of every length and sign read back exactly; one past int64's
+ * range is refused, never wrapped. */
+static void t_integers(void) {
+    lks_dbz_parser *p = mkparser(NULL);
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    int bad = 0;
+    uint64_t x = 0x853c49e6748fea9bULL;
+    for (int it = 0; it < 20000; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t v = (int64_t)(x >> (x % 64)); /* every magnitude */
+        if (it & 1)
+            v = -v;
+        if (it == 0)
+            v = INT64_MAX;
+        if (it == 2)
+            v = INT64_MIN;
+        char doc[128];
+        int len = snprintf(doc, sizeof doc, "{\"op\":\"c\",\"after\":{\"id\":%" PRId64 "}}", v);
+        lks_cdc_event ev;
+        lks_err err;
+        if (lks_dbz_parse(p, doc, (size_t)len, &a, &ev, NULL, &err) != 1 || !is_int(col(&ev, &ev.after, "id"), v)) {
+            if (bad++ < 3)
+                printf("     %s: %s\n", doc, err.msg);
+        }
+        lks_arena_reset(&a);
+    }
+    CHECK_EQ_INT(bad, 0);
+    static const char *over[] = {"9223372036854775808", "-9223372036854775809", "99999999999999999999",
+                                 "123456789012345678901234"};
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+        char doc[128];
+        int len = snprintf(doc, sizeof doc, "{\"op\":\"c\",\"after\":{\"id\":%s}}", over[i]);
+        lks_cdc_event ev;
+        lks_err err;
+        int rc = lks_dbz_parse(p, doc, (size_t)len, &a, &ev, NULL, &err);
+        const lks_cdc_value *cv = rc == 1 ? col(&ev, &ev.after, "id") : NULL;
+        CHECK(rc < 0 || (cv && cv->kind != LKS_CV_INT));
+        lks_arena_reset(&a);
+    }
+    lks_arena_free(&a);
+    lks_dbz_parser_free(p);
+}
+
+/* ---- the tokenizer against jansson ---------------------------------------------------------- */
+
+static uint64_t jrng = 0x2545f4914f6cdd1dULL;
+static uint32_t jrand(uint32_t n) {
+    jrng = jrng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(jrng >> 33) % n;
+}
+
+static void jws(char *b, size_t *o) {
+    static const char ws[] = " \t\n\r";
+    while (jrand(4) == 0)
+        b[(*o)++] = ws[jrand(4)];
+}
+
+/* A random valid document (ASCII, no surrogates, small numbers) into b. */
+static void jgen(char *b, size_t *o, int depth) {
+    static const char *prims[] = {"0", "-1", "12", "3.25", "-0.5e2", "1E-3", "true", "false", "null", "7e+1"};
+    static const char *strs[] = {"", "a", "xyz", "a\\\"b", "c\\\\", "\\n\\t\\/", "\\u00e9", "\\u20ac", "b c"};
+    jws(b, o);
+    uint32_t k = depth > 5 ? jrand(2) : jrand(4);
+    if (k == 0) {
+        *o += (size_t)sprintf(b + *o, "%s", prims[jrand(10)]);
+    } else if (k == 1) {
+        *o += (size_t)sprintf(b + *o, "\"%s\"", strs[jrand(9)]);
+    } else {
+        int obj = k == 2, n = (int)jrand(5);
+        b[(*o)++] = obj ? '{' : '[';
+        for (int i = 0; i < n; i++) {
+            if (i)
+                b[(*o)++] = ',';
+            if (obj) {
+                jws(b, o);
+                *o += (size_t)sprintf(b + *o, "\"%s%d\"", strs[jrand(9)], i); /* distinct keys */
+                jws(b, o);
+                b[(*o)++] = ':';
+            }
+            jgen(b, o, depth + 1);
+        }
+        jws(b, o);
+        b[(*o)++] = obj ? '}' : ']';
+    }
+    jws(b, o);
+}
+
+static size_t jcount(const json_t *v) {
+    size_t n = 1;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) n += 1 + jcount(x);
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            n += jcount(json_array_get(v, i));
+    }
+    return n;
+}
+
+/* Random documents, most with a byte or two replaced or cut short: the
+ * tokenizer accepts exactly what jansson accepts, with one token per value
+ * and key; every token lies inside the document. */
+static void t_json_scan(void) {
+    static const char alpha[] = "{}[]\",:\\0123456789-+.eEtrufalsn \t/bx";
+    char *gen = malloc(1 << 16);
+    lks_jtok *t = malloc(sizeof *t * 4096);
+    int bad = 0, accepted = 0, refused = 0;
+    for (int it = 0; it < 60000; it++) {
+        size_t n = 0;
+        jgen(gen, &n, 0);
+        uint32_t how = jrand(4);
+        if (how == 1 || how == 2)
+            for (uint32_t k = 0; k <= jrand(2); k++)
+                gen[jrand((uint32_t)n)] = alpha[jrand(sizeof alpha - 1)];
+        if (how == 3)
+            n = jrand((uint32_t)n + 1);
+        char *doc = malloc(n ? n : 1); /* exact size: ASan sees any over-read */
+        memcpy(doc, gen, n);
+        lks_json_scan_err e;
+        int r = lks_json_scan(doc, n, t, 4096, 64, &e);
+        json_error_t je;
+        json_t *j = json_loadb(doc, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        if (!j && (strstr(je.text, "overflow") || strstr(je.text, "too big"))) {
+            free(doc); /* valid JSON beyond jansson's number range */
+            continue;
+        }
+        if ((r >= 0) != (j != NULL)) {
+            if (bad++ < 3)
+                printf("     %s: %.*s (%s)\n", r >= 0 ? "accepted, jansson refuses" : "refused, jansson accepts",
+                       (int)n, doc, r >= 0 ? je.text : e.what);
+        } else if (j) {
+            accepted++;
+            if ((size_t)r != jcount(j) && bad++ < 3)
+                printf("     %d tokens for %zu values and keys: %.*s\n", r, jcount(j), (int)n, doc);
+            for (int i = 0; i < r; i++)
+                if (t[i].start < 0 || t[i].end < t[i].start || (size_t)t[i].end > n || t[i].parent >= i) {
+                    if (bad++ < 3)
+                        printf("     token %d out of place: %.*s\n", i, (int)n, doc);
+                    break;
+                }
+        } else {
+            refused++;
+            if (r != -1 || e.off > n || !e.what)
+                bad++;
+        }
+        json_decref(j);
+        free(doc);
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(accepted > 10000 && refused > 10000);
+    /* too few tokens: -2, then enough */
+    const char *d = "{\"a\":[1,2,3],\"b\":{}}";
+    lks_json_scan_err e;
+    CHECK_EQ_INT(lks_json_scan(d, strlen(d), t, 3, 64, &e), -2);
+    CHECK_EQ_INT(lks_json_scan(d, strlen(d), t, strlen(d) / 2 + 2, 64, &e), 8);
+    CHECK_EQ_INT(t[2].type, LKS_JT_ARRAY);
+    CHECK_EQ_INT(t[2].size, 3);
+    CHECK_EQ_INT(t[2].parent, 1);
+    CHECK_EQ_INT(t[1].parent, 0);
+    CHECK_EQ_INT(t[0].size, 2);
+    free(t);
+    free(gen);
+}
+
+/* What a tokenizer alone lets through, and other malformed documents. */
 static void t_malformed(void) {
     static const char *docs[] = {
         "{\"op\":\"c\" \"after\":{\"id\":1}}",
@@ -1418,6 +1586,8 @@ int main(void) {
     RUN(t_writer_stream);
     RUN(t_truncated);
     RUN(t_byte_flips);
+    RUN(t_integers);
+    RUN(t_json_scan);
     RUN(t_malformed);
     RUN(t_mixed_stream);
     return lks_test_done();
