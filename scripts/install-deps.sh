@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 packages=(
     gcc make pkg-config
     clang libclang-rt-14-dev
-    libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libjansson-dev libbrotli-dev libroaring-dev libjsmn-dev
+    libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libxxhash-dev libjansson-dev libbrotli-dev libroaring-dev
     sqlite3 libsqlite3-dev libedit-dev
     libcurl4-openssl-dev libssl-dev
     mariadb-server mariadb-client libmariadb-dev

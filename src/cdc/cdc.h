@@ -7,8 +7,9 @@
  * source position and the commit time.
  *
  * The codec reads Debezium JSON with or without the {"schema","payload"}
- * envelope without building a DOM: one pass of a flat tokenizer (jsmn, from
- * Debian) over the line, values decoded straight from the token text.
+ * envelope without building a DOM: one pass of a flat tokenizer that also
+ * checks the grammar (json_scan.c) over the line, values decoded straight
+ * from the token text.
  * Envelope schemas repeat on every event; the parser caches them by their
  * bytes, so a stream of one table parses its schema once.  Events without
  * the envelope carry bare JSON values: their types come from a schema hint
