@@ -1089,7 +1089,8 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
     for (int j = 0; j < nk; j++) lks_buf_init(&ap.lo[j], 0), lks_buf_init(&ap.hi[j], 0);
     for (size_t i = 0; i < b->nents; i++) ap.keys[i].k = b->ents[i].key, ap.keys[i].n = b->ents[i].klen;
     ap.nkeys = b->nents;
-    qsort(ap.keys, ap.nkeys, sizeof *ap.keys, keyref_cmp);
+    if (ap.snap && ap.snap->nfiles) /* sorted for pruning files by their key ranges; none to prune otherwise */
+        qsort(ap.keys, ap.nkeys, sizeof *ap.keys, keyref_cmp);
     kf_build(&ap);
 
     /* the metadata this commit leaves in force */

@@ -276,10 +276,15 @@ static int schema_equal(const lks_merge_schema *m, const lks_cdc_schema *s) {
 
 /* The interned copy of an event's schema. */
 static int intern_schema(lks_merge_batch *b, const lks_cdc_schema *s, int *out, lks_err *err) {
+    /* a stream mostly repeats the schema of the event before */
+    if (b->last_schema >= 0 && b->last_schema < b->nschemas && schema_equal(&b->schemas[b->last_schema], s)) {
+        *out = b->last_schema;
+        return LKS_OK;
+    }
     uint64_t h = schema_hash(s);
     for (int i = b->nschemas - 1; i >= 0; i--)
         if (b->schemas[i].hash == h && schema_equal(&b->schemas[i], s)) {
-            *out = i;
+            *out = b->last_schema = i;
             return LKS_OK;
         }
     if (grow_int((void **)&b->schemas, &b->cschemas, b->nschemas, sizeof *b->schemas))
@@ -303,7 +308,7 @@ static int intern_schema(lks_merge_batch *b, const lks_cdc_schema *s, int *out, 
         if (m->key[k] < 0)
             return lks_err_set(err, LKS_EINVAL, "merge: an event lacks key column '%s'", b->keys[k]);
     }
-    *out = b->nschemas++;
+    *out = b->last_schema = b->nschemas++;
     return LKS_OK;
 }
 

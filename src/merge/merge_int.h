@@ -106,6 +106,7 @@ struct lks_merge_batch {
     int ntcols;
     lks_merge_schema *schemas;
     int nschemas, cschemas;
+    int last_schema; /* the schema the last event used (checked first) */
     lks_merge_entry *ents;
     size_t nents, cents;
     uint64_t *slots;        /* open addressing: 0 empty, else the hash's high 32 bits << 32 | entry index + 1 */
