@@ -143,7 +143,9 @@ typedef struct lks_pq_writer_opts {
     int level;               /* codec level, 0: codec default */
     size_t row_group_bytes;  /* flush a row group past this many buffered
                                 (encoded, uncompressed) bytes; default 128 MiB */
-    int64_t row_group_rows;  /* and past this many rows; default 1<<20 */
+    int64_t row_group_rows;  /* and past this many rows; default 1<<17 (small
+                                chunks to buffer; stats and bloom filters
+                                per 128Ki rows skip finely) */
     size_t page_bytes;       /* target data page size; default 1 MiB */
     size_t dict_max_bytes;   /* per column chunk; past it fall back to PLAIN;
                                 default 1 MiB */

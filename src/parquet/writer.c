@@ -96,7 +96,7 @@ void lks_pq_writer_opts_default(lks_pq_writer_opts *o) {
     memset(o, 0, sizeof *o);
     o->codec = LKS_PQ_SNAPPY;
     o->row_group_bytes = (size_t)128 << 20;
-    o->row_group_rows = (int64_t)1 << 20;
+    o->row_group_rows = (int64_t)1 << 17;
     o->page_bytes = (size_t)1 << 20;
     o->dict_max_bytes = (size_t)1 << 20;
     o->dictionary = 1;
@@ -170,7 +170,7 @@ int lks_pq_writer_open(const lks_pq_schema *s, const lks_pq_writer_opts *o, lks_
     if (!w->o.row_group_bytes)
         w->o.row_group_bytes = (size_t)128 << 20;
     if (w->o.row_group_rows <= 0)
-        w->o.row_group_rows = (int64_t)1 << 20;
+        w->o.row_group_rows = (int64_t)1 << 17;
     if (!w->o.dict_max_bytes)
         w->o.dict_max_bytes = (size_t)1 << 20;
     w->sink = sink;
