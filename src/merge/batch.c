@@ -484,8 +484,7 @@ static uint8_t *pool_alloc(lks_merge_batch *b, size_t n) {
 }
 
 /* Records op ('u' with b->rbuf as the row, or 'd') for the key in b->kbuf. */
-static int put_entry(lks_merge_batch *b, int op, int schema, lks_err *err) {
-    uint64_t h = lks_hash(b->kbuf.ptr, b->kbuf.len);
+static int put_entry_h(lks_merge_batch *b, int op, int schema, uint64_t h, lks_err *err) {
     lks_merge_entry *e = (lks_merge_entry *)lks_merge__find(b, b->kbuf.ptr, b->kbuf.len, h);
     if (!e) {
         if (b->nents >= UINT32_MAX - 1) return lks_err_set(err, LKS_ELIMIT, "merge: too many keys in one batch");
@@ -524,6 +523,10 @@ static int put_entry(lks_merge_batch *b, int op, int schema, lks_err *err) {
     if (n) memcpy(e->row, b->rbuf.ptr, n);
     e->rlen = (uint32_t)n;
     return LKS_OK;
+}
+
+static int put_entry(lks_merge_batch *b, int op, int schema, lks_err *err) {
+    return put_entry_h(b, op, schema, lks_hash(b->kbuf.ptr, b->kbuf.len), err);
 }
 
 /* ---- adding events ------------------------------------------------------------------------ */
@@ -612,8 +615,12 @@ int lks_merge_batch_add(lks_merge_batch *b, const lks_cdc_event *ev, const char 
         }
     }
     rc = encode_key(b, m, &ev->after, err);
-    if (!rc) rc = encode_row(b, m, &ev->after, err);
-    if (!rc) rc = put_entry(b, 'u', si, err);
+    if (rc) return rc;
+    /* the key's slot is fetched from memory while the row is encoded */
+    uint64_t h = lks_hash(b->kbuf.ptr, b->kbuf.len);
+    if (b->nslots) __builtin_prefetch(&b->slots[h & (b->nslots - 1)]);
+    rc = encode_row(b, m, &ev->after, err);
+    if (!rc) rc = put_entry_h(b, 'u', si, h, err);
     return rc;
 }
 
