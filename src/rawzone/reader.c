@@ -2,11 +2,12 @@
  * reader.c — streams records out of the raw zone in (topic, partition,
  * offset) order, starting at per-partition bookmarks.
  *
- * Objects are listed once at open (list.c) and read one at a time: the
- * values object (and its keys object) is fetched whole, and lines are cut
- * from it in place, or, for gzip, from a window that holds at most one line
- * plus one inflate chunk, so a large decompressed object never sits in
- * memory.  Lines end with "\n" or "\r\n"; a last line without a newline
+ * Objects are listed once at open (list.c) and read one at a time.  Lines
+ * are cut from a window that holds at most one line plus one chunk, filled
+ * by inflating (gzip) or by reading the object in 256 KiB pieces (a local
+ * store: the bytes are parsed while still in the caches, and a large object
+ * never sits in memory whole); an object of a store that serves objects
+ * whole (S3) is fetched whole and its lines cut in place.  Lines end with "\n" or "\r\n"; a last line without a newline
  * counts; an empty line has no offset and is corrupt unless only empty
  * lines follow it.  Lines are not parsed here (the codec does that); a
  * line "null" (or blank) is flagged as a tombstone.
@@ -28,12 +29,14 @@
 
 #define DEFAULT_MAX_LINE ((uint64_t)64 << 20)
 #define INFLATE_CHUNK ((size_t)64 << 10)
+#define READ_CHUNK ((size_t)256 << 10)
 
 /* ---- line sources ---------------------------------------------------------------------- */
 
 typedef struct linesrc {
     const char *name; /* object key, for messages */
-    lks_buf raw;      /* the whole object as stored */
+    lks_store_stream *stream; /* plain object read in pieces (into win) */
+    lks_buf raw;      /* the whole object as stored (gzip, or a store without streams) */
     size_t pos;       /* plain: next unread byte of raw */
     int gz;
     int zinit;
@@ -51,6 +54,8 @@ static void ls_free(linesrc *s) {
     if (s->zinit)
         inflateEnd(&s->zs);
     s->zinit = 0;
+    lks_store_stream_close(s->stream);
+    s->stream = NULL;
     lks_buf_free(&s->raw);
     lks_buf_free(&s->win);
 }
@@ -60,6 +65,10 @@ static int ls_start(linesrc *s, lks_err *err) {
     s->pos = s->in_pos = s->rpos = s->scan = 0;
     s->line = s->first_empty = 0;
     s->zdone = 0;
+    if (s->stream) {
+        s->win.max = s->max_line + READ_CHUNK + 64;
+        return LKS_OK;
+    }
     if (!s->gz)
         return LKS_OK;
     if (s->raw.len == 0)
@@ -68,13 +77,21 @@ static int ls_start(linesrc *s, lks_err *err) {
     if (inflateInit2(&s->zs, 16 + MAX_WBITS) != Z_OK)
         return lks_err_set(err, LKS_ENOMEM, "%s: cannot start inflate", s->name);
     s->zinit = 1;
-    size_t cap = s->max_line + INFLATE_CHUNK + 64;
-    lks_buf_init(&s->win, cap);
+    s->win.max = s->max_line + INFLATE_CHUNK + 64; /* one line and one chunk */
     return LKS_OK;
 }
 
 /* Inflates up to one chunk more into win.  Sets zdone at the end of input. */
 static int ls_inflate(linesrc *s, lks_err *err) {
+    if (s->stream) { /* a plain object read in pieces */
+        size_t got;
+        int rc = lks_store_stream_read(s->stream, &s->win, READ_CHUNK, &got, err);
+        if (rc)
+            return lks_err_prefix(err, "%s: line %lld", s->name, (long long)s->line + 1);
+        if (!got)
+            s->zdone = 1;
+        return LKS_OK;
+    }
     int rc = lks_buf_reserve(&s->win, INFLATE_CHUNK);
     if (rc)
         return lks_err_set(err, rc, "%s: line %lld: cannot grow the inflate window", s->name, (long long)s->line + 1);
@@ -123,7 +140,7 @@ static int ls_raw_line(linesrc *s, lks_slice *out, lks_err *err) {
     const uint8_t *p;
     size_t n;
     int terminated;
-    if (!s->gz) {
+    if (!s->gz && !s->stream) {
         if (s->pos >= s->raw.len)
             return 0;
         p = s->raw.ptr + s->pos;
@@ -133,14 +150,8 @@ static int ls_raw_line(linesrc *s, lks_slice *out, lks_err *err) {
         terminated = nl != NULL;
         s->pos += n + (terminated ? 1 : 0);
     } else {
-        /* drop what the previous line used (its slice is no longer valid) */
-        if (s->rpos > 0 && (s->rpos == s->win.len || s->rpos >= INFLATE_CHUNK)) {
-            size_t keep = s->win.len - s->rpos;
-            memmove(s->win.ptr, s->win.ptr + s->rpos, keep);
-            s->win.len = keep;
-            s->scan -= s->rpos;
-            s->rpos = 0;
-        }
+        /* what earlier lines used is dropped only when more must come in
+         * (then little is left to move: part of one line) */
         const uint8_t *nl;
         for (;;) {
             nl = s->win.len > s->scan ? memchr(s->win.ptr + s->scan, '\n', s->win.len - s->scan) : NULL;
@@ -330,13 +341,27 @@ fail:
  * lks_rz_reader_free): a fresh buffer of tens of MB per object costs a page
  * fault per page on first touch, which was most of the reading time. */
 static void close_object(lks_rz_reader *r) {
-    lks_buf raw = r->vals.raw;
+    lks_buf raw = r->vals.raw, win = r->vals.win;
     lks_buf_init(&r->vals.raw, 0);
+    lks_buf_init(&r->vals.win, 0);
     ls_free(&r->vals);
     r->vals.raw = raw;
+    r->vals.win = win;
     lks_buf_reset(&r->vals.raw);
+    lks_buf_reset(&r->vals.win);
     ls_free(&r->keys);
     r->open = 0;
+}
+
+/* Opens s's object: in pieces where the store allows, else whole. */
+static int ls_open(lks_rz_reader *r, linesrc *s, const char *key, lks_err *err) {
+    if (!s->gz) {
+        int rc = lks_store_stream_open(r->st, key, &s->stream, err);
+        if (rc != LKS_EUNSUPPORTED)
+            return rc;
+        lks_err_clear(err);
+    }
+    return lks_store_get(r->st, key, &s->raw, err);
 }
 
 /* Derives the keys object key from the values object key. */
@@ -350,7 +375,7 @@ static char *keys_key(lks_arena *a, const lks_rz_object *obj) {
 
 static int open_object(lks_rz_reader *r, lks_err *err) {
     const lks_rz_object *obj = &r->objs[r->idx];
-    lks_buf raw = r->vals.raw; /* empty, kept by close_object */
+    lks_buf raw = r->vals.raw, win = r->vals.win; /* empty, kept by close_object */
     memset(&r->vals, 0, sizeof r->vals);
     memset(&r->keys, 0, sizeof r->keys);
     r->vals.name = obj->key;
@@ -360,11 +385,14 @@ static int open_object(lks_rz_reader *r, lks_err *err) {
         r->vals.raw = raw;
     else
         lks_buf_init(&r->vals.raw, 0);
-    lks_buf_init(&r->vals.win, 0);
+    if (win.ptr)
+        r->vals.win = win;
+    else
+        lks_buf_init(&r->vals.win, 0);
     lks_buf_init(&r->keys.raw, 0);
     lks_buf_init(&r->keys.win, 0);
     r->open = 1;
-    int rc = lks_store_get(r->st, obj->key, &r->vals.raw, err);
+    int rc = ls_open(r, &r->vals, obj->key, err);
     if (rc)
         return lks_err_prefix(err, "rawzone object %s", obj->key);
     rc = ls_start(&r->vals, err);
@@ -377,7 +405,7 @@ static int open_object(lks_rz_reader *r, lks_err *err) {
         r->keys.name = kk;
         r->keys.gz = obj->gzip;
         r->keys.max_line = r->max_line;
-        rc = lks_store_get(r->st, kk, &r->keys.raw, err);
+        rc = ls_open(r, &r->keys, kk, err);
         if (rc)
             return lks_err_prefix(err, "rawzone keys object %s", kk);
         rc = ls_start(&r->keys, err);

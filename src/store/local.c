@@ -443,8 +443,30 @@ static void local_close(lks_store *st) {
     free(ls);
 }
 
+static int local_open_fd(lks_store *st, const char *key, int *fdp, lks_err *err) {
+    local_store *ls = L(st);
+    int fd;
+    do
+        fd = openat(ls->rootfd, key, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return io_err(err, errno, ls, key, "open");
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return io_err(err, e, ls, key, "stat");
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return lks_err_set(err, LKS_ENOTFOUND, "%s/%s: not a regular file", ls->root, key);
+    }
+    *fdp = fd;
+    return LKS_OK;
+}
+
 static const lks_store_ops local_ops = {
-    "file", local_get, local_head, local_put, local_list, local_del, NULL, local_close,
+    "file", local_get, local_head, local_put, local_list, local_del, NULL, local_close, local_open_fd,
 };
 
 /* mkdir -p */

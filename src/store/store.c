@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #define KEY_MAX 1024    /* bytes in a key (S3's limit) */
 #define SEGMENT_MAX 255 /* bytes in one '/'-separated segment (NAME_MAX) */
@@ -206,6 +208,63 @@ int lks_store_get_range(lks_store *st, const char *key, uint64_t off, uint64_t l
         return lks_err_set(err, LKS_ECORRUPT, "%s: range %llu+%llu overflows", key, (unsigned long long)off,
                            (unsigned long long)len);
     return st->ops->get(st, key, off, len, 1, out, err);
+}
+
+struct lks_store_stream {
+    int fd;
+    char *name; /* "uri/key" for messages */
+};
+
+int lks_store_stream_open(lks_store *st, const char *key, lks_store_stream **out, lks_err *err) {
+    *out = NULL;
+    int rc = lks_store_check_key(key, err);
+    if (rc)
+        return rc;
+    if (!st->ops->open_fd)
+        return lks_err_set(err, LKS_EUNSUPPORTED, "%s: %s objects are read whole", key, st->ops->scheme);
+    lks_store_stream *s = calloc(1, sizeof *s);
+    size_t ul = strlen(st->uri), kl = strlen(key);
+    char *name = malloc(ul + kl + 2);
+    if (!s || !name) {
+        free(s);
+        free(name);
+        return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", key);
+    }
+    memcpy(name, st->uri, ul);
+    name[ul] = '/';
+    memcpy(name + ul + 1, key, kl + 1);
+    s->name = name;
+    rc = st->ops->open_fd(st, key, &s->fd, err);
+    if (rc) {
+        free(name);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return LKS_OK;
+}
+
+int lks_store_stream_read(lks_store_stream *s, lks_buf *out, size_t max, size_t *got, lks_err *err) {
+    *got = 0;
+    if (lks_buf_reserve(out, max) != LKS_OK)
+        return lks_err_set(err, LKS_ENOMEM, "%s: %zu more bytes do not fit the buffer", s->name, max);
+    ssize_t r;
+    do
+        r = read(s->fd, out->ptr + out->len, max);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return lks_err_set(err, LKS_EIO, "read %s: %s", s->name, strerror(errno));
+    out->len += (size_t)r;
+    *got = (size_t)r;
+    return LKS_OK;
+}
+
+void lks_store_stream_close(lks_store_stream *s) {
+    if (!s)
+        return;
+    close(s->fd);
+    free(s->name);
+    free(s);
 }
 
 int lks_store_head(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err) {

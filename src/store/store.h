@@ -56,6 +56,9 @@ typedef struct lks_store_ops {
     /* deletes n valid keys; NULL: lks_store_delete_many calls del per key */
     int (*del_many)(lks_store *st, const char *const *keys, size_t n, lks_err *err);
     void (*close)(lks_store *st);
+    /* opens the object for reading in pieces (a descriptor of a regular
+     * file); NULL: objects are only read whole */
+    int (*open_fd)(lks_store *st, const char *key, int *fd, lks_err *err);
 } lks_store_ops;
 
 struct lks_store {
@@ -100,6 +103,16 @@ int lks_store_get(lks_store *st, const char *key, lks_buf *out, lks_err *err);
 /* Reads bytes [off, off+len) of the object, appended to out.  A range past
  * the end is LKS_ECORRUPT (callers compute ranges from sizes they trust). */
 int lks_store_get_range(lks_store *st, const char *key, uint64_t off, uint64_t len, lks_buf *out, lks_err *err);
+/* Reading an object from its start in pieces, so a large one need not be
+ * held whole: local files, through one descriptor (what is read is the
+ * object as opened, whatever replaces it meanwhile).  LKS_EUNSUPPORTED for
+ * stores that serve objects whole (S3: lks_store_get), LKS_ENOTFOUND when
+ * absent. */
+typedef struct lks_store_stream lks_store_stream;
+int lks_store_stream_open(lks_store *st, const char *key, lks_store_stream **out, lks_err *err);
+/* Appends up to max bytes to out; *got is how many (0: the end). */
+int lks_store_stream_read(lks_store_stream *s, lks_buf *out, size_t max, size_t *got, lks_err *err);
+void lks_store_stream_close(lks_store_stream *s);
 /* Size and mtime of one object; LKS_ENOTFOUND when absent.  ent->key is
  * set to NULL. */
 int lks_store_head(lks_store *st, const char *key, lks_store_entry *ent, lks_err *err);
