@@ -558,6 +558,7 @@ void lks_rz_reader_free(lks_rz_reader *r) {
         return;
     close_object(r);
     lks_buf_free(&r->vals.raw);
+    lks_buf_free(&r->vals.win);
     lks_arena_free(&r->arena);
     free(r);
 }

@@ -1064,6 +1064,62 @@ static void t_random_streams(void) {
 /* ---- a larger stream ---------------------------------------------------------------------------- */
 
 /* 200k records, plain and gzip: every record and byte comes back. */
+/* Lines of every length, some far longer than a read piece, "\n" and
+ * "\r\n" ends, the last one unterminated: the same lines come back, byte
+ * for byte, from a plain and a gzip object of the same bytes. */
+static void t_piece_boundaries(void) {
+    lks_store *st = new_store();
+    REQUIRE(st);
+    lks_err err;
+    rng_state = 42;
+    const int nl = 400;
+    size_t *len = malloc(nl * sizeof *len);
+    size_t cap = 0;
+    for (int i = 0; i < nl; i++) {
+        uint64_t k = rnd() % 10;
+        len[i] = 1 + (size_t)(k < 7 ? rnd() % 300 : k < 9 ? rnd() % 70000 : rnd() % 700000);
+        cap += len[i] + 2;
+    }
+    char *doc = malloc(cap);
+    size_t o = 0;
+    for (int i = 0; i < nl; i++) {
+        for (size_t j = 0; j < len[i]; j++)
+            doc[o + j] = (char)('a' + (i + j) % 26);
+        o += len[i];
+        if (i == nl - 1)
+            break; /* the last line without an end */
+        if (rnd() & 1)
+            doc[o++] = '\r';
+        doc[o++] = '\n';
+    }
+    for (int gz = 0; gz <= 1; gz++) {
+        const char *k = gz ? "topics/p/partition=0/p+0+0000000000.json.gz" : "topics/p/partition=0/p+0+0000000000.json";
+        if (gz)
+            REQUIRE(put_gz(st, k, doc, o) == 0);
+        else
+            REQUIRE(lks_store_put(st, k, doc, o, &err) == 0);
+        rrecs got = {0};
+        lks_rz_reader_opts lo = {.max_line_bytes = 1 << 20};
+        CHECK_OK(read_into(st, &lo, &got, &err), &err);
+        CHECK_EQ_INT(got.n, nl);
+        int bad = 0;
+        for (int i = 0; i < nl && i < (int)got.n; i++) {
+            const char *v = got.v[i].value;
+            int same = strlen(v) == len[i] && got.v[i].offset == i;
+            for (size_t j = 0; same && j < len[i]; j++)
+                same = v[j] == (char)('a' + (i + j) % 26);
+            if (!same && bad++ < 3)
+                printf("     %s line %d: %zu bytes, want %zu\n", gz ? "gzip" : "plain", i, strlen(v), len[i]);
+        }
+        CHECK_EQ_INT(bad, 0);
+        recs_free(&got);
+        lks_store_delete(st, k, &err);
+    }
+    free(doc);
+    free(len);
+    done_store(st);
+}
+
 static void t_large_stream(void) {
     lks_store *st = new_store();
     REQUIRE(st);
@@ -1119,5 +1175,6 @@ int main(void) {
     RUN(t_hostile_objects);
     RUN(t_random_streams);
     RUN(t_large_stream);
+    RUN(t_piece_boundaries);
     return lks_test_done();
 }
