@@ -7,7 +7,8 @@
  * compressed data pages of the current row group.  Dictionary encoding is
  * tried first for every column but BOOLEAN; at the first page of a chunk a
  * dictionary holding more than half as many entries as values does not pay
- * and the page is re-encoded PLAIN; a dictionary growing past
+ * and the page is re-encoded PLAIN, as are the column's later chunks in the
+ * file (mostly unique values stay so); a dictionary growing past
  * dict_max_bytes is closed and the rest of the chunk is PLAIN.  Pages end
  * at row boundaries (entries with rep == 0).
  */
@@ -30,6 +31,7 @@ typedef struct colw {
     int max_def, max_rep;
     int sort;    /* SORT_* */
     int no_dict; /* never dictionary-encode (BOOLEAN, option off) */
+    int dict_refused; /* an earlier chunk's first page found the dictionary not paying */
     const char **path;
     int path_len;
 
@@ -655,6 +657,7 @@ static int flush_page(lks_pq_writer *w, colw *c, lks_err *err) {
             if (page_to_plain(c) != LKS_OK)
                 return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
             c->dict_on = 0;
+            c->dict_refused = 1;
             dict_clear(c);
         }
     }
@@ -998,7 +1001,7 @@ int lks_pq_writer_flush(lks_pq_writer *w, lks_err *err) {
         c->has_minmax = 0;
         c->dict_pages = c->plain_pages = 0;
         c->dict_decided = 0;
-        c->dict_on = !c->no_dict;
+        c->dict_on = !c->no_dict && !c->dict_refused;
         dict_clear(c);
     }
     for (int i = 0; i < w->ncols; i++) {
