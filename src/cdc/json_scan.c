@@ -52,41 +52,50 @@ static inline size_t skip_digits(const unsigned char *u, size_t n, size_t i) {
     return i;
 }
 
+/* End of the JSON number starting at u[i], or 0 when none starts there. */
+static inline size_t scan_number(const unsigned char *u, size_t n, size_t i) {
+    size_t j = i;
+    if (j < n && u[j] == '-')
+        j++;
+    if (j >= n)
+        return 0;
+    if (u[j] == '0')
+        j++;
+    else if ((unsigned)(u[j] - '1') < 9)
+        j = skip_digits(u, n, j + 1);
+    else
+        return 0;
+    if (j < n && u[j] == '.') {
+        size_t d = j + 1;
+        j = skip_digits(u, n, d);
+        if (j == d)
+            return 0;
+    }
+    if (j < n && (u[j] == 'e' || u[j] == 'E')) {
+        j++;
+        if (j < n && (u[j] == '+' || u[j] == '-'))
+            j++;
+        size_t d = j;
+        j = skip_digits(u, n, d);
+        if (j == d)
+            return 0;
+    }
+    return j;
+}
+
 /* End of the number or literal starting at u[i], or 0 when it is not one
  * exactly (the byte after it must not continue it). */
 static inline size_t scan_primitive(const unsigned char *u, size_t n, size_t i) {
-    size_t j = i;
-    unsigned char c = u[j];
+    size_t j;
+    unsigned char c = u[i];
     if (c == 't' || c == 'n' || c == 'f') {
         const char *w = c == 't' ? "true" : c == 'n' ? "null" : "false";
         size_t wl = c == 'f' ? 5 : 4;
-        if (n - j < wl || memcmp(u + j, w, wl) != 0)
+        if (n - i < wl || memcmp(u + i, w, wl) != 0)
             return 0;
-        j += wl;
-    } else {
-        if (c == '-' && ++j >= n)
-            return 0;
-        if (u[j] == '0')
-            j++;
-        else if ((unsigned)(u[j] - '1') < 9)
-            j = skip_digits(u, n, j + 1);
-        else
-            return 0;
-        if (j < n && u[j] == '.') {
-            size_t d = j + 1;
-            j = skip_digits(u, n, d);
-            if (j == d)
-                return 0;
-        }
-        if (j < n && (u[j] == 'e' || u[j] == 'E')) {
-            j++;
-            if (j < n && (u[j] == '+' || u[j] == '-'))
-                j++;
-            size_t d = j;
-            j = skip_digits(u, n, d);
-            if (j == d)
-                return 0;
-        }
+        j = i + wl;
+    } else if (!(j = scan_number(u, n, i))) {
+        return 0;
     }
     if (j < n && (cls[u[j]] & C_PRIM))
         return 0;
@@ -97,44 +106,13 @@ static int is_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* A number, true, false or null, exactly. */
-int lks_json_valid_number(const char *q, size_t n) {
-    size_t i = 0;
-    if (i < n && q[i] == '-')
-        i++;
-    if (i >= n)
-        return 0;
-    if (q[i] == '0')
-        i++;
-    else if (q[i] >= '1' && q[i] <= '9')
-        while (i < n && q[i] >= '0' && q[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < n && q[i] == '.') {
-        i++;
-        size_t d = i;
-        while (i < n && q[i] >= '0' && q[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    if (i < n && (q[i] == 'e' || q[i] == 'E')) {
-        i++;
-        if (i < n && (q[i] == '+' || q[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < n && q[i] >= '0' && q[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    return i == n;
-}
+/* A JSON number's spelling, exactly. */
+int lks_json_valid_number(const char *q, size_t n) { return n && scan_number((const unsigned char *)q, n, 0) == n; }
 
 /* From u[i] (just after the opening quote) to the closing quote's index;
  * on a bad byte, -1 with *bad at it and *what set. */
-static inline __attribute__((always_inline)) long scan_string(const unsigned char *u, size_t n, size_t i, size_t *bad, const char **what) {
+static inline __attribute__((always_inline)) long scan_string(const unsigned char *u, size_t n, size_t i,
+                                                              size_t *bad, const char **what) {
     for (;;) {
 #ifdef __SSE2__
         while (i + 16 <= n) {

@@ -54,9 +54,8 @@ static int read_full(int fd, uint8_t *dst, size_t n, uint64_t off, size_t *got) 
     return 0;
 }
 
-static int local_get(lks_store *st, const char *key, uint64_t off, uint64_t len, int ranged, lks_buf *out,
-                     lks_err *err) {
-    local_store *ls = L(st);
+/* Opens key read-only; LKS_ENOTFOUND unless it is a regular file. */
+static int open_regular(local_store *ls, const char *key, int *fdp, uint64_t *size, lks_err *err) {
     int fd;
     do
         fd = openat(ls->rootfd, key, O_RDONLY | O_CLOEXEC);
@@ -64,16 +63,28 @@ static int local_get(lks_store *st, const char *key, uint64_t off, uint64_t len,
     if (fd < 0)
         return io_err(err, errno, ls, key, "open");
     struct stat sb;
-    int rc = LKS_OK;
     if (fstat(fd, &sb) != 0) {
-        rc = io_err(err, errno, ls, key, "stat");
-        goto done;
+        int e = errno;
+        close(fd);
+        return io_err(err, e, ls, key, "stat");
     }
     if (!S_ISREG(sb.st_mode)) {
-        rc = lks_err_set(err, LKS_ENOTFOUND, "%s/%s: not a regular file", ls->root, key);
-        goto done;
+        close(fd);
+        return lks_err_set(err, LKS_ENOTFOUND, "%s/%s: not a regular file", ls->root, key);
     }
-    uint64_t size = (uint64_t)sb.st_size;
+    *fdp = fd;
+    *size = (uint64_t)sb.st_size;
+    return LKS_OK;
+}
+
+static int local_get(lks_store *st, const char *key, uint64_t off, uint64_t len, int ranged, lks_buf *out,
+                     lks_err *err) {
+    local_store *ls = L(st);
+    int fd;
+    uint64_t size;
+    int rc = open_regular(ls, key, &fd, &size, err);
+    if (rc)
+        return rc;
     if (!ranged) {
         off = 0;
         len = size;
@@ -444,25 +455,8 @@ static void local_close(lks_store *st) {
 }
 
 static int local_open_fd(lks_store *st, const char *key, int *fdp, lks_err *err) {
-    local_store *ls = L(st);
-    int fd;
-    do
-        fd = openat(ls->rootfd, key, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return io_err(err, errno, ls, key, "open");
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return io_err(err, e, ls, key, "stat");
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return lks_err_set(err, LKS_ENOTFOUND, "%s/%s: not a regular file", ls->root, key);
-    }
-    *fdp = fd;
-    return LKS_OK;
+    uint64_t size;
+    return open_regular(L(st), key, fdp, &size, err);
 }
 
 static const lks_store_ops local_ops = {
