@@ -7,10 +7,11 @@
  * by inflating (gzip) or by reading the object in 256 KiB pieces (a local
  * store: the bytes are parsed while still in the caches, and a large object
  * never sits in memory whole); an object of a store that serves objects
- * whole (S3) is fetched whole and its lines cut in place.  Lines end with "\n" or "\r\n"; a last line without a newline
- * counts; an empty line has no offset and is corrupt unless only empty
- * lines follow it.  Lines are not parsed here (the codec does that); a
- * line "null" (or blank) is flagged as a tombstone.
+ * whole (S3) is fetched whole and its lines cut in place.  Lines end with
+ * "\n" or "\r\n"; a last line without a newline counts; an empty line has
+ * no offset and is corrupt unless only empty lines follow it.  Lines are
+ * not parsed here (the codec does that); a line "null" (or blank) is
+ * flagged as a tombstone.
  *
  * Bookmarks: object k of a partition is skipped unopened when object k+1
  * starts at or below the bookmark (all of k's records then lie below it).
