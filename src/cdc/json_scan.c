@@ -53,7 +53,7 @@ static inline size_t skip_digits(const unsigned char *u, size_t n, size_t i) {
 }
 
 /* End of the JSON number starting at u[i], or 0 when none starts there. */
-static inline size_t scan_number(const unsigned char *u, size_t n, size_t i) {
+static inline __attribute__((always_inline)) size_t scan_number(const unsigned char *u, size_t n, size_t i) {
     size_t j = i;
     if (j < n && u[j] == '-')
         j++;

@@ -190,13 +190,12 @@ int lks_parse_timestamp_us(const char *s, size_t len, int64_t *us) {
                 return LKS_ECORRUPT;
             if (p < len && s[p] == '.') {
                 p++;
+                static const int32_t scale[9] = {100000, 10000, 1000, 100, 10, 1, 0, 0, 0};
                 int nd = 0;
-                int64_t scale = 100000;
                 while (p < len && s[p] >= '0' && s[p] <= '9') {
-                    if (++nd > 9)
+                    if (nd == 9)
                         return LKS_ECORRUPT;
-                    frac_us += (s[p] - '0') * scale; /* digits past micros truncate */
-                    scale /= 10;
+                    frac_us += (s[p] - '0') * scale[nd++]; /* digits past micros truncate */
                     p++;
                 }
                 if (nd == 0)
