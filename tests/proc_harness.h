@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -47,18 +46,16 @@ static inline void stop(pid_t *pid) {
     }
 }
 
-/* One line from fd (without its newline) within timeout_ms: 1, else 0. */
-static inline int read_line(int fd, char *line, size_t cap, int timeout_ms) {
+/* One line from fd (without its newline): 1, else 0 (the writer closed
+ * its end or exited first, or the line is longer than cap).  No deadline:
+ * a helper that never answers is ended by the test runner's timeout. */
+static inline int read_line(int fd, char *line, size_t cap) {
     size_t n = 0;
-    for (int waited = 0; n < cap - 1;) {
-        struct pollfd pf = {fd, POLLIN, 0};
-        int r = poll(&pf, 1, 100);
-        if (r == 0) {
-            if ((waited += 100) >= timeout_ms)
-                break;
+    while (n < cap - 1) {
+        ssize_t r = read(fd, line + n, 1);
+        if (r < 0 && errno == EINTR)
             continue;
-        }
-        if (r < 0 || read(fd, line + n, 1) != 1)
+        if (r != 1)
             break;
         if (line[n] == '\n') {
             line[n] = 0;
@@ -69,5 +66,12 @@ static inline int read_line(int fd, char *line, size_t cap, int timeout_ms) {
     line[n] = 0;
     return 0;
 }
+
+/* Waits for cond, however long it takes (no deadline: see read_line). */
+#define WAIT_UNTIL(cond)                                                                                               \
+    do {                                                                                                               \
+        while (!(cond))                                                                                                \
+            nap_ms(20);                                                                                                \
+    } while (0)
 
 #endif

@@ -69,6 +69,17 @@ bin=$tmp/lakesync
 st=$tmp/store_tool
 stress=$tmp/delta_stress
 
+# until_up PID CMD...: runs CMD until it succeeds (0) or PID is gone (1).
+# No deadline: a helper that never comes up is ended by the runner's timeout.
+until_up() {
+    local pid=$1
+    shift
+    until "$@"; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -88,15 +99,8 @@ else
         port=$(free_port)
         "$moto" -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
         mpid=$!
-        for _ in $(seq 1 120); do
-            if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-                endpoint=http://127.0.0.1:$port
-                break
-            fi
-            kill -0 "$mpid" 2>/dev/null || break
-            sleep 0.25
-        done
-        if [ -n "$endpoint" ]; then
+        if until_up "$mpid" curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+            endpoint=http://127.0.0.1:$port
             pids+=("$mpid")
             break
         fi
@@ -293,19 +297,20 @@ seed=${LKS_FAULT_SEED:-$RANDOM}
 python3 tests/tools/s3_fault_proxy.py --target "$endpoint" --rate 0.2 --seed "$seed" --max-delay-ms 200 \
     >"$tmp/proxy.port" 2>"$tmp/proxy.err" &
 pids+=($!)
+proxy_pid=$!
 python3 tests/tools/s3_fault_proxy.py --target "$endpoint" --rate 0 --strip-if-none-match \
     >"$tmp/lax.port" 2>"$tmp/lax.err" &
 pids+=($!)
+lax_pid=$!
 # every conditional PUT applied and its answer lost (on a kept-alive
 # connection libcurl then sends it again by itself): the 412 that follows
 # must not be taken for someone else's object
 python3 tests/tools/s3_fault_proxy.py --target "$endpoint" --rate 1 --kinds reset-after --conditional-once \
     >"$tmp/lost.port" 2>"$tmp/lost.err" &
 pids+=($!)
-for _ in $(seq 1 40); do
-    [ -s "$tmp/proxy.port" ] && [ -s "$tmp/lax.port" ] && [ -s "$tmp/lost.port" ] && break
-    sleep 0.25
-done
+until_up "$proxy_pid" test -s "$tmp/proxy.port"
+until_up "$lax_pid" test -s "$tmp/lax.port"
+until_up "${pids[-1]}" test -s "$tmp/lost.port"
 proxy=http://127.0.0.1:$(head -n 1 "$tmp/proxy.port")
 lax=http://127.0.0.1:$(head -n 1 "$tmp/lax.port")
 lost=http://127.0.0.1:$(head -n 1 "$tmp/lost.port")
@@ -451,10 +456,7 @@ else
     sport=$(free_port)
     python3 tests/tools/moto_serial.py 127.0.0.1 "$sport" >"$tmp/moto_serial.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 120); do
-        curl -s -o /dev/null "http://127.0.0.1:$sport/" && break
-        sleep 0.25
-    done
+    until_up "${pids[-1]}" curl -s -o /dev/null "http://127.0.0.1:$sport/"
     if AWS_ENDPOINT_URL_S3=http://127.0.0.1:$sport "$st" mkbucket "s3://$bucket" >/dev/null 2>&1; then
         AWS_ENDPOINT_URL_S3=http://127.0.0.1:$sport concurrent "s3://$bucket/concurrent" "single-threaded moto"
     else

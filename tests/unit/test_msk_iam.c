@@ -378,7 +378,7 @@ static void t_signer_container_credentials(void) {
     pid_t pid = spawn(argv, p[1]);
     close(p[1]);
     char line[32];
-    int ok = read_line(p[0], line, sizeof line, 10000);
+    int ok = read_line(p[0], line, sizeof line);
     close(p[0]);
     if (!ok || atoi(line) <= 0) {
         stop(&pid);
@@ -502,12 +502,10 @@ static void t_producer_sets_token(void) {
     log_reset();
     CHECK_OK(lks_kafka_producer_new(&o, &p, &err), &err);
     REQUIRE(p);
-    for (int i = 0; i < 200 && lks_kafka_producer_tokens(p) < 1; i++)
-        nap_ms(50);
+    WAIT_UNTIL(lks_kafka_producer_tokens(p) >= 1);
     CHECK_EQ_INT(lks_kafka_producer_tokens(p), 1);
     /* librdkafka took it and went on to the SASL handshake the mock lacks */
-    for (int i = 0; i < 200 && !log_has("SASL Handshake not supported"); i++)
-        nap_ms(50);
+    WAIT_UNTIL(log_has("SASL Handshake not supported"));
     CHECK(log_has("SASL Handshake not supported"));
     CHECK(!log_has(SK));
     lks_kafka_producer_free(p);
@@ -559,7 +557,7 @@ static int start_sasl_standin(const char *secret, pid_t *pid, int *port, int *ou
     *pid = spawn(argv, p[1]);
     close(p[1]);
     char line[32];
-    if (!read_line(p[0], line, sizeof line, 10000) || (*port = atoi(line)) <= 0) {
+    if (!read_line(p[0], line, sizeof line) || (*port = atoi(line)) <= 0) {
         close(p[0]);
         stop(pid);
         return 0;
@@ -592,10 +590,9 @@ static void t_sasl_handshake(void) {
     lks_err err;
     log_reset();
     CHECK_OK(lks_kafka_producer_new(&o, &p, &err), &err);
-    CHECK(read_line(fd, line, sizeof line, 20000));
+    CHECK(read_line(fd, line, sizeof line));
     CHECK_EQ_STR(line, "ok " AK);
-    for (int i = 0; i < 200 && !log_has("authentication successful"); i++)
-        nap_ms(50);
+    WAIT_UNTIL(log_has("authentication successful"));
     CHECK(log_has("SASL OAUTHBEARER authentication successful"));
     CHECK(!log_has(SK));
     lks_kafka_producer_free(p);
@@ -607,10 +604,9 @@ static void t_sasl_handshake(void) {
     snprintf(boot, sizeof boot, "127.0.0.1:%d", port);
     log_reset();
     CHECK_OK(lks_kafka_producer_new(&o, &p, &err), &err);
-    CHECK(read_line(fd, line, sizeof line, 20000));
+    CHECK(read_line(fd, line, sizeof line));
     CHECK_EQ_STR(line, "refused signature does not match");
-    for (int i = 0; i < 200 && !log_has("signature does not match"); i++)
-        nap_ms(50);
+    WAIT_UNTIL(log_has("signature does not match"));
     CHECK(log_has("signature does not match"));
     CHECK(!log_has("authentication successful"));
     lks_kafka_producer_free(p);
