@@ -1504,7 +1504,7 @@ static int top_key(const char *s, size_t n, size_t *i, int *which, lks_err *err)
                 uint32_t cp = 0;
                 for (int h = 2; h < 6; h++) {
                     char ch = q[k + (size_t)h];
-                    int v = ch >= '0' && ch <= '9' ? ch - '0' : (ch | 0x20) >= 'a' && (ch | 0x20) <= 'f' ? (ch | 0x20) - 'a' + 10 : -1;
+                    int v = lks_hex_value(ch);
                     if (v < 0)
                         cp = 0x100;
                     else

@@ -220,21 +220,11 @@ long lks_dbz_b64_decode(const char *s, size_t n, uint8_t *out) {
     return (long)o;
 }
 
-static int hexv(unsigned char ch) {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 long lks_dbz_hex_decode(const char *s, size_t n, uint8_t *out) {
     if (n % 2)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int h = hexv((unsigned char)s[i]), l = hexv((unsigned char)s[i + 1]);
+        int h = lks_hex_value((unsigned char)s[i]), l = lks_hex_value((unsigned char)s[i + 1]);
         if (h < 0 || l < 0)
             return -1;
         out[i / 2] = (uint8_t)(h << 4 | l);

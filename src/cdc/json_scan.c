@@ -102,10 +102,6 @@ static inline size_t scan_primitive(const unsigned char *u, size_t n, size_t i) 
     return j;
 }
 
-static int is_hex(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* A JSON number's spelling, exactly. */
 int lks_json_valid_number(const char *q, size_t n) { return n && scan_number((const unsigned char *)q, n, 0) == n; }
 
@@ -174,7 +170,8 @@ static inline __attribute__((always_inline)) long scan_string(const unsigned cha
                     *what = "truncated JSON";
                     return -1;
                 }
-                if (!is_hex(u[i + 2]) || !is_hex(u[i + 3]) || !is_hex(u[i + 4]) || !is_hex(u[i + 5])) {
+                if ((lks_hex_value(u[i + 2]) | lks_hex_value(u[i + 3]) | lks_hex_value(u[i + 4]) |
+                     lks_hex_value(u[i + 5])) < 0) {
                     *bad = i;
                     *what = "bad \\u escape";
                     return -1;

@@ -514,16 +514,6 @@ const char *lks_config_origin(const lks_config *cfg, const char *name) {
 
 /* ---- .properties parsing ------------------------------------------------------------ */
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int put_utf8(lks_buf *b, uint32_t cp) {
     uint8_t u[4];
     size_t n;
@@ -546,7 +536,7 @@ static int32_t read_u4(const char *s, size_t len, size_t *i) {
         return -1;
     int32_t v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(s[*i + (size_t)k]);
+        int h = lks_hex_value(s[*i + (size_t)k]);
         if (h < 0)
             return -1;
         v = v << 4 | h;

@@ -284,6 +284,13 @@ int lks_fmt_float(char *out, float v);
  * format straight into their output buffer. */
 char *lks_put_u64(char *out, uint64_t u);
 char *lks_put_i64(char *out, int64_t v);
+/* The value of a hex digit ('0'-'9', 'a'-'f', 'A'-'F'), -1 for any other c. */
+static inline int lks_hex_value(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
 /* Appends s as a JSON string literal (quotes, escapes, invalid UTF-8 bytes
  * replaced by U+FFFD). */
 int lks_json_quote(lks_buf *b, const char *s, size_t len);

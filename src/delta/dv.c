@@ -442,16 +442,6 @@ static int has_scheme(const char *p) {
     return p[i] == ':';
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "<table prefix>/<path, %XX-decoded>" (an invalid escape stays as it is). */
 static char *relative_key(const lks_delta_table *t, const char *path, lks_arena *a) {
     size_t pl = strlen(t->prefix), n = strlen(path);
@@ -466,7 +456,7 @@ static char *relative_key(const lks_delta_table *t, const char *path, lks_arena 
     }
     for (size_t i = 0; i < n; i++) {
         int h, l;
-        if (path[i] == '%' && i + 2 < n && (h = hexval(path[i + 1])) >= 0 && (l = hexval(path[i + 2])) >= 0) {
+        if (path[i] == '%' && i + 2 < n && (h = lks_hex_value(path[i + 1])) >= 0 && (l = lks_hex_value(path[i + 2])) >= 0) {
             out[o++] = (char)(h << 4 | l);
             i += 2;
         } else {

@@ -46,19 +46,12 @@ void lks_delta_table_close(lks_delta_table *t) {
     free(t);
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX escapes (an invalid escape is kept as it is). */
 static size_t uri_decode(char *dst, const char *s, size_t n) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%' && i + 2 < n) {
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            int h = lks_hex_value(s[i + 1]), l = lks_hex_value(s[i + 2]);
             if (h >= 0 && l >= 0) {
                 dst[o++] = (char)(h << 4 | l);
                 i += 2;

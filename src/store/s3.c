@@ -517,16 +517,6 @@ static int xml_escape(lks_buf *b, const char *s) {
     return rc;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes encoding-type=url text in place ('+' is a space, as S3 writes it). */
 static int url_decode(lks_buf *b) {
     size_t o = 0;
@@ -537,7 +527,7 @@ static int url_decode(lks_buf *b) {
         } else if (c == '%') {
             if (b->len - i < 3)
                 return LKS_ECORRUPT;
-            int hi = hexval(b->ptr[i + 1]), lo = hexval(b->ptr[i + 2]);
+            int hi = lks_hex_value(b->ptr[i + 1]), lo = lks_hex_value(b->ptr[i + 2]);
             if (hi < 0 || lo < 0)
                 return LKS_ECORRUPT;
             c = (uint8_t)(hi << 4 | lo);
@@ -1333,7 +1323,7 @@ static int etag_md5(lks_buf *md5s, const char *etag) {
         return LKS_EINVAL;
     uint8_t d[16];
     for (int i = 0; i < 16; i++) {
-        int hi = hexval(etag[2 * i]), lo = hexval(etag[2 * i + 1]);
+        int hi = lks_hex_value(etag[2 * i]), lo = lks_hex_value(etag[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return LKS_EINVAL;
         d[i] = (uint8_t)(hi << 4 | lo);

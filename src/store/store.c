@@ -12,16 +12,6 @@
 #define KEY_MAX 1024    /* bytes in a key (S3's limit) */
 #define SEGMENT_MAX 255 /* bytes in one '/'-separated segment (NAME_MAX) */
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int lks_store_is_temp_name(const char *name, size_t len) {
     if (len < 24 || name[0] != '.')
         return 0;
@@ -162,7 +152,7 @@ int lks_store_open_opts(const char *uri, const lks_store_opts *opts, lks_store *
                 path[o++] = p[i];
                 continue;
             }
-            int hi = i + 2 < n ? hexval(p[i + 1]) : -1, lo = i + 2 < n ? hexval(p[i + 2]) : -1;
+            int hi = i + 2 < n ? lks_hex_value(p[i + 1]) : -1, lo = i + 2 < n ? lks_hex_value(p[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi | lo) == 0) {
                 free(path);
                 return lks_err_set(err, LKS_EINVAL, "%s: bad percent escape", uri);
