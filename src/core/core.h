@@ -299,7 +299,8 @@ int lks_base64_encode(lks_buf *b, const void *p, size_t len);
 /* Decodes standard base64; LKS_ECORRUPT on bad input. */
 int lks_base64_decode(lks_buf *b, const char *s, size_t len);
 /* Formats a two's-complement big-endian unscaled integer of `len` bytes
- * (1..32) with `scale` fraction digits: "-123.40".  Exact for any width. */
+ * (1..32, else LKS_EINVAL) with `scale` fraction digits: "-123.40".  Exact
+ * for any width; a scale outside -1000..1000 is LKS_EUNSUPPORTED. */
 int lks_fmt_decimal_be(lks_buf *b, const uint8_t *be, size_t len, int scale);
 int lks_fmt_decimal_i64(lks_buf *b, int64_t unscaled, int scale);
 

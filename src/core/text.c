@@ -448,10 +448,12 @@ int lks_base64_decode(lks_buf *b, const char *s, size_t len) {
 #define SCALE_LIMIT 1000
 
 /* Appends the magnitude digits `dig` (ndig, most significant first, "0" for
- * zero) with `scale` fraction digits. */
+ * zero) with `scale` fraction digits.  A scale past SCALE_LIMIT is legal in
+ * Parquet (a wide FIXED_LEN_BYTE_ARRAY or BYTE_ARRAY decimal) but would
+ * print a value of up to 2^31 zeros: not printed. */
 static int put_scaled(lks_buf *b, int neg, const char *dig, int ndig, int scale) {
     if (scale < -SCALE_LIMIT || scale > SCALE_LIMIT)
-        return LKS_EINVAL;
+        return LKS_EUNSUPPORTED;
     size_t total = (size_t)ndig + (size_t)(scale > 0 ? scale : -scale) + 3;
     int rc = lks_buf_reserve(b, total);
     if (rc)

@@ -1213,6 +1213,58 @@ static void t_footer_fields(void) {
     lks_buf_free(&b);
 }
 
+/* A FIXED_LEN_BYTE_ARRAY(600) DECIMAL(1400, 1200) is legal Parquet but has a
+ * scale past what we print: its statistics must be refused as unsupported,
+ * not treated as a caller bug (fuzz_parquet found this one). */
+static void t_wide_decimal_stats(void) {
+    lks_buf b, out;
+    REQUIRE(make_flat(LKS_PQ_SNAPPY, 0, 0, &b) == LKS_OK);
+    lks_buf_init(&out, 0);
+    pqfile f;
+    REQUIRE(pqfile_open(&f, &b) == LKS_OK);
+    lks_pq_file_meta *m = &f.fm;
+    int el = -1, col = 0;
+    for (int e = 1; e < m->num_schema; e++)
+        if (m->schema[e].type == LKS_PQ_FIXED_LEN_BYTE_ARRAY)
+            el = e, col = e - 1;
+    REQUIRE(el > 0);
+    static uint8_t zeros[600], ones[600];
+    memset(ones, 0x7f, 1), memset(ones + 1, 0xff, sizeof ones - 1);
+    m->schema[el].type_length = 600;
+    m->schema[el].logical = lks_pq_lt_decimal(1400, 1200);
+    m->schema[el].precision = 1400, m->schema[el].scale = 1200;
+    for (int o = 0; o < m->num_column_orders; o++)
+        m->column_orders[o] = 1;
+    for (int g = 0; g < m->num_row_groups; g++) {
+        lks_pq_stats *st = &m->row_groups[g].columns[col].meta.stats;
+        m->row_groups[g].columns[col].meta.has_stats = 1;
+        st->has |= LKS_PQ_ST_MIN_VALUE | LKS_PQ_ST_MAX_VALUE;
+        st->min_value = (lks_slice){zeros, sizeof zeros};
+        st->max_value = (lks_slice){ones, sizeof ones};
+    }
+    REQUIRE(assemble_file(&out, f.p, f.body, m) == LKS_OK);
+    lks_fuzz_result res;
+    RUN_FILE(out.ptr, out.len, &res); /* aborts on a status outside the documented set */
+    CHECK_EQ_INT(res.open_rc, LKS_OK);
+    /* the statistics are there to be read; printing them is what is refused */
+    lks_pq_source src;
+    lks_pq_reader *r = NULL;
+    lks_err err = {0};
+    REQUIRE(lks_pq_source_mem(&src, out.ptr, out.len, "wide.parquet") == LKS_OK);
+    REQUIRE(lks_pq_reader_open(&src, NULL, &r, &err) == LKS_OK);
+    lks_pq_minmax mm;
+    CHECK_EQ_INT(lks_pq_chunk_stats(r, 0, col, &mm), 1);
+    lks_buf j;
+    lks_buf_init(&j, 0);
+    CHECK_EQ_INT(lks_pq_value_to_json(&j, lks_pq_reader_schema(r), lks_pq_reader_schema(r)->cols[col].field, &mm.min),
+                 LKS_EUNSUPPORTED);
+    lks_buf_free(&j);
+    lks_pq_reader_free(r);
+    pqfile_close(&f);
+    lks_buf_free(&out);
+    lks_buf_free(&b);
+}
+
 /* ---- dictionary indices --------------------------------------------------------------- */
 
 static void t_dictionary_indices(void) {
@@ -1561,6 +1613,7 @@ int main(void) {
     RUN(t_footer_length);
     RUN(t_page_headers);
     RUN(t_footer_fields);
+    RUN(t_wide_decimal_stats);
     RUN(t_dictionary_indices);
     RUN(t_compression_streams);
     RUN(t_absurd_schemas);
