@@ -58,7 +58,8 @@ typedef struct part {
     lks_delta_kv *pv;       /* partition values (malloc'd strings) */
     int npv;
     lks_pq_writer *pw;
-    lks_buf data;
+    lks_store_writer *out;  /* the open file's bytes, published at finish_file */
+    const char *path;       /* its path in the log (URI-encoded, relative; in w->a) */
     int64_t rows;
     acc *accs;
     colbuf *cb;             /* flat schemas: per data column, the pending batch */
@@ -500,12 +501,37 @@ static void acc_reset(part *p, int n) {
     }
 }
 
+static int sink_store(void *ud, const void *b, size_t n, lks_err *err) {
+    return lks_store_writer_write(ud, b, n, err);
+}
+
+static const char *codec_ext(int codec);
+
+/* Names p's next file and opens it in the store and as a Parquet writer. */
 static int start_file(lks_delta_writer *w, part *p, lks_err *err) {
-    lks_buf_reset(&p->data);
     p->rows = 0;
     acc_reset(p, w->nleaves);
-    int rc = lks_pq_writer_open(w->fschema, &w->o.parquet, lks_pq_sink_buf, &p->data, &p->pw, err);
-    if (rc) return lks_err_prefix(err, "delta writer");
+    char id[37];
+    lks_uuid4(id);
+    lks_buf *rel = &w->scratch, *enc = &w->key;
+    lks_buf_reset(rel);
+    lks_buf_reset(enc);
+    int rc = lks_buf_printf(rel, "%spart-%05d-%s-c000%s.parquet", p->dir, w->file_seq++, id, codec_ext(w->o.parquet.codec));
+    if (!rc) rc = lks_buf_cstr(rel);
+    if (!rc) rc = uri_encode(enc, (const char *)rel->ptr);
+    if (!rc) rc = lks_buf_cstr(enc);
+    if (rc) return lks_err_set(err, rc, "delta writer: out of memory");
+    p->path = lks_arena_strndup(&w->a, (const char *)enc->ptr, enc->len);
+    const char *key = p->path ? lks_delta_table_key(w->t, p->path, &w->a) : NULL;
+    if (!key) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+    rc = lks_store_writer_open(w->t->st, key, &p->out, err);
+    if (rc) return lks_err_prefix(err, "delta writer: writing %s", key);
+    rc = lks_pq_writer_open(w->fschema, &w->o.parquet, sink_store, p->out, &p->pw, err);
+    if (rc) {
+        lks_store_writer_abort(p->out);
+        p->out = NULL;
+        return lks_err_prefix(err, "delta writer");
+    }
     for (int i = 0; i < w->nbloom && !rc; i++) rc = lks_pq_writer_set_bloom(p->pw, w->bloom_cols[i], 100000, 0.01);
     if (rc) return lks_err_set(err, rc, "delta writer: bloom filter setup failed");
     return LKS_OK;
@@ -621,39 +647,27 @@ static const char *codec_ext(int codec) {
 }
 
 /* Closes p's current file, publishes it and records its add. */
+/* Ends p's Parquet file and publishes it (a file without rows is dropped). */
 static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     if (!p->pw) return LKS_OK;
     int rc = flush_batch(w, p, err);
-    if (rc) {
-        lks_pq_writer_free(p->pw);
-        p->pw = NULL;
-        return rc;
-    }
-    rc = lks_pq_writer_close(p->pw, err);
+    if (!rc && (rc = lks_pq_writer_close(p->pw, err)) != LKS_OK) lks_err_prefix(err, "delta writer");
     lks_pq_writer_free(p->pw);
     p->pw = NULL;
-    if (rc) return lks_err_prefix(err, "delta writer");
-    if (p->rows == 0) return LKS_OK;
-    char id[37];
-    lks_uuid4(id);
+    lks_store_writer *out = p->out;
+    p->out = NULL;
+    if (rc || p->rows == 0) {
+        lks_store_writer_abort(out);
+        return rc;
+    }
+    int64_t size = (int64_t)lks_store_writer_size(out);
+    rc = lks_store_writer_commit(out, err);
+    if (rc) return lks_err_prefix(err, "delta writer: writing %s", p->path);
     lks_buf *rel = &w->scratch;
-    lks_buf_reset(rel);
-    rc = lks_buf_printf(rel, "%spart-%05d-%s-c000%s.parquet", p->dir, w->file_seq++, id, codec_ext(w->o.parquet.codec));
-    if (!rc) rc = lks_buf_cstr(rel);
-    lks_buf *enc = &w->key;
-    lks_buf_reset(enc);
-    if (!rc) rc = uri_encode(enc, (const char *)rel->ptr);
-    if (!rc) rc = lks_buf_cstr(enc);
-    if (rc) return lks_err_set(err, rc, "delta writer: out of memory");
-    const char *path = lks_arena_strndup(&w->a, (const char *)enc->ptr, enc->len);
-    const char *key = path ? lks_delta_table_key(w->t, path, &w->a) : NULL;
-    if (!key) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-    rc = lks_store_put(w->t->st, key, p->data.ptr, p->data.len, err);
-    if (rc) return lks_err_prefix(err, "delta writer: writing %s", key);
     lks_buf_reset(rel);
     rc = stats_json(w, p, rel);
     if (!rc) rc = lks_buf_cstr(rel);
-    if (rc) return lks_err_set(err, rc, "delta writer: stats of %s: %s", path, lks_strerror(rc));
+    if (rc) return lks_err_set(err, rc, "delta writer: stats of %s: %s", p->path, lks_strerror(rc));
     if (w->ndone == w->cdone) {
         size_t nc = w->cdone ? w->cdone * 2 : 16;
         lks_delta_add *d = realloc(w->done, nc * sizeof *d);
@@ -663,7 +677,7 @@ static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     }
     lks_delta_add *a = &w->done[w->ndone];
     memset(a, 0, sizeof *a);
-    a->path = path;
+    a->path = p->path;
     a->npartition_values = p->npv;
     a->partition_values = p->npv ? lks_arena_alloc(&w->a, (size_t)p->npv * sizeof *a->partition_values) : NULL;
     if (p->npv && !a->partition_values) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
@@ -671,7 +685,7 @@ static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
         a->partition_values[i].key = lks_arena_strdup(&w->a, p->pv[i].key);
         a->partition_values[i].value = p->pv[i].value ? lks_arena_strdup(&w->a, p->pv[i].value) : NULL;
     }
-    a->size = (int64_t)p->data.len;
+    a->size = size;
     a->modification_time = lks_now_us() / 1000;
     a->data_change = 1;
     a->stats = lks_arena_strndup(&w->a, (const char *)rel->ptr, rel->len);
@@ -680,13 +694,12 @@ static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     if (!a->stats) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
     w->ndone++;
     w->nfiles++;
-    lks_buf_reset(&p->data);
     return LKS_OK;
 }
 
 static void part_free(lks_delta_writer *w, part *p) {
     lks_pq_writer_free(p->pw);
-    lks_buf_free(&p->data);
+    lks_store_writer_abort(p->out);
     for (int i = 0; i < w->nleaves; i++) {
         lks_buf_free(&p->accs[i].minb);
         lks_buf_free(&p->accs[i].maxb);
@@ -901,7 +914,6 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
     if (!p) {
         p = calloc(1, sizeof *p);
         if (!p) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-        lks_buf_init(&p->data, LKS_BUF_MAX_DEFAULT);
         p->dir = strdup(ds);
         p->accs = calloc((size_t)w->nleaves + 1, sizeof *p->accs);
         p->pv = calloc((size_t)w->npart + 1, sizeof *p->pv);
@@ -968,7 +980,7 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
         }
         p->rows++;
     }
-    if ((int64_t)p->data.len >= w->o.target_file_bytes) {
+    if ((int64_t)lks_store_writer_size(p->out) >= w->o.target_file_bytes) {
         rc = finish_file(w, p, err);
         if (rc) w->failed = 1;
     }

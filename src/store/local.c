@@ -206,44 +206,38 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
     return 0;
 }
 
-static int local_put(lks_store *st, const char *key, const void *data, size_t len, int if_absent, lks_err *err) {
-    local_store *ls = L(st);
+/* Creates the temporary file ".<name>.tmp.<pid>.<16 hex>" next to key (its
+ * directories made as needed): *dfd is the directory, *fd the file, tmp its
+ * name (the name part is cut so the whole stays within NAME_MAX). */
+static int create_tmp(local_store *ls, const char *key, int *dfd, int *fd, char tmp[NAME_MAX + 1], lks_err *err) {
     const char *slash = strrchr(key, '/');
     size_t dirlen = slash ? (size_t)(slash - key) : 0;
     const char *name = slash ? slash + 1 : key;
-    int dfd = open_dir(ls, key, dirlen);
-    if (dfd < 0) {
+    *dfd = open_dir(ls, key, dirlen);
+    if (*dfd < 0) {
         int e = errno;
         return lks_err_set(err, LKS_EIO, "create directory %s/%.*s: %s", ls->root, (int)dirlen, key, strerror(e));
     }
-    /* ".<name>.tmp.<pid>.<16 hex>": the name part is cut so the whole stays
-     * within NAME_MAX */
-    char tmp[NAME_MAX + 1];
-    snprintf(tmp, sizeof tmp, ".%.200s.tmp.%ld.%016llx", name, (long)getpid(), (unsigned long long)random64());
-    int rc = LKS_OK, fd;
+    snprintf(tmp, NAME_MAX + 1, ".%.200s.tmp.%ld.%016llx", name, (long)getpid(), (unsigned long long)random64());
     do
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        rc = lks_err_set(err, LKS_EIO, "create %s/%.*s%s%s: %s", ls->root, (int)dirlen, key, dirlen ? "/" : "", tmp,
-                         strerror(errno));
-        close(dfd);
+        *fd = openat(*dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    while (*fd < 0 && errno == EINTR);
+    if (*fd < 0) {
+        int rc = lks_err_set(err, LKS_EIO, "create %s/%.*s%s%s: %s", ls->root, (int)dirlen, key, dirlen ? "/" : "", tmp,
+                             strerror(errno));
+        close(*dfd);
         return rc;
     }
-    const char *step = "write";
-    int ok = write_all(fd, data, len) == 0 && (step = "fsync", fsync_retry(fd) == 0);
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        step = "close";
-        e = errno;
-    }
-    if (!ok) {
-        rc = lks_err_set(err, LKS_EIO, "%s %s/%s (temporary file): %s", step, ls->root, key, strerror(e));
-        unlinkat(dfd, tmp, 0);
-        close(dfd);
-        return rc;
-    }
+    return LKS_OK;
+}
+
+/* Publishes the complete, synced temporary file tmp of directory dfd as key
+ * (rename, or link when if_absent), removes the temporary name and closes
+ * dfd. */
+static int publish_tmp(local_store *ls, int dfd, const char *tmp, const char *key, int if_absent, lks_err *err) {
+    const char *slash = strrchr(key, '/');
+    const char *name = slash ? slash + 1 : key;
+    int rc = LKS_OK, e;
     if (if_absent) {
         if (linkat(dfd, tmp, dfd, name, 0) != 0) {
             e = errno;
@@ -262,6 +256,120 @@ static int local_put(lks_store *st, const char *key, const void *data, size_t le
         rc = lks_err_set(err, LKS_EIO, "fsync directory of %s/%s: %s", ls->root, key, strerror(errno));
     close(dfd);
     return rc;
+}
+
+/* Writes n bytes to fd, syncs it if asked and closes it; on failure the
+ * error names the step and the temporary file is removed. */
+static int finish_tmp(local_store *ls, int fd, const void *p, size_t n, int sync, int dfd, const char *tmp,
+                      const char *key, lks_err *err) {
+    const char *step = "write";
+    int ok = write_all(fd, p, n) == 0 && (!sync || (step = "fsync", fsync_retry(fd) == 0));
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        step = "close";
+        e = errno;
+    }
+    if (ok)
+        return LKS_OK;
+    unlinkat(dfd, tmp, 0);
+    return lks_err_set(err, LKS_EIO, "%s %s/%s (temporary file): %s", step, ls->root, key, strerror(e));
+}
+
+static int local_put(lks_store *st, const char *key, const void *data, size_t len, int if_absent, lks_err *err) {
+    local_store *ls = L(st);
+    char tmp[NAME_MAX + 1];
+    int dfd, fd;
+    int rc = create_tmp(ls, key, &dfd, &fd, tmp, err);
+    if (rc)
+        return rc;
+    rc = finish_tmp(ls, fd, data, len, 1, dfd, tmp, key, err);
+    if (rc) {
+        close(dfd);
+        return rc;
+    }
+    return publish_tmp(ls, dfd, tmp, key, if_absent, err);
+}
+
+/* An object written in pieces: a temporary file opened for each piece (a
+ * descriptor per writer would run out with many open partitions). */
+typedef struct lwriter {
+    char *key;
+    char *tmpkey; /* the temporary file, relative to the root */
+} lwriter;
+
+static void lwriter_free(lwriter *h) {
+    free(h->key);
+    free(h->tmpkey);
+    free(h);
+}
+
+static int local_wopen(lks_store *st, const char *key, void **hp, lks_err *err) {
+    local_store *ls = L(st);
+    char tmp[NAME_MAX + 1];
+    int dfd, fd;
+    int rc = create_tmp(ls, key, &dfd, &fd, tmp, err);
+    if (rc)
+        return rc;
+    close(fd);
+    close(dfd);
+    const char *slash = strrchr(key, '/');
+    size_t dirlen = slash ? (size_t)(slash - key) + 1 : 0, tl = strlen(tmp);
+    lwriter *h = calloc(1, sizeof *h);
+    if (h && (h->key = strdup(key)) && (h->tmpkey = malloc(dirlen + tl + 1))) {
+        memcpy(h->tmpkey, key, dirlen);
+        memcpy(h->tmpkey + dirlen, tmp, tl + 1);
+        *hp = h;
+        return LKS_OK;
+    }
+    if (h)
+        lwriter_free(h);
+    return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", key);
+}
+
+static int local_wappend(lks_store *st, void *hp, const void *p, size_t n, lks_err *err) {
+    local_store *ls = L(st);
+    lwriter *h = hp;
+    int fd;
+    do
+        fd = openat(ls->rootfd, h->tmpkey, O_WRONLY | O_APPEND | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return lks_err_set(err, LKS_EIO, "open %s/%s (temporary file): %s", ls->root, h->tmpkey, strerror(errno));
+    return finish_tmp(ls, fd, p, n, 0, ls->rootfd, h->tmpkey, h->key, err);
+}
+
+static int local_wcommit(lks_store *st, void *hp, lks_err *err) {
+    local_store *ls = L(st);
+    lwriter *h = hp;
+    const char *slash = strrchr(h->tmpkey, '/');
+    const char *tmp = slash ? slash + 1 : h->tmpkey;
+    int dfd = open_dir(ls, h->key, slash ? (size_t)(slash - h->tmpkey) : 0), fd = -1, rc;
+    if (dfd < 0) {
+        rc = lks_err_set(err, LKS_EIO, "open the directory of %s/%s: %s", ls->root, h->key, strerror(errno));
+        unlinkat(ls->rootfd, h->tmpkey, 0);
+    } else {
+        do
+            fd = openat(dfd, tmp, O_WRONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) {
+            rc = lks_err_set(err, LKS_EIO, "open %s/%s (temporary file): %s", ls->root, h->tmpkey, strerror(errno));
+            unlinkat(dfd, tmp, 0);
+            close(dfd);
+        } else if ((rc = finish_tmp(ls, fd, "", 0, 1, dfd, tmp, h->key, err)) != LKS_OK) {
+            close(dfd);
+        } else {
+            rc = publish_tmp(ls, dfd, tmp, h->key, 0, err);
+        }
+    }
+    lwriter_free(h);
+    return rc;
+}
+
+static void local_wabort(lks_store *st, void *hp) {
+    lwriter *h = hp;
+    unlinkat(L(st)->rootfd, h->tmpkey, 0);
+    lwriter_free(h);
 }
 
 static int local_del(lks_store *st, const char *key, lks_err *err) {
@@ -460,7 +568,8 @@ static int local_open_fd(lks_store *st, const char *key, int *fdp, lks_err *err)
 }
 
 static const lks_store_ops local_ops = {
-    "file", local_get, local_head, local_put, local_list, local_del, NULL, local_close, local_open_fd,
+    "file",      local_get,     local_head,  local_put,     local_list,    local_del,    NULL,
+    local_close, local_open_fd, local_wopen, local_wappend, local_wcommit, local_wabort,
 };
 
 /* mkdir -p */

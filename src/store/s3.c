@@ -2212,7 +2212,7 @@ static void s3_close(lks_store *st) {
 }
 
 static const lks_store_ops s3_ops = {
-    "s3", s3_get, s3_head, s3_put, s3_list, s3_del, lks_s3_delete_many, s3_close, NULL,
+    "s3", s3_get, s3_head, s3_put, s3_list, s3_del, lks_s3_delete_many, s3_close, NULL, NULL, NULL, NULL, NULL,
 };
 
 /* Picks the credential source (no network here). */

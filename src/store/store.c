@@ -3,10 +3,10 @@
 #include "store/store.h"
 #include "store/s3_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 #include <unistd.h>
 
 #define KEY_MAX 1024    /* bytes in a key (S3's limit) */
@@ -274,6 +274,106 @@ int lks_store_put(lks_store *st, const char *key, const void *data, size_t len, 
 int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, size_t len, lks_err *err) {
     int rc = lks_store_check_key(key, err);
     return rc ? rc : st->ops->put(st, key, data, len, 1, err);
+}
+
+/* ---- writing in pieces ------------------------------------------------------------------ */
+
+struct lks_store_writer {
+    lks_store *st;
+    char *key;
+    void *h;     /* the backend's temporary object; NULL: buf holds the whole object */
+    lks_buf buf; /* bytes not yet handed to the backend */
+    uint64_t size;
+    int failed;
+};
+
+int lks_store_writer_open(lks_store *st, const char *key, lks_store_writer **out, lks_err *err) {
+    *out = NULL;
+    int rc = lks_store_check_key(key, err);
+    if (rc)
+        return rc;
+    lks_store_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->key = strdup(key))) {
+        free(w);
+        return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", key);
+    }
+    w->st = st;
+    lks_buf_init(&w->buf, st->ops->wopen ? 0 : LKS_BUF_MAX_DEFAULT);
+    if (st->ops->wopen && (rc = st->ops->wopen(st, key, &w->h, err)) != LKS_OK) {
+        free(w->key);
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return LKS_OK;
+}
+
+/* Hands the pending bytes to the backend. */
+static int writer_drain(lks_store_writer *w, lks_err *err) {
+    if (!w->buf.len)
+        return LKS_OK;
+    int rc = w->st->ops->wappend(w->st, w->h, w->buf.ptr, w->buf.len, err);
+    lks_buf_reset(&w->buf);
+    return rc;
+}
+
+int lks_store_writer_write(lks_store_writer *w, const void *p, size_t n, lks_err *err) {
+    if (w->failed)
+        return lks_err_set(err, LKS_EINVAL, "%s: an earlier write failed", w->key);
+    int rc = LKS_OK;
+    if (w->h && w->buf.len + n > LKS_STORE_WRITER_CHUNK) {
+        rc = writer_drain(w, err);
+        if (!rc && n >= LKS_STORE_WRITER_CHUNK)
+            rc = w->st->ops->wappend(w->st, w->h, p, n, err);
+        else if (!rc)
+            rc = lks_buf_append(&w->buf, p, n);
+    } else {
+        rc = lks_buf_append(&w->buf, p, n);
+    }
+    if (rc == LKS_ENOMEM)
+        rc = lks_err_set(err, rc, "%s: out of memory", w->key);
+    if (rc) {
+        w->failed = 1;
+        return rc;
+    }
+    w->size += n;
+    return LKS_OK;
+}
+
+uint64_t lks_store_writer_size(const lks_store_writer *w) { return w->size; }
+
+static void writer_free(lks_store_writer *w) {
+    lks_buf_free(&w->buf);
+    free(w->key);
+    free(w);
+}
+
+int lks_store_writer_commit(lks_store_writer *w, lks_err *err) {
+    if (w->failed) {
+        int rc = lks_err_set(err, LKS_EINVAL, "%s: an earlier write failed", w->key);
+        lks_store_writer_abort(w);
+        return rc;
+    }
+    int rc;
+    if (w->h) {
+        rc = writer_drain(w, err);
+        if (rc)
+            w->st->ops->wabort(w->st, w->h);
+        else
+            rc = w->st->ops->wcommit(w->st, w->h, err);
+    } else {
+        rc = w->st->ops->put(w->st, w->key, w->buf.ptr ? w->buf.ptr : (const uint8_t *)"", w->buf.len, 0, err);
+    }
+    writer_free(w);
+    return rc;
+}
+
+void lks_store_writer_abort(lks_store_writer *w) {
+    if (!w)
+        return;
+    if (w->h)
+        w->st->ops->wabort(w->st, w->h);
+    writer_free(w);
 }
 
 int lks_store_list_flags(lks_store *st, const char *prefix, int flags, lks_store_list_fn *fn, void *ud, lks_err *err) {

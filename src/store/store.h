@@ -59,6 +59,14 @@ typedef struct lks_store_ops {
     /* opens the object for reading in pieces (a descriptor of a regular
      * file); NULL: objects are only read whole */
     int (*open_fd)(lks_store *st, const char *key, int *fd, lks_err *err);
+    /* writing an object in pieces (NULL: lks_store_writer holds the object
+     * and puts it whole): wopen starts a hidden temporary object, wappend
+     * adds bytes to it, wcommit publishes it (put semantics) and wabort
+     * discards it; both end the handle */
+    int (*wopen)(lks_store *st, const char *key, void **h, lks_err *err);
+    int (*wappend)(lks_store *st, void *h, const void *p, size_t n, lks_err *err);
+    int (*wcommit)(lks_store *st, void *h, lks_err *err);
+    void (*wabort)(lks_store *st, void *h);
 } lks_store_ops;
 
 struct lks_store {
@@ -120,6 +128,20 @@ int lks_store_head(lks_store *st, const char *key, lks_store_entry *ent, lks_err
 int lks_store_put(lks_store *st, const char *key, const void *data, size_t len, lks_err *err);
 /* Publishes the object only if the key is free: LKS_EEXIST otherwise. */
 int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, size_t len, lks_err *err);
+/* Writing an object in pieces, for objects too large to want in memory
+ * whole (data files).  It is published at commit, with lks_store_put's
+ * semantics, and never seen partially; abort (or a crash) publishes
+ * nothing.  Local stores write through a temporary file in LKS_STORE_WRITER_CHUNK
+ * pieces; others hold the object and put it whole at commit.  After a failed
+ * write the writer only aborts; commit and abort free it. */
+#define LKS_STORE_WRITER_CHUNK ((size_t)1 << 20)
+typedef struct lks_store_writer lks_store_writer;
+int lks_store_writer_open(lks_store *st, const char *key, lks_store_writer **out, lks_err *err);
+int lks_store_writer_write(lks_store_writer *w, const void *p, size_t n, lks_err *err);
+/* Bytes written so far. */
+uint64_t lks_store_writer_size(const lks_store_writer *w);
+int lks_store_writer_commit(lks_store_writer *w, lks_err *err);
+void lks_store_writer_abort(lks_store_writer *w);
 /* Calls fn for every object whose key starts with prefix (byte prefix, not
  * only a folder), in ascending key order.  "" lists everything. */
 int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err);

@@ -218,6 +218,7 @@ static void t_list(void) { conf_list(&local_be); }
 static void t_delete_many(void) { conf_delete_many(&local_be); }
 static void t_put_if_absent_race(void) { conf_put_if_absent(&local_be, 12); }
 static void t_put_is_atomic(void) { conf_put_is_atomic(&local_be, 40); }
+static void t_writer(void) { conf_writer(&local_be); }
 
 int main(void) {
     RUN(t_open_uris);
@@ -229,5 +230,6 @@ int main(void) {
     RUN(t_delete_many);
     RUN(t_put_if_absent_race);
     RUN(t_put_is_atomic);
+    RUN(t_writer);
     return lks_test_done();
 }

@@ -551,6 +551,10 @@ static void t_put_if_absent(void) {
     NEED_SERVER();
     conf_put_if_absent(&s3_be, 0);
 }
+static void t_writer(void) {
+    NEED_SERVER();
+    conf_writer(&s3_be);
+}
 /* Moto checks If-None-Match and then stores in two unlocked steps, so two
  * concurrent conditional PUTs can both get 200 from moto_server, which
  * answers on many threads (a few rounds in a hundred with 8 writers, each
@@ -1206,6 +1210,7 @@ int main(void) {
     RUN(t_put_if_absent);
     RUN(t_put_if_absent_race);
     RUN(t_put_is_atomic);
+    RUN(t_writer);
     RUN(t_pagination_and_batch_delete);
     RUN(t_multipart);
     RUN(t_multipart_default_threshold);
