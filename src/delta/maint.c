@@ -162,6 +162,12 @@ static int check_vacuum_protocol(const lks_delta_protocol *p, lks_err *err) {
     return LKS_OK;
 }
 
+typedef struct vac_list {
+    char **keys;
+    int64_t *sizes;
+    size_t n, cap;
+} vac_list;
+
 typedef struct vac {
     lks_delta_table *t;
     const lks_delta_snapshot *s;
@@ -169,9 +175,8 @@ typedef struct vac {
     size_t plen;       /* bytes of "<prefix>/" to skip ("" prefix: 0) */
     int64_t cutoff_us; /* files modified before this may go */
     /* candidates, collected while listing and deleted afterwards */
-    char **keys;
-    int64_t *sizes;
-    size_t n, cap;
+    vac_list files;
+    vac_list temps; /* temporary files of writers killed mid-write */
     int oom;
 } vac;
 
@@ -195,48 +200,57 @@ static int hidden_name(const vac *v, const char *seg, size_t n, int is_dir) {
     return 1;
 }
 
+static int vac_push(vac_list *l, const lks_store_entry *ent) {
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        char **nk = realloc(l->keys, nc * sizeof *nk);
+        if (!nk) return -1;
+        l->keys = nk;
+        int64_t *ns = realloc(l->sizes, nc * sizeof *ns);
+        if (!ns) return -1;
+        l->sizes = ns;
+        l->cap = nc;
+    }
+    if (!(l->keys[l->n] = strdup(ent->key))) return -1;
+    l->sizes[l->n++] = (int64_t)ent->size;
+    return 0;
+}
+
+static void vac_list_free(vac_list *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->keys[i]);
+    free(l->keys);
+    free(l->sizes);
+}
+
 static int vac_entry(void *ud, const lks_store_entry *ent) {
     vac *v = ud;
     if (strlen(ent->key) <= v->plen)
         return 0;
     const char *rel = ent->key + v->plen;
-    /* every folder and the file name must be visible */
+    /* every folder and the file name must be visible, but for the
+     * temporary files of our writers (a running writer's is younger than
+     * the retention) */
     const char *seg = rel;
+    int temp = 0;
     for (;;) {
         const char *sl = strchr(seg, '/');
         size_t n = sl ? (size_t)(sl - seg) : strlen(seg);
-        if (hidden_name(v, seg, n, sl != NULL))
+        if (!sl && lks_store_is_temp_name(seg, n))
+            temp = 1;
+        else if (hidden_name(v, seg, n, sl != NULL))
             return 0;
         if (!sl)
             break;
         seg = sl + 1;
     }
-    if (keyset_has(v->refs, ent->key))
+    if (!temp && keyset_has(v->refs, ent->key))
         return 0;
     if (ent->mtime_us <= 0 || ent->mtime_us >= v->cutoff_us)
         return 0; /* unknown or too young */
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        char **nk = realloc(v->keys, nc * sizeof *nk);
-        if (!nk) {
-            v->oom = 1;
-            return 1;
-        }
-        v->keys = nk;
-        int64_t *ns = realloc(v->sizes, nc * sizeof *ns);
-        if (!ns) {
-            v->oom = 1;
-            return 1;
-        }
-        v->sizes = ns;
-        v->cap = nc;
-    }
-    v->keys[v->n] = strdup(ent->key);
-    if (!v->keys[v->n]) {
+    if (vac_push(temp ? &v->temps : &v->files, ent)) {
         v->oom = 1;
         return 1;
     }
-    v->sizes[v->n++] = (int64_t)ent->size;
     return 0;
 }
 
@@ -327,7 +341,7 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
     if (pl)
         list_prefix[pl++] = '/';
     list_prefix[pl] = 0;
-    rc = lks_store_list(t->st, list_prefix, vac_entry, &v, err);
+    rc = lks_store_list_flags(t->st, list_prefix, LKS_STORE_LIST_TEMP, vac_entry, &v, err);
     free(list_prefix);
     if (rc) {
         lks_err_prefix(err, "vacuum: listing the table");
@@ -340,10 +354,10 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
     /* in batches, so an object store deletes up to 1000 files per request;
      * files are reported once their batch is deleted */
     int stop = 0;
-    for (size_t at = 0; at < v.n && !stop; at += VACUUM_BATCH) {
-        size_t m = v.n - at < VACUUM_BATCH ? v.n - at : VACUUM_BATCH;
+    for (size_t at = 0; at < v.files.n && !stop; at += VACUUM_BATCH) {
+        size_t m = v.files.n - at < VACUUM_BATCH ? v.files.n - at : VACUUM_BATCH;
         if (!o->dry_run) {
-            rc = lks_store_delete_many(t->st, (const char *const *)v.keys + at, m, err);
+            rc = lks_store_delete_many(t->st, (const char *const *)v.files.keys + at, m, err);
             if (rc) {
                 lks_err_prefix(err, "vacuum: deleting files");
                 goto out;
@@ -351,21 +365,30 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
         }
         for (size_t i = at; i < at + m; i++) {
             r->files++;
-            r->bytes += v.sizes[i];
+            r->bytes += v.files.sizes[i];
         }
         for (size_t i = at; i < at + m && !stop; i++)
-            if (o->on_file && o->on_file(o->ud, v.keys[i] + v.plen, v.sizes[i]))
+            if (o->on_file && o->on_file(o->ud, v.files.keys[i] + v.plen, v.files.sizes[i]))
                 stop = 1;
     }
-    if (!o->dry_run && v.n)
+    /* writers' temporary files, one by one (a batch delete takes only keys) */
+    for (size_t i = 0; i < v.temps.n && !stop; i++) {
+        if (!o->dry_run && (rc = lks_store_delete_temp(t->st, v.temps.keys[i], err)) != LKS_OK) {
+            lks_err_prefix(err, "vacuum: deleting a killed writer's temporary file");
+            goto out;
+        }
+        r->files++;
+        r->bytes += v.temps.sizes[i];
+        if (o->on_file && o->on_file(o->ud, v.temps.keys[i] + v.plen, v.temps.sizes[i]))
+            stop = 1;
+    }
+    if (!o->dry_run && r->files)
         lks_log(LKS_LOG_INFO, "delta",
                 "vacuum: deleted %" PRId64 " files (%" PRId64 " bytes) from table version %" PRId64, r->files, r->bytes,
                 s->version);
 out:
-    for (size_t i = 0; i < v.n; i++)
-        free(v.keys[i]);
-    free(v.keys);
-    free(v.sizes);
+    vac_list_free(&v.files);
+    vac_list_free(&v.temps);
     free(refs.v);
     lks_arena_free(&refs.a);
     lks_delta_snapshot_free(s);

@@ -437,7 +437,8 @@ static int walk(lister *lst, int dir_fd, const char *name_prefix, int depth) {
         size_t nlen = strlen(nm);
         if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
             continue;
-        if (strncmp(nm, name_prefix, plen) != 0 || lks_store_is_temp_name(nm, nlen))
+        if (strncmp(nm, name_prefix, plen) != 0 ||
+            (!(lst->flags & LKS_STORE_LIST_TEMP) && lks_store_is_temp_name(nm, nlen)))
             continue;
         struct stat sb;
         if ((lst->flags & LKS_STORE_LIST_NAMES) && (de->d_type == DT_REG || de->d_type == DT_DIR)) {

@@ -29,7 +29,9 @@ int lks_store_is_temp_name(const char *name, size_t len) {
     return memcmp(d - 5, ".tmp.", 5) == 0;
 }
 
-int lks_store_check_key(const char *key, lks_err *err) {
+/* A key's syntax; temp: 1 when the last segment must be a temporary name,
+ * 0 when it must not. */
+static int check_key(const char *key, int temp, lks_err *err) {
     if (!key || !*key)
         return lks_err_set(err, LKS_EINVAL, "empty object key");
     size_t len = strlen(key);
@@ -50,8 +52,10 @@ int lks_store_check_key(const char *key, lks_err *err) {
                 return lks_err_set(err, LKS_EINVAL, "object key '%.64s...' has a segment longer than %d bytes", key,
                                    SEGMENT_MAX);
             if (c == 0) {
-                if (lks_store_is_temp_name(seg, n))
+                if (!temp && lks_store_is_temp_name(seg, n))
                     return lks_err_set(err, LKS_EINVAL, "object key '%s' is reserved for temporary files", key);
+                if (temp && !lks_store_is_temp_name(seg, n))
+                    return lks_err_set(err, LKS_EINVAL, "object key '%s' is not a temporary file", key);
                 break;
             }
             seg = p + 1;
@@ -63,6 +67,8 @@ int lks_store_check_key(const char *key, lks_err *err) {
     }
     return LKS_OK;
 }
+
+int lks_store_check_key(const char *key, lks_err *err) { return check_key(key, 0, err); }
 
 /* A list prefix is valid when prefix + "x" is a valid key. */
 static int check_prefix(const char *prefix, lks_err *err) {
@@ -387,6 +393,11 @@ int lks_store_list_flags(lks_store *st, const char *prefix, int flags, lks_store
 
 int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, void *ud, lks_err *err) {
     return lks_store_list_flags(st, prefix, 0, fn, ud, err);
+}
+
+int lks_store_delete_temp(lks_store *st, const char *key, lks_err *err) {
+    int rc = check_key(key, 1, err);
+    return rc ? rc : st->ops->del(st, key, err);
 }
 
 int lks_store_delete(lks_store *st, const char *key, lks_err *err) {

@@ -36,7 +36,11 @@ enum {
      * tell apart: symbolic links, or every entry on filesystems without
      * d_type).  Use lks_store_head() for the few objects whose size or
      * mtime matters. */
-    LKS_STORE_LIST_NAMES = 1
+    LKS_STORE_LIST_NAMES = 1,
+    /* Also list the temporary files of writers that are running or were
+     * killed (local stores: names lks_store_is_temp_name() accepts), for
+     * vacuum to reclaim old ones with lks_store_delete_temp(). */
+    LKS_STORE_LIST_TEMP = 2
 };
 
 /* Return non-zero to stop listing early (lks_store_list then returns LKS_OK). */
@@ -155,6 +159,9 @@ int lks_store_delete(lks_store *st, const char *key, lks_err *err);
  * checked first: LKS_EINVAL deletes nothing.  On another error some of the
  * keys may be deleted; the message names the key or request that failed. */
 int lks_store_delete_many(lks_store *st, const char *const *keys, size_t n, lks_err *err);
+/* Deletes a writer's temporary file (listed with LKS_STORE_LIST_TEMP); a
+ * key whose last segment is not a temporary name is LKS_EINVAL. */
+int lks_store_delete_temp(lks_store *st, const char *key, lks_err *err);
 
 /* LKS_OK if key is a valid relative object key, LKS_EINVAL with detail. */
 int lks_store_check_key(const char *key, lks_err *err);

@@ -435,6 +435,84 @@ static void t_vacuum_retention_and_dry_run(void) {
     fx_close(&f, 1);
 }
 
+/* A writer killed mid-write leaves its temporary file, hidden from
+ * listings: vacuum deletes it once older than the retention (outside
+ * _delta_log/, which it never touches). */
+static int g_ntemp;
+static char g_temp[1024];
+static int temp_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    if (flag == FTW_F && lks_store_is_temp_name(p + ftw->base, strlen(p + ftw->base))) {
+        g_ntemp++;
+        snprintf(g_temp, sizeof g_temp, "%s", p);
+    }
+    return 0;
+}
+static int count_temps(const fx *f) {
+    g_ntemp = 0;
+    nftw(f->dir, temp_cb, 16, FTW_PHYS);
+    return g_ntemp;
+}
+
+static void t_vacuum_killed_writer_temp(void) {
+    fx f;
+    lks_err err;
+    REQUIRE(fx_open(&f) == 0);
+    REQUIRE(create_table(&f, 1, 2, NULL, 0, NULL, 0, &err) == LKS_OK);
+    CHECK_OK(append(&f, 0, 10, "a", NULL, NULL, &err), &err);
+    /* what a killed writer leaves: a started object, never committed */
+    lks_store_writer *w = NULL;
+    CHECK_OK(lks_store_writer_open(f.st, "part=a/part-00009-dead.parquet", &w, &err), &err);
+    CHECK_OK(lks_store_writer_write(w, "PAR1", 4, &err), &err);
+    REQUIRE(count_temps(&f) == 1);
+    char young[1024];
+    snprintf(young, sizeof young, "%s", g_temp);
+    /* and one 30 days old, in the root and in the log */
+    char old[1024], logtmp[1024];
+    snprintf(old, sizeof old, "%s/.part-00001-x.parquet.tmp.4242.0123456789abcdef", f.dir);
+    snprintf(logtmp, sizeof logtmp, "%s/_delta_log/.00000000000000000009.json.tmp.4242.0123456789abcdef", f.dir);
+    for (int i = 0; i < 2; i++) {
+        FILE *fp = fopen(i ? logtmp : old, "w");
+        REQUIRE(fp);
+        fputs("partial", fp);
+        fclose(fp);
+    }
+    REQUIRE(age_file(&f, ".part-00001-x.parquet.tmp.4242.0123456789abcdef", 30 * DAY_S) == 0);
+    REQUIRE(age_file(&f, "_delta_log/.00000000000000000009.json.tmp.4242.0123456789abcdef", 30 * DAY_S) == 0);
+    seen sn;
+    memset(&sn, 0, sizeof sn);
+    lks_delta_vacuum_opts o = {-1, 1, 0, on_file, &sn};
+    lks_delta_vacuum_result r;
+    CHECK_OK(lks_delta_vacuum(f.t, &o, &r, &err), &err);
+    CHECK_EQ_INT(r.files, 1);
+    CHECK_EQ_INT(r.bytes, 7);
+    CHECK(seen_has(&sn, ".part-00001-x.parquet.tmp.4242.0123456789abcdef"));
+    CHECK_EQ_INT(count_temps(&f), 3); /* a dry run */
+    o.dry_run = 0;
+    CHECK_OK(lks_delta_vacuum(f.t, &o, &r, &err), &err);
+    CHECK_EQ_INT(r.files, 1);
+    CHECK(access(old, F_OK) != 0);
+    CHECK(access(logtmp, F_OK) == 0);
+    CHECK(access(young, F_OK) == 0); /* a running writer's: too young */
+    /* the writer still finishes: its file is published whole */
+    CHECK_OK(lks_store_writer_commit(w, &err), &err);
+    CHECK(path_exists(&f, "part=a/part-00009-dead.parquet"));
+    CHECK(access(young, F_OK) != 0);
+    /* bad keys for lks_store_delete_temp */
+    CHECK_EQ_INT(lks_store_delete_temp(f.st, "part=a/part-00009-dead.parquet", &err), LKS_EINVAL);
+    CHECK(path_exists(&f, "part=a/part-00009-dead.parquet"));
+    CHECK_EQ_INT(lks_store_delete_temp(f.st, "../.x.tmp.1.0123456789abcdef", &err), LKS_EINVAL);
+    /* forced to 0 hours, a running writer's file may go: its commit then fails, saying so */
+    CHECK_OK(lks_store_writer_open(f.st, "part=a/part-00010-late.parquet", &w, &err), &err);
+    CHECK_OK(lks_store_writer_write(w, "PAR1", 4, &err), &err);
+    o.retention_hours = 0, o.force = 1;
+    CHECK_OK(lks_delta_vacuum(f.t, &o, &r, &err), &err);
+    CHECK_EQ_INT(lks_store_writer_commit(w, &err), LKS_EIO);
+    CHECK(strstr(err.msg, "part-00010-late.parquet") != NULL);
+    CHECK(!path_exists(&f, "part=a/part-00010-late.parquet"));
+    fx_close(&f, 1);
+}
+
 /* The table's safe minimum follows delta.deletedFileRetentionDuration. */
 static void t_vacuum_property_retention(void) {
     fx f;
@@ -1049,6 +1127,7 @@ static void t_log_cleanup_automatic(void) {
 
 int main(void) {
     RUN(t_vacuum_retention_and_dry_run);
+    RUN(t_vacuum_killed_writer_temp);
     RUN(t_vacuum_property_retention);
     RUN(t_vacuum_deletion_vectors);
     RUN(t_vacuum_protocol_check);
