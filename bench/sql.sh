@@ -29,7 +29,9 @@
 # alone on the same columns (`sql_bench floor`, the batches the virtual
 # table reads), SQLite alone running count and sum2 over a virtual table
 # that hands out as many rows at next to no cost (`sql_bench engine`: the
-# floor the SQLite engine sets), the rest being the delta module; and a
+# floor the SQLite engine sets), the rest being the delta module; the
+# same floor for part_eq (COUNT(*), SUM(a) over as many rows as the
+# partition holds); and a
 # `perf record` of sum2 with samples grouped by where the code lives
 # (SQLite, the virtual table, the Delta scan, the Parquet decoder,
 # compression, libc, kernel) when perf is installed.
@@ -105,6 +107,13 @@ awk -v q="$(field "$dir/lks.1" cpu_s)" -v f="$(echo "$fl" | field /dev/stdin cpu
     -v e="$(echo "$es" | field /dev/stdin cpu_s)" -v d="$(field "$dir/duck.1" cpu_s)" 'BEGIN {
     printf "sum2 cpu %.4fs = reader %.4fs + SQLite %.4fs + delta module %.4fs; SQLite alone is %.2fx DuckDB\n",
         q, f, e, q - f - e, e / (d > 0 ? d : 1e-9) }'
+# part_eq's floor: SQLite alone over as many rows as the partition holds
+np=$(field "$dir/lks.2" result | cut -d'|' -f1)
+ep=$($B engine "$np" "SELECT COUNT(*), SUM(a) FROM mem" "$reps")
+awk -v q="$(field "$dir/lks.2" cpu_s)" -v e="$(echo "$ep" | field /dev/stdin cpu_s)" \
+    -v d="$(field "$dir/duck.2" cpu_s)" -v n="$np" 'BEGIN {
+    printf "part_eq cpu %.4fs = SQLite alone over its %d rows %.4fs (%.2fx DuckDB) + reading and handing them over %.4fs\n",
+        q, n, e, e / (d > 0 ? d : 1e-9), q - e }'
 
 if command -v perf >/dev/null 2>&1 &&
     perf record -q -o "$dir/perf.data" $B query "$wh" "${queries[1]}" "$reps" >/dev/null 2>"$dir/perf.err"; then
