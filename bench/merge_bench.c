@@ -597,6 +597,7 @@ static const char *decimal_arg(int argc, char **argv, int i) {
 }
 
 int main(int argc, char **argv) {
+    lks_alloc_tune(); /* as lakesync does */
     if (argc >= 5 && strcmp(argv[1], "gen") == 0)
         return cmd_gen(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), decimal_arg(argc, argv, 5));
     if (argc >= 5 && strcmp(argv[1], "load") == 0)

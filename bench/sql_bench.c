@@ -374,6 +374,7 @@ static int engine(long long n, const char *sql, int reps) {
 }
 
 int main(int argc, char **argv) {
+    lks_alloc_tune(); /* as lakesync does */
     if (argc >= 4 && strcmp(argv[1], "gen") == 0)
         return gen(argv[2], strtoll(argv[3], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "files") == 0)

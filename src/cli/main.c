@@ -321,6 +321,7 @@ static int unknown_command(const char *name) {
 }
 
 int main(int argc, char **argv) {
+    lks_alloc_tune();
     int level = LKS_LOG_WARN, verbose = 0, quiet = 0;
     const char *env = getenv("LAKESYNC_LOG");
     if (env && *env) {

@@ -1,5 +1,6 @@
 /* arena.c — bump allocator for per-file and per-commit lifetimes. */
 #include "core/core.h"
+#include <malloc.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +117,9 @@ void lks_arena_free(lks_arena *a) {
     a->head = NULL;
     a->used_total = 0;
     a->block_size = ARENA_MIN_BLOCK;
+}
+
+void lks_alloc_tune(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }

@@ -231,6 +231,13 @@ char *lks_arena_printf(lks_arena *a, const char *fmt, ...) LKS_PRINTF(2, 3);
 void lks_arena_reset(lks_arena *a); /* keeps the first block */
 void lks_arena_free(lks_arena *a);
 
+/* Process-wide allocator settings for lakesync's programs (not for a host
+ * that loads the SQLite extension): a merge allocates and frees batches of
+ * tens to hundreds of MB per commit, which glibc would otherwise hand back
+ * to the kernel and fault in again page by page.  Blocks up to 32 MiB come
+ * from the heap and up to 256 MiB of free heap stay mapped. */
+void lks_alloc_tune(void);
+
 /* ---- hashing -------------------------------------------------------------- */
 
 /* XXH64 (the hash Parquet bloom filters specify). */
