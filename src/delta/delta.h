@@ -356,6 +356,14 @@ typedef struct lks_delta_writer_opts {
 int lks_delta_writer_open(lks_delta_txn *x, const lks_delta_metadata *meta, const lks_delta_writer_opts *o,
                           lks_delta_writer **out, lks_err *err);
 int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err *err);
+/* Rows given column by column, as lks_delta_writer_write would take them
+ * one by one: cols[c] (c < ncols) holds the values of top-level column c,
+ * a column past ncols or NULL is all nulls; the rows are sel[0..n) (NULL:
+ * 0..n-1).  Unpartitioned flat tables take them a column at a time; others
+ * row by row.  The rows, stats and errors are those of writing the rows one
+ * by one (page and row-group boundaries may differ). */
+int lks_delta_writer_write_cols(lks_delta_writer *w, const lks_pq_value *const *cols, int ncols, const uint32_t *sel,
+                                size_t n, lks_err *err);
 /* Data files finished so far (each is added to the transaction at close). */
 int64_t lks_delta_writer_files(const lks_delta_writer *w);
 /* Finishes the files and adds them to the transaction. */

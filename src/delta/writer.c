@@ -86,6 +86,7 @@ struct lks_delta_writer {
     int *data_idx;          /* top-level index of each data column */
     int ndata;
     lks_pq_value *fitems;   /* scratch row for the file */
+    lks_pq_value *wide;     /* scratch row of lks_delta_writer_write_cols (made on first use) */
     lks_pq_schema *fschema;
     leaf *leaves;           /* stats leaves of the data columns, pre-order */
     int nleaves;
@@ -287,18 +288,9 @@ static int expect_kind(const lks_delta_type *t) {
     }
 }
 
-static int stats_walk(part *p, const lks_delta_type *t, const lks_pq_value *v, int *li) {
-    int is_null = !v || v->kind == LKS_PQ_V_NULL;
-    if (t->kind == LKS_DT_STRUCT) {
-        if (!is_null && (v->kind != LKS_PQ_V_GROUP || v->u.list.n != (size_t)t->nchildren)) return LKS_EINVAL;
-        for (int i = 0; i < t->nchildren; i++) {
-            int rc = stats_walk(p, &t->children[i], is_null ? NULL : &v->u.list.items[i], li);
-            if (rc) return rc;
-        }
-        return LKS_OK;
-    }
-    acc *ac = &p->accs[(*li)++];
-    if (is_null) {
+/* Adds one value (NULL or a NULL value: a null) of leaf type t to ac. */
+static inline int stats_leaf(acc *ac, const lks_delta_type *t, const lks_pq_value *v) {
+    if (!v || v->kind == LKS_PQ_V_NULL) {
         ac->nulls++;
         return LKS_OK;
     }
@@ -320,6 +312,19 @@ static int stats_walk(part *p, const lks_delta_type *t, const lks_pq_value *v, i
     if (cmp_vals(t, v, &ac->min) < 0 && set_bound(&ac->min, &ac->minb, v)) return LKS_ENOMEM;
     if (cmp_vals(t, v, &ac->max) > 0 && set_bound(&ac->max, &ac->maxb, v)) return LKS_ENOMEM;
     return LKS_OK;
+}
+
+static int stats_walk(part *p, const lks_delta_type *t, const lks_pq_value *v, int *li) {
+    int is_null = !v || v->kind == LKS_PQ_V_NULL;
+    if (t->kind == LKS_DT_STRUCT) {
+        if (!is_null && (v->kind != LKS_PQ_V_GROUP || v->u.list.n != (size_t)t->nchildren)) return LKS_EINVAL;
+        for (int i = 0; i < t->nchildren; i++) {
+            int rc = stats_walk(p, &t->children[i], is_null ? NULL : &v->u.list.items[i], li);
+            if (rc) return rc;
+        }
+        return LKS_OK;
+    }
+    return stats_leaf(&p->accs[(*li)++], t, v);
 }
 
 /* Length in bytes of the UTF-8 sequence at p (1 for invalid bytes). */
@@ -573,61 +578,65 @@ static int flush_batch(lks_delta_writer *w, part *p, lks_err *err) {
     return LKS_OK;
 }
 
-/* Checks a flat row's data values against their columns (as the Parquet
- * writer would) and appends them to p's pending batch. */
+/* Checks a value of flat data column j against the column (as the Parquet
+ * writer would) and appends it to p's pending batch (brows is the
+ * caller's). */
+static inline int buffer_value(lks_delta_writer *w, part *p, int j, const lks_pq_value *v, lks_err *err) {
+    const lks_pq_column *col = &w->fschema->cols[j];
+    colbuf *c = &p->cb[j];
+    int rc = LKS_OK;
+    if (v->kind == LKS_PQ_V_NULL) {
+        if (!col->max_def)
+            return lks_err_set(err, LKS_EINVAL, "delta writer: parquet writer: required field %s is null", col->path);
+        uint16_t d = 0;
+        rc = lks_buf_append(&c->def, &d, 2);
+        return rc ? lks_err_set(err, rc, "delta writer: out of memory") : LKS_OK;
+    }
+    int want;
+    switch (col->type) {
+    case LKS_PQ_BOOLEAN: want = LKS_PQ_V_BOOL; break;
+    case LKS_PQ_INT32: want = LKS_PQ_V_INT32; break;
+    case LKS_PQ_INT64: want = LKS_PQ_V_INT64; break;
+    case LKS_PQ_INT96: want = LKS_PQ_V_INT96; break;
+    case LKS_PQ_FLOAT: want = LKS_PQ_V_FLOAT; break;
+    case LKS_PQ_DOUBLE: want = LKS_PQ_V_DOUBLE; break;
+    default: want = LKS_PQ_V_BYTES; break;
+    }
+    if (v->kind != want || (col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY && v->u.bytes.len != (size_t)col->type_length))
+        return lks_err_set(err, LKS_EINVAL,
+                           "delta writer: parquet writer: column %s: value of kind %d does not fit the column",
+                           col->path, v->kind);
+    if (col->max_def) {
+        uint16_t d = (uint16_t)col->max_def;
+        rc = lks_buf_append(&c->def, &d, 2);
+    }
+    if (!rc) {
+        switch (col->type) {
+        case LKS_PQ_BOOLEAN: rc = lks_buf_append_byte(&c->vals, v->u.b != 0); p->braw += 1; break;
+        case LKS_PQ_INT32: rc = lks_buf_append(&c->vals, &v->u.i32, 4); p->braw += 4; break;
+        case LKS_PQ_INT64: rc = lks_buf_append(&c->vals, &v->u.i64, 8); p->braw += 8; break;
+        case LKS_PQ_INT96: rc = lks_buf_append(&c->vals, &v->u.i96, 12); p->braw += 12; break;
+        case LKS_PQ_FLOAT: rc = lks_buf_append(&c->vals, &v->u.f32, 4); p->braw += 4; break;
+        case LKS_PQ_DOUBLE: rc = lks_buf_append(&c->vals, &v->u.f64, 8); p->braw += 8; break;
+        default: {
+            bref br = {p->bytes.len, v->u.bytes.len};
+            if (br.len) rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len);
+            if (!rc) rc = lks_buf_append(&c->vals, &br, sizeof br);
+            p->braw += br.len + 4;
+            break;
+        }
+        }
+    }
+    if (rc) return lks_err_set(err, rc, "delta writer: out of memory");
+    c->nvals++;
+    return LKS_OK;
+}
+
+/* Appends the flat row in w->fitems to p's pending batch. */
 static int buffer_row(lks_delta_writer *w, part *p, lks_err *err) {
     for (int j = 0; j < w->ndata; j++) {
-        const lks_pq_column *col = &w->fschema->cols[j];
-        const lks_pq_value *v = &w->fitems[j];
-        if (v->kind == LKS_PQ_V_NULL) {
-            if (!col->max_def)
-                return lks_err_set(err, LKS_EINVAL, "delta writer: parquet writer: required field %s is null", col->path);
-            continue;
-        }
-        int want;
-        switch (col->type) {
-        case LKS_PQ_BOOLEAN: want = LKS_PQ_V_BOOL; break;
-        case LKS_PQ_INT32: want = LKS_PQ_V_INT32; break;
-        case LKS_PQ_INT64: want = LKS_PQ_V_INT64; break;
-        case LKS_PQ_INT96: want = LKS_PQ_V_INT96; break;
-        case LKS_PQ_FLOAT: want = LKS_PQ_V_FLOAT; break;
-        case LKS_PQ_DOUBLE: want = LKS_PQ_V_DOUBLE; break;
-        default: want = LKS_PQ_V_BYTES; break;
-        }
-        if (v->kind != want ||
-            (col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY && v->u.bytes.len != (size_t)col->type_length))
-            return lks_err_set(err, LKS_EINVAL,
-                               "delta writer: parquet writer: column %s: value of kind %d does not fit the column",
-                               col->path, v->kind);
-    }
-    for (int j = 0; j < w->ndata; j++) {
-        const lks_pq_column *col = &w->fschema->cols[j];
-        const lks_pq_value *v = &w->fitems[j];
-        colbuf *c = &p->cb[j];
-        int rc = LKS_OK;
-        if (col->max_def) {
-            uint16_t d = v->kind == LKS_PQ_V_NULL ? 0 : (uint16_t)col->max_def;
-            rc = lks_buf_append(&c->def, &d, 2);
-        }
-        if (!rc && v->kind != LKS_PQ_V_NULL) {
-            switch (col->type) {
-            case LKS_PQ_BOOLEAN: rc = lks_buf_append_byte(&c->vals, v->u.b != 0); p->braw += 1; break;
-            case LKS_PQ_INT32: rc = lks_buf_append(&c->vals, &v->u.i32, 4); p->braw += 4; break;
-            case LKS_PQ_INT64: rc = lks_buf_append(&c->vals, &v->u.i64, 8); p->braw += 8; break;
-            case LKS_PQ_INT96: rc = lks_buf_append(&c->vals, &v->u.i96, 12); p->braw += 12; break;
-            case LKS_PQ_FLOAT: rc = lks_buf_append(&c->vals, &v->u.f32, 4); p->braw += 4; break;
-            case LKS_PQ_DOUBLE: rc = lks_buf_append(&c->vals, &v->u.f64, 8); p->braw += 8; break;
-            default: {
-                bref br = {p->bytes.len, v->u.bytes.len};
-                if (br.len) rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len);
-                if (!rc) rc = lks_buf_append(&c->vals, &br, sizeof br);
-                p->braw += br.len + 4;
-                break;
-            }
-            }
-            c->nvals++;
-        }
-        if (rc) return lks_err_set(err, rc, "delta writer: out of memory");
+        int rc = buffer_value(w, p, j, &w->fitems[j], err);
+        if (rc) return rc;
     }
     p->brows++;
     return LKS_OK;
@@ -865,6 +874,52 @@ static int rehash(lks_delta_writer *w) {
     return LKS_OK;
 }
 
+/* The part of partition directory ds (partition values vals), made on
+ * first sight; NULL with err set when out of memory. */
+static part *part_for(lks_delta_writer *w, const char *ds, size_t dlen, const char *const *vals, lks_err *err) {
+    uint64_t h = lks_hash(ds, dlen);
+    part *p = find_part(w, ds, dlen, h);
+    if (p) return p;
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+        return NULL;
+    }
+    p->dir = strdup(ds);
+    p->accs = calloc((size_t)w->nleaves + 1, sizeof *p->accs);
+    p->pv = calloc((size_t)w->npart + 1, sizeof *p->pv);
+    lks_buf_init(&p->bytes, LKS_BUF_MAX_DEFAULT);
+    if (w->flat) {
+        p->cb = calloc((size_t)w->ndata + 1, sizeof *p->cb);
+        for (int j = 0; p->cb && j < w->ndata; j++) {
+            lks_buf_init(&p->cb[j].vals, LKS_BUF_MAX_DEFAULT);
+            lks_buf_init(&p->cb[j].def, LKS_BUF_MAX_DEFAULT);
+        }
+    }
+    int bad = !p->dir || !p->accs || !p->pv || (w->flat && !p->cb);
+    for (int i = 0; !bad && i < w->nleaves; i++) {
+        lks_buf_init(&p->accs[i].minb, 0);
+        lks_buf_init(&p->accs[i].maxb, 0);
+    }
+    for (int k = 0; !bad && k < w->npart; k++) {
+        p->pv[k].key = phys_name(w, &w->schema->children[w->part_idx[k]]);
+        if (vals[k] && !(p->pv[k].value = strdup(vals[k]))) bad = 1;
+        p->npv = k + 1;
+    }
+    if (bad) {
+        part_free(w, p);
+        lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+        return NULL;
+    }
+    p->next = w->buckets[h % w->nbuckets];
+    w->buckets[h % w->nbuckets] = p;
+    if (++w->nparts > w->nbuckets * 2 && rehash(w)) {
+        lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+        return NULL;
+    }
+    return p;
+}
+
 int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err *err) {
     if (w->failed) return lks_err_set(err, LKS_EINVAL, "delta writer: an earlier write failed");
     int nf = w->schema->nchildren;
@@ -909,40 +964,8 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
         return lks_err_set(err, rc, "delta writer: out of memory");
     }
     const char *ds = dir->len ? (const char *)dir->ptr : "";
-    uint64_t h = lks_hash(ds, dir->len);
-    part *p = find_part(w, ds, dir->len, h);
-    if (!p) {
-        p = calloc(1, sizeof *p);
-        if (!p) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-        p->dir = strdup(ds);
-        p->accs = calloc((size_t)w->nleaves + 1, sizeof *p->accs);
-        p->pv = calloc((size_t)w->npart + 1, sizeof *p->pv);
-        lks_buf_init(&p->bytes, LKS_BUF_MAX_DEFAULT);
-        if (w->flat) {
-            p->cb = calloc((size_t)w->ndata + 1, sizeof *p->cb);
-            for (int j = 0; p->cb && j < w->ndata; j++) {
-                lks_buf_init(&p->cb[j].vals, LKS_BUF_MAX_DEFAULT);
-                lks_buf_init(&p->cb[j].def, LKS_BUF_MAX_DEFAULT);
-            }
-        }
-        int bad = !p->dir || !p->accs || !p->pv || (w->flat && !p->cb);
-        for (int i = 0; !bad && i < w->nleaves; i++) {
-            lks_buf_init(&p->accs[i].minb, 0);
-            lks_buf_init(&p->accs[i].maxb, 0);
-        }
-        for (int k = 0; !bad && k < w->npart; k++) {
-            p->pv[k].key = phys_name(w, &w->schema->children[w->part_idx[k]]);
-            if (vals[k] && !(p->pv[k].value = strdup(vals[k]))) bad = 1;
-            p->npv = k + 1;
-        }
-        if (bad) {
-            part_free(w, p);
-            return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-        }
-        p->next = w->buckets[h % w->nbuckets];
-        w->buckets[h % w->nbuckets] = p;
-        if (++w->nparts > w->nbuckets * 2 && rehash(w)) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-    }
+    part *p = part_for(w, ds, dir->len, vals, err);
+    if (!p) return err ? err->code : LKS_ENOMEM;
     if (!p->pw && (rc = start_file(w, p, err)) != LKS_OK) {
         w->failed = 1;
         return rc;
@@ -987,6 +1010,64 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
     return rc;
 }
 
+#define COLS_STEP 1024 /* rows per step of lks_delta_writer_write_cols (bounds a batch's overshoot) */
+
+int lks_delta_writer_write_cols(lks_delta_writer *w, const lks_pq_value *const *cols, int ncols, const uint32_t *sel,
+                                size_t n, lks_err *err) {
+    if (w->failed) return lks_err_set(err, LKS_EINVAL, "delta writer: an earlier write failed");
+    int nf = w->schema->nchildren;
+    static const lks_pq_value null_value;
+    if (!w->flat || w->npart > 0) {
+        /* rows of a partitioned or nested table may go to different files: one by one */
+        if (!w->wide && !(w->wide = calloc((size_t)nf + 1, sizeof *w->wide)))
+            return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+        lks_pq_value row;
+        row.kind = LKS_PQ_V_GROUP;
+        row.u.list.items = w->wide;
+        row.u.list.n = (size_t)nf;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = sel ? sel[i] : i;
+            for (int c = 0; c < nf; c++) w->wide[c] = c < ncols && cols[c] ? cols[c][r] : null_value;
+            int rc = lks_delta_writer_write(w, &row, err);
+            if (rc) return rc;
+        }
+        return LKS_OK;
+    }
+    part *p = part_for(w, "", 0, NULL, err);
+    if (!p) return err ? err->code : LKS_ENOMEM;
+    int rc = LKS_OK;
+    for (size_t at = 0; at < n;) {
+        if (!p->pw && (rc = start_file(w, p, err)) != LKS_OK) break;
+        size_t m = n - at < COLS_STEP ? n - at : COLS_STEP;
+        for (int j = 0; j < w->ndata && !rc; j++) {
+            int c = w->data_idx[j];
+            const lks_pq_value *cv = c < ncols ? cols[c] : NULL;
+            const lks_delta_type *t = &w->file_root.children[j];
+            acc *ac = &p->accs[j];
+            for (size_t i = at; i < at + m && !rc; i++) {
+                const lks_pq_value *v = cv ? &cv[sel ? sel[i] : i] : &null_value;
+                rc = stats_leaf(ac, t, v);
+                if (rc) {
+                    rc = lks_err_set(err, rc == LKS_ENOMEM ? rc : LKS_EINVAL,
+                                     "delta writer: a value does not match its column's type");
+                    break;
+                }
+                rc = buffer_value(w, p, j, v, err);
+            }
+        }
+        if (rc) break;
+        p->brows += (int64_t)m;
+        p->rows += (int64_t)m;
+        at += m;
+        if (p->brows < BATCH_ROWS && p->braw < w->batch_bytes) continue;
+        if ((rc = flush_batch(w, p, err)) != LKS_OK) break;
+        if ((int64_t)lks_store_writer_size(p->out) >= w->o.target_file_bytes && (rc = finish_file(w, p, err)) != LKS_OK)
+            break;
+    }
+    if (rc) w->failed = 1;
+    return rc;
+}
+
 int64_t lks_delta_writer_files(const lks_delta_writer *w) { return w->nfiles; }
 
 int lks_delta_writer_close(lks_delta_writer *w, lks_err *err) {
@@ -1024,6 +1105,7 @@ void lks_delta_writer_free(lks_delta_writer *w) {
     free(w->part_idx);
     free(w->data_idx);
     free(w->fitems);
+    free(w->wide);
     free(w->done);
     lks_buf_free(&w->scratch);
     lks_buf_free(&w->key);

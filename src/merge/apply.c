@@ -613,14 +613,48 @@ static void kf_build(applier *ap) {
     for (size_t i = 0; i < b->nents; i++) ap->kf[kf_word(ap, b->ents[i].hash)] |= kf_bits(b->ents[i].hash);
 }
 
-static const lks_merge_entry *row_entry(applier *ap, const lks_pq_value *row) {
-    if (row->kind != LKS_PQ_V_GROUP || !row_key(ap, row->u.list.items, row->u.list.n)) return NULL;
+/* The batch entry of the key in ap->kbuf, or NULL. */
+static const lks_merge_entry *kbuf_entry(applier *ap) {
     uint64_t h = lks_hash(ap->kbuf.ptr, ap->kbuf.len);
     if (ap->kf) {
         uint64_t m = kf_bits(h);
         if ((ap->kf[kf_word(ap, h)] & m) != m) return NULL;
     }
     return lks_merge__find(ap->b, ap->kbuf.ptr, ap->kbuf.len, h);
+}
+
+static const lks_merge_entry *row_entry(applier *ap, const lks_pq_value *row) {
+    if (row->kind != LKS_PQ_V_GROUP || !row_key(ap, row->u.list.items, row->u.list.n)) return NULL;
+    return kbuf_entry(ap);
+}
+
+/* The batch entry of row i of a scan batch (ncols columns), or NULL. */
+static const lks_merge_entry *batch_entry(applier *ap, const lks_delta_batch *bt, int ncols, size_t i) {
+    lks_buf_reset(&ap->kbuf);
+    for (int k = 0; k < ap->b->nkeys; k++) {
+        int c = ap->kcol[k];
+        if (c >= ncols || !bt->cols[c]) return NULL;
+        if (lks_merge__key_put(&ap->kbuf, &ap->b->ktypes[k], &bt->cols[c][i]) != LKS_OK) return NULL;
+    }
+    return kbuf_entry(ap);
+}
+
+/* The rows of a scan batch that are none of the batch's keys, into keep;
+ * how many.  *any: some row is one of them. */
+static size_t batch_keep(applier *ap, const lks_delta_batch *bt, int ncols, uint32_t *keep, int *any) {
+    size_t n = 0;
+    *any = 0;
+    for (size_t i = 0; i < bt->n; i++) {
+        if (batch_entry(ap, bt, ncols, i)) *any = 1;
+        else keep[n++] = (uint32_t)i;
+    }
+    return n;
+}
+
+/* Top-level columns of a scan's rows. */
+static int scan_ncols(const lks_delta_scan *sc) {
+    const lks_pq_schema *rs = lks_delta_scan_schema(sc);
+    return rs && rs->num_fields > 0 ? rs->fields[0].num_children : 0;
 }
 
 typedef struct filt {
@@ -658,7 +692,6 @@ static int remove_file(lks_delta_txn *x, const lks_delta_add *a) {
     return lks_delta_txn_remove(x, &r);
 }
 
-#define COW_HOLD_MAX ((size_t)64 << 20) /* rows held before a file's first hit */
 
 /* Deep copy of a scanned value into a; *bytes counts what it took. */
 static int value_copy(lks_arena *a, lks_pq_value *dst, const lks_pq_value *src, size_t *bytes) {
@@ -680,28 +713,52 @@ static int value_copy(lks_arena *a, lks_pq_value *dst, const lks_pq_value *src, 
     return LKS_OK;
 }
 
-/* Writes a kept table row (read schema) padded to the commit's columns. */
-static int write_kept(applier *ap, lks_delta_writer *w, lks_pq_value *wide, const lks_pq_value *row,
-                      lks_merge_stats *st, lks_err *err) {
-    lks_pq_value wrow;
-    wrow.kind = LKS_PQ_V_GROUP;
-    wrow.u.list.items = wide;
-    wrow.u.list.n = (size_t)ap->ncols;
-    size_t n = row->u.list.n < (size_t)ap->ncols ? row->u.list.n : (size_t)ap->ncols;
-    memcpy(wide, row->u.list.items, n * sizeof *wide);
-    memset(wide + n, 0, ((size_t)ap->ncols - n) * sizeof *wide);
-    int rc = lks_delta_writer_write(w, &wrow, err);
-    if (rc == LKS_OK) st->rows_written++;
-    return rc;
+/* Rows held column by column: a file's rows before its first hit. */
+typedef struct held {
+    lks_pq_value **cols; /* per scan column */
+    int ncols;
+    size_t n, cap, bytes;
+    lks_arena a;         /* their bytes */
+} held;
+
+static void held_clear(held *h) {
+    h->n = h->bytes = 0;
+    lks_arena_reset(&h->a);
+}
+
+/* Appends rows keep[0..n) of bt (deep copies). */
+static int held_add(held *h, const lks_delta_batch *bt, const uint32_t *keep, size_t n) {
+    if (h->n + n > h->cap) {
+        size_t nc = h->cap ? h->cap : 1024;
+        while (nc < h->n + n) nc *= 2;
+        for (int c = 0; c < h->ncols; c++) {
+            lks_pq_value *p = realloc(h->cols[c], nc * sizeof *p);
+            if (!p) return LKS_ENOMEM;
+            h->cols[c] = p;
+        }
+        h->cap = nc;
+    }
+    for (int c = 0; c < h->ncols; c++) {
+        lks_pq_value *dst = h->cols[c] + h->n;
+        const lks_pq_value *src = bt->cols[c];
+        for (size_t k = 0; k < n; k++) {
+            if (!src) memset(&dst[k], 0, sizeof dst[k]);
+            else if (value_copy(&h->a, &dst[k], &src[keep[k]], &h->bytes) != LKS_OK) return LKS_ENOMEM;
+        }
+    }
+    h->n += n;
+    h->bytes += n * (size_t)h->ncols * sizeof(lks_pq_value);
+    return LKS_OK;
 }
 
 /* Copy-on-write in one pass: reads every candidate file once (all
- * columns); the rows before a file's first hit are held, then written once
- * it has one, and dropped when the file has none.  Files handled here are
- * taken out of cand; a file whose held rows grew past COW_HOLD_MAX before
- * its first hit stays in cand for the two-pass path. */
-static int cow_one_pass(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq_value *wide, uint8_t *cand,
-                        lks_merge_stats *st, lks_err *err) {
+ * columns), a batch of rows at a time; the rows before a file's first hit
+ * are held, then written once it has one, and dropped when the file has
+ * none.  Files handled here are taken out of cand; a file whose held rows
+ * grew past the batch's cow_hold before its first hit stays in cand for the
+ * two-pass path. */
+static int cow_one_pass(applier *ap, lks_delta_txn *x, lks_delta_writer *w, uint8_t *cand, lks_merge_stats *st,
+                        lks_err *err) {
     const lks_delta_snapshot *snap = ap->snap;
     filt fc = {snap, cand};
     lks_delta_scan_opts so;
@@ -709,93 +766,80 @@ static int cow_one_pass(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_
     so.file_filter = file_filter;
     so.file_filter_ud = &fc;
     lks_delta_scan *sc = NULL;
-    lks_arena held;
-    lks_arena_init(&held, 0);
-    lks_pq_value *pend = NULL;
-    size_t npend = 0, cpend = 0, hbytes = 0;
+    held h;
+    memset(&h, 0, sizeof h);
+    lks_arena_init(&h.a, 0);
+    uint32_t keep[LKS_DELTA_BATCH_ROWS];
     int64_t cur = -1;
     int cur_hit = 0, cur_over = 0;
     int rc = lks_delta_scan_open(ap->t, snap, &so, &sc, err);
     if (rc) goto fail;
+    h.ncols = scan_ncols(sc);
+    if (!(h.cols = calloc((size_t)h.ncols + 1, sizeof *h.cols))) goto oom;
     for (;;) {
-        const lks_pq_value *row = NULL;
-        int more = lks_delta_scan_next(sc, &row, err);
+        const lks_delta_batch *bt = NULL;
+        int more = lks_delta_scan_next_batch(sc, &bt, err);
         if (more < 0) {
             rc = more;
             goto fail;
         }
-        int64_t f = -1;
-        if (more) {
-            const lks_delta_add *fa;
-            int64_t ri;
-            lks_delta_scan_position(sc, &fa, &ri);
-            if (!fa) continue;
-            f = fa - snap->files;
-        }
+        int64_t f = more ? bt->file - snap->files : -1;
         if (f != cur) {
             if (cur >= 0) {
                 if (cur_hit) {
-                    if (remove_file(x, &snap->files[cur]) != LKS_OK) {
-                        rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-                        goto done;
-                    }
+                    if (remove_file(x, &snap->files[cur]) != LKS_OK) goto oom;
                     st->files_removed++;
                     cand[cur] = 0;
                 } else if (!cur_over) {
                     cand[cur] = 0; /* none of our keys: left as it is */
                 }
             }
-            npend = 0;
-            hbytes = 0;
-            lks_arena_reset(&held);
+            held_clear(&h);
             cur = f;
             cur_hit = cur_over = 0;
         }
         if (!more) break;
         if (cur_over) continue;
-        if (row_entry(ap, row)) {
-            if (!cur_hit) {
-                cur_hit = 1;
-                for (size_t i = 0; i < npend; i++) {
-                    rc = write_kept(ap, w, wide, &pend[i], st, err);
-                    if (rc) goto fail;
-                }
-                npend = 0;
-                lks_arena_reset(&held);
+        int any;
+        size_t nkeep = batch_keep(ap, bt, h.ncols, keep, &any);
+        if (any && !cur_hit) {
+            cur_hit = 1;
+            if (h.n) {
+                rc = lks_delta_writer_write_cols(w, (const lks_pq_value *const *)h.cols, h.ncols, NULL, h.n, err);
+                if (rc) goto fail;
+                st->rows_written += (int64_t)h.n;
             }
-            continue;
+            held_clear(&h);
         }
-        if (row->kind != LKS_PQ_V_GROUP) continue;
         if (cur_hit) {
-            rc = write_kept(ap, w, wide, row, st, err);
+            rc = lks_delta_writer_write_cols(w, bt->cols, h.ncols, keep, nkeep, err);
             if (rc) goto fail;
+            st->rows_written += (int64_t)nkeep;
             continue;
         }
-        if (grow((void **)&pend, &cpend, npend, sizeof *pend) || value_copy(&held, &pend[npend], row, &hbytes)) {
-            rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-            goto done;
-        }
-        npend++;
-        if (hbytes + npend * sizeof *pend > COW_HOLD_MAX) {
+        if (held_add(&h, bt, keep, nkeep) != LKS_OK) goto oom;
+        if (h.bytes > ap->b->cow_hold) {
             cur_over = 1; /* undecided: the two-pass path reads this file */
-            npend = 0;
-            lks_arena_reset(&held);
+            held_clear(&h);
         }
     }
     rc = LKS_OK;
+    goto done;
+oom:
+    rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
     goto done;
 fail:
     lks_err_prefix(err, "merge");
 done:
     lks_delta_scan_free(sc);
-    free(pend);
-    lks_arena_free(&held);
+    for (int c = 0; h.cols && c < h.ncols; c++) free(h.cols[c]);
+    free(h.cols);
+    lks_arena_free(&h.a);
     return rc;
 }
 
 /* Takes the batch's keys out of the live files (steps 1-3 of the header). */
-static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq_value *wide, lks_merge_stats *st,
-                      lks_err *err) {
+static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_merge_stats *st, lks_err *err) {
     lks_merge_batch *b = ap->b;
     const lks_delta_snapshot *snap = ap->snap;
     size_t nf = snap->nfiles;
@@ -822,7 +866,7 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq
     }
     if (!ncand) goto done;
     if (!dv_table(snap)) {
-        rc = cow_one_pass(ap, x, w, wide, cand, st, err);
+        rc = cow_one_pass(ap, x, w, cand, st, err);
         if (rc) goto done;
         ncand = 0;
         for (size_t i = 0; i < nf; i++) ncand += cand[i];
@@ -905,22 +949,18 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_pq
         so.file_filter_ud = &fc;
         rc = lks_delta_scan_open(ap->t, snap, &so, &sc, err);
         if (rc) goto fail;
-        lks_pq_value wrow;
-        wrow.kind = LKS_PQ_V_GROUP;
-        wrow.u.list.items = wide;
-        wrow.u.list.n = (size_t)ap->ncols;
+        int ncols = scan_ncols(sc);
+        uint32_t keep[LKS_DELTA_BATCH_ROWS];
         for (;;) {
-            const lks_pq_value *row;
-            rc = lks_delta_scan_next(sc, &row, err);
+            const lks_delta_batch *bt;
+            rc = lks_delta_scan_next_batch(sc, &bt, err);
             if (rc < 0) goto fail;
             if (rc == 0) break;
-            if (row_entry(ap, row)) continue;
-            size_t n = row->u.list.n < (size_t)ap->ncols ? row->u.list.n : (size_t)ap->ncols;
-            memcpy(wide, row->u.list.items, n * sizeof *wide);
-            memset(wide + n, 0, ((size_t)ap->ncols - n) * sizeof *wide);
-            rc = lks_delta_writer_write(w, &wrow, err);
+            int any;
+            size_t nkeep = batch_keep(ap, bt, ncols, keep, &any);
+            rc = lks_delta_writer_write_cols(w, bt->cols, ncols, keep, nkeep, err);
             if (rc) goto fail;
-            st->rows_written++;
+            st->rows_written += (int64_t)nkeep;
         }
         rc = LKS_OK;
         for (size_t i = 0; i < nf; i++)
@@ -1179,7 +1219,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
         }
         lks_delta_txn_read_all(x);
     } else if (ap.snap && ap.nkeys) {
-        rc = apply_keys(&ap, x, w, wide, &st, err);
+        rc = apply_keys(&ap, x, w, &st, err);
         if (rc) goto out;
     }
     rc = write_upserts(&ap, w, wide, &st, err);

@@ -8,6 +8,7 @@
 
 #include <ftw.h>
 #include <jansson.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -926,6 +927,205 @@ static void t_stats_and_paths(void) {
     fx_close(&f);
 }
 
+static int cmp_str(const void *a, const void *b) {
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+/* ---- rows given column by column ------------------------------------------------ */
+
+static const char FLAT_SCHEMA[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"name\":\"id\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"name\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"x\",\"type\":\"double\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"amount\",\"type\":\"decimal(10,2)\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"day\",\"type\":\"date\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"flag\",\"type\":\"boolean\",\"nullable\":true,\"metadata\":{}}]}";
+#define FLAT_COLS 6
+
+/* Writes rows sel[0..n) of cols into a new table at f, row by row or with
+ * lks_delta_writer_write_cols (ncols columns given). */
+static int64_t g_target_bytes = 20000; /* several files */
+static int write_flat(fx *f, const char *schema, const char **pc, int npc, lks_pq_value *const *cols, int ncols,
+                      int total_cols, const uint32_t *sel, size_t n, int by_cols, lks_err *err) {
+    lks_delta_txn *x;
+    int rc = lks_delta_txn_begin(f->t, NULL, "CREATE TABLE", &x, err);
+    if (rc) return rc;
+    lks_delta_protocol p = {1, 2, NULL, 0, NULL, 0};
+    lks_delta_metadata m;
+    fill_meta(&m, schema, pc, npc, NULL, 0);
+    lks_delta_txn_set_protocol(x, &p);
+    lks_delta_txn_set_metadata(x, &m);
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    lks_delta_writer *w = NULL;
+    lks_delta_writer_opts o;
+    memset(&o, 0, sizeof o);
+    lks_pq_writer_opts_default(&o.parquet);
+    o.parquet.row_group_rows = 700; /* several row groups and files */
+    o.target_file_bytes = g_target_bytes;
+    lks_delta_metadata pm = m;
+    rc = lks_delta_schema_parse(schema, strlen(schema), &a, &pm.schema, err);
+    if (!rc) rc = lks_delta_writer_open(x, &pm, &o, &w, err);
+    if (!rc && by_cols) {
+        /* in uneven pieces */
+        for (size_t at = 0; at < n && !rc;) {
+            size_t k = n - at < 777 ? n - at : 777;
+            rc = lks_delta_writer_write_cols(w, (const lks_pq_value *const *)cols, ncols, sel + at, k, err);
+            at += k;
+        }
+    } else if (!rc) {
+        lks_pq_value *it = lks_arena_alloc(&a, (size_t)total_cols * sizeof *it);
+        lks_pq_value row = {.kind = LKS_PQ_V_GROUP};
+        row.u.list.items = it;
+        row.u.list.n = (size_t)total_cols;
+        for (size_t i = 0; i < n && !rc; i++) {
+            for (int c = 0; c < total_cols; c++) it[c] = c < ncols ? cols[c][sel[i]] : vnull();
+            rc = lks_delta_writer_write(w, &row, err);
+        }
+    }
+    if (!rc) rc = lks_delta_writer_close(w, err);
+    int64_t v;
+    if (!rc) rc = lks_delta_txn_commit(x, 0, &v, err);
+    lks_delta_writer_free(w);
+    lks_delta_txn_free(x);
+    lks_arena_free(&a);
+    return rc;
+}
+
+/* Every row of the table as JSON lines, sorted, and the files' stats sorted. */
+static void table_text(fx *f, lks_buf *rows, lks_buf *stats) {
+    lks_err err;
+    lks_delta_snapshot *s = NULL;
+    REQUIRE(lks_delta_snapshot_latest(f->t, &s, &err) == LKS_OK);
+    size_t cap = 64, nl = 0;
+    char **lines = malloc(cap * sizeof *lines);
+    lks_delta_scan *sc = NULL;
+    lks_delta_scan_opts so;
+    memset(&so, 0, sizeof so);
+    REQUIRE(lks_delta_scan_open(f->t, s, &so, &sc, &err) == LKS_OK);
+    const lks_pq_value *row;
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    int rc;
+    while ((rc = lks_delta_scan_next(sc, &row, &err)) == 1) {
+        lks_buf_reset(&b);
+        REQUIRE(lks_pq_value_to_json(&b, lks_delta_scan_schema(sc), 0, row) == LKS_OK);
+        lks_buf_cstr(&b);
+        if (nl == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
+        lines[nl++] = strdup((const char *)b.ptr);
+    }
+    CHECK_EQ_INT(rc, 0);
+    qsort(lines, nl, sizeof *lines, cmp_str);
+    for (size_t i = 0; i < nl; i++) {
+        lks_buf_printf(rows, "%s\n", lines[i]);
+        free(lines[i]);
+    }
+    free(lines);
+    char **st = malloc((s->nfiles + 1) * sizeof *st);
+    for (size_t i = 0; i < s->nfiles; i++) st[i] = (char *)s->files[i].stats;
+    qsort(st, s->nfiles, sizeof *st, cmp_str);
+    for (size_t i = 0; i < s->nfiles; i++) lks_buf_printf(stats, "%s\n", st[i] ? st[i] : "null");
+    free(st);
+    lks_buf_free(&b);
+    lks_delta_scan_free(sc);
+    lks_delta_snapshot_free(s);
+}
+
+static void t_write_cols(void) {
+    enum { N = 6000 };
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    lks_pq_value *cols[FLAT_COLS];
+    for (int c = 0; c < FLAT_COLS; c++) cols[c] = lks_arena_alloc(&a, N * sizeof(lks_pq_value));
+    for (int i = 0; i < N; i++) {
+        cols[0][i] = vi64((int64_t)(i * 7919) % 100003 - 50000);
+        cols[1][i] = i % 11 == 4 ? vnull() : vstr(lks_arena_printf(&a, "n%0*d-%s", 1 + i % 40, i, i % 3 ? "é" : "z"));
+        cols[2][i] = i % 13 == 0 ? vnull() : vdbl(i % 97 == 5 ? NAN : i % 101 == 7 ? -INFINITY : (double)i / 3 - 700);
+        cols[3][i] = i % 9 == 1 ? vnull() : vi64((int64_t)i * 37 - 99999);
+        cols[4][i] = vi32(18000 + i % 400);
+        cols[5][i] = i % 5 == 0 ? vnull() : (lks_pq_value){.kind = LKS_PQ_V_BOOL, .u.b = i & 1};
+    }
+    uint32_t *sel = lks_arena_alloc(&a, N * sizeof *sel);
+    size_t n = 0;
+    for (uint32_t i = 0; i < N; i++)
+        if (i % 4 != 2) sel[n++] = i;
+    lks_err err;
+    fx f1, f2;
+    REQUIRE(fx_open(&f1) == 0 && fx_open(&f2) == 0);
+    CHECK_OK(write_flat(&f1, FLAT_SCHEMA, NULL, 0, cols, FLAT_COLS, FLAT_COLS, sel, n, 0, &err), &err);
+    CHECK_OK(write_flat(&f2, FLAT_SCHEMA, NULL, 0, cols, FLAT_COLS, FLAT_COLS, sel, n, 1, &err), &err);
+    lks_buf r1, s1, r2, s2;
+    lks_buf_init(&r1, 0), lks_buf_init(&s1, 0), lks_buf_init(&r2, 0), lks_buf_init(&s2, 0);
+    table_text(&f1, &r1, &s1);
+    table_text(&f2, &r2, &s2);
+    CHECK(r1.len > 100000 && r1.len == r2.len && memcmp(r1.ptr, r2.ptr, r1.len) == 0);
+    int files = 0;
+    for (size_t i = 0; i < s2.len; i++) files += s2.ptr[i] == '\n';
+    CHECK(files >= 3); /* files end at batch boundaries, which differ: their stats are compared below */
+    fx_close(&f1);
+    fx_close(&f2);
+    /* one file each: the same stats */
+    lks_buf_reset(&r1), lks_buf_reset(&s1), lks_buf_reset(&r2), lks_buf_reset(&s2);
+    g_target_bytes = (int64_t)1 << 30;
+    REQUIRE(fx_open(&f1) == 0 && fx_open(&f2) == 0);
+    CHECK_OK(write_flat(&f1, FLAT_SCHEMA, NULL, 0, cols, FLAT_COLS, FLAT_COLS, sel, n, 0, &err), &err);
+    CHECK_OK(write_flat(&f2, FLAT_SCHEMA, NULL, 0, cols, FLAT_COLS, FLAT_COLS, sel, n, 1, &err), &err);
+    table_text(&f1, &r1, &s1);
+    table_text(&f2, &r2, &s2);
+    CHECK(r1.len == r2.len && memcmp(r1.ptr, r2.ptr, r1.len) == 0);
+    CHECK(s1.len > 200 && s1.len == s2.len && memcmp(s1.ptr, s2.ptr, s1.len) == 0);
+    CHECK(strstr((const char *)s1.ptr, "\"numRecords\":4500") != NULL);
+    fx_close(&f1);
+    fx_close(&f2);
+    /* fewer columns given than the table has: the rest are null (name, x ... flag) */
+    lks_buf_reset(&r1), lks_buf_reset(&s1), lks_buf_reset(&r2), lks_buf_reset(&s2);
+    REQUIRE(fx_open(&f1) == 0 && fx_open(&f2) == 0);
+    CHECK_OK(write_flat(&f1, FLAT_SCHEMA, NULL, 0, cols, 1, FLAT_COLS, sel, n, 0, &err), &err);
+    CHECK_OK(write_flat(&f2, FLAT_SCHEMA, NULL, 0, cols, 1, FLAT_COLS, sel, n, 1, &err), &err);
+    table_text(&f1, &r1, &s1);
+    table_text(&f2, &r2, &s2);
+    CHECK(r1.len > 0 && r1.len == r2.len && memcmp(r1.ptr, r2.ptr, r1.len) == 0);
+    CHECK(s1.len == s2.len && memcmp(s1.ptr, s2.ptr, s1.len) == 0);
+    fx_close(&f1);
+    fx_close(&f2);
+    /* a partitioned, nested table goes row by row: the same table again */
+    lks_buf_reset(&r1), lks_buf_reset(&s1), lks_buf_reset(&r2), lks_buf_reset(&s2);
+    lks_pq_value *pcols[NCOLS];
+    for (int c = 0; c < NCOLS; c++) pcols[c] = lks_arena_alloc(&a, 300 * sizeof(lks_pq_value));
+    uint32_t psel[300];
+    for (int i = 0; i < 300; i++) {
+        lks_pq_value r = make_row(&a, i, i % 3 ? "a" : NULL);
+        for (int c = 0; c < NCOLS; c++) pcols[c][i] = r.u.list.items[c];
+        psel[i] = (uint32_t)(299 - i);
+    }
+    REQUIRE(fx_open(&f1) == 0 && fx_open(&f2) == 0);
+    CHECK_OK(write_flat(&f1, SCHEMA, PARTCOLS, 1, pcols, NCOLS, NCOLS, psel, 300, 0, &err), &err);
+    CHECK_OK(write_flat(&f2, SCHEMA, PARTCOLS, 1, pcols, NCOLS, NCOLS, psel, 300, 1, &err), &err);
+    table_text(&f1, &r1, &s1);
+    table_text(&f2, &r2, &s2);
+    CHECK(r1.len > 1000 && r1.len == r2.len && memcmp(r1.ptr, r2.ptr, r1.len) == 0);
+    CHECK(s1.len == s2.len && memcmp(s1.ptr, s2.ptr, s1.len) == 0);
+    fx_close(&f1);
+    fx_close(&f2);
+    /* a value of the wrong kind, and a null in a required column: errors, nothing half-written */
+    lks_pq_value saved = cols[0][sel[1500]];
+    cols[0][sel[1500]] = vstr("not a long");
+    REQUIRE(fx_open(&f1) == 0);
+    CHECK_EQ_INT(write_flat(&f1, FLAT_SCHEMA, NULL, 0, cols, FLAT_COLS, FLAT_COLS, sel, n, 1, &err), LKS_EINVAL);
+    CHECK(strstr(err.msg, "does not match its column's type") != NULL);
+    fx_close2(&f1, 1);
+    cols[0][sel[1500]] = vnull();
+    REQUIRE(fx_open(&f1) == 0);
+    CHECK_EQ_INT(write_flat(&f1, FLAT_SCHEMA, NULL, 0, cols, FLAT_COLS, FLAT_COLS, sel, n, 1, &err), LKS_EINVAL);
+    CHECK(strstr(err.msg, "required field id is null") != NULL);
+    fx_close2(&f1, 1);
+    cols[0][sel[1500]] = saved;
+    lks_buf_free(&r1), lks_buf_free(&s1), lks_buf_free(&r2), lks_buf_free(&s2);
+    lks_arena_free(&a);
+}
+
 static void t_action_write_shapes(void) {
     lks_buf b;
     lks_buf_init(&b, 0);
@@ -1129,6 +1329,7 @@ int main(void) {
     RUN(t_own_commit_retry);
     RUN(t_feature_refusals);
     RUN(t_stats_and_paths);
+    RUN(t_write_cols);
     RUN(t_roll_and_bloom);
     RUN(t_in_commit_timestamps);
     return lks_test_done();

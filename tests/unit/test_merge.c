@@ -60,9 +60,12 @@ static void validate_sub(const fx *f, const char *sub) {
 
 static const lks_delta_kv DV_PROPS[] = {{"delta.enableDeletionVectors", "true"}};
 
+static int64_t g_cow_hold; /* lks_merge_opts.cow_hold_bytes of the next batches */
+
 static lks_merge_opts opts_for(int dv) {
     lks_merge_opts o;
     memset(&o, 0, sizeof o);
+    o.cow_hold_bytes = g_cow_hold;
     if (dv) {
         o.table_properties = DV_PROPS;
         o.ntable_properties = 1;
@@ -148,7 +151,7 @@ static int add3(lks_merge_batch *b, int op, int64_t bid, int64_t aid, int32_t v,
 
 /* ---- reading the table back ------------------------------------------------------------- */
 
-#define MAXK 256
+#define MAXK 10000
 
 typedef struct model {
     int present[MAXK];
@@ -598,6 +601,14 @@ static void t_property_cow(void) {
     property(0, 0xC2C2ULL, 600, 250, 1);
     g_composite = 0;
 }
+/* Files read twice (keys, then rows): nothing is held before a file's
+ * first changed row. */
+static void t_property_cow_two_pass(void) {
+    g_cow_hold = 1;
+    property(0, 0x2222ULL, 400, 40, 0);
+    property(0, 0x3333ULL, 600, 250, 1);
+    g_cow_hold = 0;
+}
 static void t_property_dv(void) {
     property(1, 0x7654321ULL, 400, 40, 0);
     property(1, 0xFEEDFACEULL, 300, 200, 0);
@@ -1016,6 +1027,54 @@ static void spread_updates(int dv, int nfiles, int per_file) {
     fx_close(&f);
 }
 
+/* Copy-on-write of files whose first changed row comes after the first
+ * scan batch: held until then, or (a hold of 1 byte) read twice. */
+static void cow_late_hits(int64_t hold) {
+    fx f;
+    REQUIRE(fx_open(&f) == 0);
+    g_cow_hold = hold;
+    lks_err err;
+    lks_merge_opts o = opts_for(0);
+    lks_merge_batch *b = NULL;
+    CHECK_OK(lks_merge_batch_new(f.t, &o, &b, &err), &err);
+    REQUIRE(b);
+    model *m = calloc(1, sizeof *m);
+    REQUIRE(m);
+    lks_merge_stats st;
+    int64_t pos = 0;
+    enum { PER = 3000 };
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < PER; i++) {
+            int64_t id = (int64_t)k * PER + i;
+            CHECK_OK(add3(b, 'c', -1, id, i, "row", "m:0", ++pos, &err), &err);
+            mset(m, id, i, "row");
+        }
+        CHECK_OK(lks_merge_batch_commit(b, &st, &err), &err);
+    }
+    /* file 0: an update of its row 2500; file 1: a delete of its row 1500 and a key change from its row 2999 */
+    CHECK_OK(add3(b, 'u', 2500, 2500, -1, "upd", "m:0", ++pos, &err), &err);
+    mset(m, 2500, -1, "upd");
+    CHECK_OK(add3(b, 'd', PER + 1500, -1, 0, NULL, "m:0", ++pos, &err), &err);
+    m->present[PER + 1500] = 0;
+    CHECK_OK(add3(b, 'u', 2 * PER - 1, 3 * PER + 5, 7, "moved", "m:0", ++pos, &err), &err);
+    m->present[2 * PER - 1] = 0;
+    mset(m, 3 * PER + 5, 7, "moved");
+    CHECK_OK(lks_merge_batch_commit(b, &st, &err), &err);
+    CHECK_EQ_INT(st.files_removed, 2);
+    CHECK_EQ_INT(st.rows_written, 2 * PER - 3 + 2); /* the kept rows, the two after images */
+    char why[512];
+    check_model(f.t, m, why, sizeof why);
+    if (why[0]) FAILF("hold %lld: %s", (long long)hold, why);
+    g_cow_hold = 0;
+    free(m);
+    lks_merge_batch_free(b);
+    fx_close(&f);
+}
+static void t_cow_late_hits(void) {
+    cow_late_hits(0);
+    cow_late_hits(1);
+}
+
 /* A second version of every key replaces the first: the batch holds one
  * event per key. */
 static void t_large_batches(void) {
@@ -1059,7 +1118,9 @@ int main(void) {
     RUN(t_concurrent_cow);
     RUN(t_concurrent_dv);
     RUN(t_property_cow);
+    RUN(t_property_cow_two_pass);
     RUN(t_property_dv);
     RUN(t_large_batches);
+    RUN(t_cow_late_hits);
     return lks_test_done();
 }
