@@ -583,17 +583,6 @@ static int build_protocol(applier *ap, int dv, lks_delta_protocol *p, int *need,
 
 /* ---- rows ------------------------------------------------------------------------------------ */
 
-/* Encodes the key of a table row (canonical values) into ap->kbuf; 0 when
- * a key column is null or of another form (no key of ours). */
-static int row_key(applier *ap, const lks_pq_value *items, size_t n) {
-    lks_buf_reset(&ap->kbuf);
-    for (int k = 0; k < ap->b->nkeys; k++) {
-        if ((size_t)ap->kcol[k] >= n) return 0;
-        if (lks_merge__key_put(&ap->kbuf, &ap->b->ktypes[k], &items[ap->kcol[k]]) != LKS_OK) return 0;
-    }
-    return 1;
-}
-
 /* The key filter: a word chosen by the hash's top bits, two bits in it.
  * Small enough to stay in cache, so that the table rows that are none of
  * the batch's keys (most of them) rarely touch the batch's hash table. */
@@ -623,12 +612,8 @@ static const lks_merge_entry *kbuf_entry(applier *ap) {
     return lks_merge__find(ap->b, ap->kbuf.ptr, ap->kbuf.len, h);
 }
 
-static const lks_merge_entry *row_entry(applier *ap, const lks_pq_value *row) {
-    if (row->kind != LKS_PQ_V_GROUP || !row_key(ap, row->u.list.items, row->u.list.n)) return NULL;
-    return kbuf_entry(ap);
-}
-
-/* The batch entry of row i of a scan batch (ncols columns), or NULL. */
+/* The batch entry of row i of a scan batch (ncols columns), or NULL when
+ * a key column is missing, null or of another form (no key of ours). */
 static const lks_merge_entry *batch_entry(applier *ap, const lks_delta_batch *bt, int ncols, size_t i) {
     lks_buf_reset(&ap->kbuf);
     for (int k = 0; k < ap->b->nkeys; k++) {
@@ -888,29 +873,30 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_me
     so.file_filter_ud = &fc;
     rc = lks_delta_scan_open(ap->t, snap, &so, &sc, err);
     if (rc) goto fail;
+    int kcols = scan_ncols(sc), sorted = 1;
     for (;;) {
-        const lks_pq_value *row;
-        rc = lks_delta_scan_next(sc, &row, err);
+        const lks_delta_batch *bt;
+        rc = lks_delta_scan_next_batch(sc, &bt, err);
         if (rc < 0) goto fail;
         if (rc == 0) break;
-        if (!row_entry(ap, row)) continue;
-        const lks_delta_add *fa;
-        int64_t ri;
-        lks_delta_scan_position(sc, &fa, &ri);
-        if (!fa || ri < 0) continue;
-        if (grow((void **)&hits, &chits, nhits, sizeof *hits)) {
-            rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-            goto done;
+        uint32_t f = (uint32_t)(bt->file - snap->files);
+        for (size_t i = 0; i < bt->n; i++) {
+            if (!batch_entry(ap, bt, kcols, i) || bt->row_index[i] < 0) continue;
+            if (grow((void **)&hits, &chits, nhits, sizeof *hits)) {
+                rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+                goto done;
+            }
+            hits[nhits].file = f;
+            hits[nhits].row = (uint64_t)bt->row_index[i];
+            if (nhits && hit_cmp(&hits[nhits - 1], &hits[nhits]) > 0) sorted = 0;
+            nhits++;
         }
-        hits[nhits].file = (uint32_t)(fa - snap->files);
-        hits[nhits].row = (uint64_t)ri;
-        nhits++;
     }
     rc = LKS_OK;
     lks_delta_scan_free(sc);
     sc = NULL;
     if (!nhits) goto done;
-    qsort(hits, nhits, sizeof *hits, hit_cmp);
+    if (!sorted) qsort(hits, nhits, sizeof *hits, hit_cmp);
     /* deletion vectors where the table has them, rewrites elsewhere */
     memset(cand, 0, nf);
     size_t nrewrite = 0;
