@@ -970,29 +970,44 @@ done:
 }
 
 /* Writes the upserts' after images. */
-static int write_upserts(applier *ap, lks_delta_writer *w, lks_pq_value *wide, lks_merge_stats *st, lks_err *err) {
+#define UPSERT_ROWS 1024 /* after images converted per lks_delta_writer_write_cols call */
+
+/* Writes the upserts' after images, converted a chunk of rows at a time
+ * into columns. */
+static int write_upserts(applier *ap, lks_delta_writer *w, lks_merge_stats *st, lks_err *err) {
     lks_merge_batch *b = ap->b;
-    int maxf = 1;
+    int maxf = 1, nc = ap->ncols;
     for (int s = 0; s < b->nschemas; s++)
         if (b->schemas[s].nfields > maxf) maxf = b->schemas[s].nfields;
     lks_cdc_value *vals = malloc((size_t)maxf * sizeof *vals);
-    if (!vals) return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-    lks_pq_value wrow;
-    wrow.kind = LKS_PQ_V_GROUP;
-    wrow.u.list.items = wide;
-    wrow.u.list.n = (size_t)ap->ncols;
-    int rc = LKS_OK;
+    lks_pq_value **cols = calloc((size_t)nc + 1, sizeof *cols);
+    int rc = vals && cols ? LKS_OK : LKS_ENOMEM;
+    for (int c = 0; c < nc && !rc; c++)
+        if (!(cols[c] = malloc(UPSERT_ROWS * sizeof *cols[c]))) rc = LKS_ENOMEM;
+    if (rc) {
+        rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+        goto out;
+    }
     char tn[64];
-    for (size_t i = 0; i < b->nents && rc == LKS_OK; i++) {
+    size_t n = 0;
+    lks_arena_reset(&ap->fa);
+    for (size_t i = 0; i <= b->nents && rc == LKS_OK; i++) {
+        if (n == UPSERT_ROWS || (i == b->nents && n)) {
+            rc = lks_delta_writer_write_cols(w, (const lks_pq_value *const *)cols, nc, NULL, n, err);
+            if (rc) break;
+            st->rows_written += (int64_t)n;
+            n = 0;
+            lks_arena_reset(&ap->fa);
+        }
+        if (i == b->nents) break;
         const lks_merge_entry *e = &b->ents[i];
         if (e->op != 'u') continue;
         const lks_merge_schema *m = &b->schemas[e->schema];
         lks_merge__row_decode(e, vals, m->nfields);
-        memset(wide, 0, (size_t)ap->ncols * sizeof *wide);
-        lks_arena_reset(&ap->fa);
+        for (int c = 0; c < nc; c++) memset(&cols[c][n], 0, sizeof cols[c][n]);
         for (int f = 0; f < m->nfields; f++) {
             int c = ap->tmap[e->schema][f];
-            int r = lks_merge__conv_value(&vals[f], &ap->cols[c], &ap->fa, &wide[c]);
+            int r = lks_merge__conv_value(&vals[f], &ap->cols[c], &ap->fa, &cols[c][n]);
             if (r == LKS_ENOMEM) {
                 rc = lks_err_set(err, r, "merge: out of memory");
                 break;
@@ -1003,13 +1018,15 @@ static int write_upserts(applier *ap, lks_delta_writer *w, lks_pq_value *wide, l
                 break;
             }
         }
-        for (int c = 0; c < ap->ncols && rc == LKS_OK; c++)
-            if (!ap->cols[c].nullable && wide[c].kind == LKS_PQ_V_NULL)
+        for (int c = 0; c < nc && rc == LKS_OK; c++)
+            if (!ap->cols[c].nullable && cols[c][n].kind == LKS_PQ_V_NULL)
                 rc = lks_err_set(err, LKS_EINVAL, "merge: column '%s' is not nullable but a row has no value for it",
                                  ap->cols[c].name);
-        if (rc == LKS_OK) rc = lks_delta_writer_write(w, &wrow, err);
-        if (rc == LKS_OK) st->rows_written++;
+        n++;
     }
+out:
+    for (int c = 0; cols && c < nc; c++) free(cols[c]);
+    free(cols);
     free(vals);
     return rc;
 }
@@ -1061,7 +1078,6 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
     lks_delta_snapshot *owned = NULL;
     lks_delta_txn *x = NULL;
     lks_delta_writer *w = NULL;
-    lks_pq_value *wide = NULL;
     int rc = LKS_OK;
     if (read) {
         ap.snap = read;
@@ -1107,8 +1123,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
     ap.has_lo = calloc((size_t)nk, sizeof *ap.has_lo);
     ap.has_hi = calloc((size_t)nk, sizeof *ap.has_hi);
     ap.keys = malloc((b->nents + 1) * sizeof *ap.keys);
-    wide = calloc((size_t)ap.ncols + 1, sizeof *wide);
-    if (!ap.lo || !ap.hi || !ap.has_lo || !ap.has_hi || !ap.keys || !wide) {
+    if (!ap.lo || !ap.hi || !ap.has_lo || !ap.has_hi || !ap.keys) {
         rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
         goto out;
     }
@@ -1208,7 +1223,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
         rc = apply_keys(&ap, x, w, &st, err);
         if (rc) goto out;
     }
-    rc = write_upserts(&ap, w, wide, &st, err);
+    rc = write_upserts(&ap, w, &st, err);
     if (rc) goto out;
     rc = lks_delta_writer_close(w, err);
     if (rc) goto out;
@@ -1247,7 +1262,6 @@ out:
     if (stp) *stp = st;
     lks_delta_writer_free(w);
     lks_delta_txn_free(x);
-    free(wide);
     applier_free(&ap);
     lks_delta_snapshot_free(owned);
     return rc;
