@@ -12,12 +12,14 @@
  *      physical type, so the hash is the one the writer inserted).  Files
  *      ruled out count as skipped.
  *   2. The remaining candidates are scanned for the key columns only
- *      (lks_delta_scan with a file filter); each row whose key the batch
- *      holds is a hit (file, row index).
+ *      (lks_delta_scan with a file filter, a batch of rows at a time); each
+ *      row whose key the batch holds is a hit (file, row index).
  *   3. Tables with deletion vectors (deletionVectors feature and
  *      delta.enableDeletionVectors=true) mark the hits deleted
- *      (lks_delta_txn_delete_rows); others (copy-on-write) rewrite each hit
- *      file without the rows whose key the batch holds and remove it.
+ *      (lks_delta_txn_delete_rows); others (copy-on-write) read each file
+ *      with hits again, every column, and rewrite it without its hit rows
+ *      (lks_delta_writer_write_cols), then remove it.  A candidate without
+ *      hits costs only its key columns.
  *   4. The upserts' after images are converted to the table's read schema
  *      and written with lks_delta_writer (bloom filters on the key columns).
  * A truncate in the batch removes every live file instead of 1-3.
@@ -624,18 +626,6 @@ static const lks_merge_entry *batch_entry(applier *ap, const lks_delta_batch *bt
     return kbuf_entry(ap);
 }
 
-/* The rows of a scan batch that are none of the batch's keys, into keep;
- * how many.  *any: some row is one of them. */
-static size_t batch_keep(applier *ap, const lks_delta_batch *bt, int ncols, uint32_t *keep, int *any) {
-    size_t n = 0;
-    *any = 0;
-    for (size_t i = 0; i < bt->n; i++) {
-        if (batch_entry(ap, bt, ncols, i)) *any = 1;
-        else keep[n++] = (uint32_t)i;
-    }
-    return n;
-}
-
 /* Top-level columns of a scan's rows. */
 static int scan_ncols(const lks_delta_scan *sc) {
     const lks_pq_schema *rs = lks_delta_scan_schema(sc);
@@ -678,151 +668,6 @@ static int remove_file(lks_delta_txn *x, const lks_delta_add *a) {
 }
 
 
-/* Deep copy of a scanned value into a; *bytes counts what it took. */
-static int value_copy(lks_arena *a, lks_pq_value *dst, const lks_pq_value *src, size_t *bytes) {
-    *dst = *src;
-    if (src->kind == LKS_PQ_V_BYTES && src->u.bytes.len) {
-        uint8_t *q = lks_arena_alloc(a, src->u.bytes.len);
-        if (!q) return LKS_ENOMEM;
-        memcpy(q, src->u.bytes.ptr, src->u.bytes.len);
-        dst->u.bytes.ptr = q;
-        *bytes += src->u.bytes.len;
-    } else if ((src->kind == LKS_PQ_V_GROUP || src->kind == LKS_PQ_V_REPEATED) && src->u.list.n) {
-        lks_pq_value *it = lks_arena_alloc(a, src->u.list.n * sizeof *it);
-        if (!it) return LKS_ENOMEM;
-        *bytes += src->u.list.n * sizeof *it;
-        for (size_t i = 0; i < src->u.list.n; i++)
-            if (value_copy(a, &it[i], &src->u.list.items[i], bytes) != LKS_OK) return LKS_ENOMEM;
-        dst->u.list.items = it;
-    }
-    return LKS_OK;
-}
-
-/* Rows held column by column: a file's rows before its first hit. */
-typedef struct held {
-    lks_pq_value **cols; /* per scan column */
-    int ncols;
-    size_t n, cap, bytes;
-    lks_arena a;         /* their bytes */
-} held;
-
-static void held_clear(held *h) {
-    h->n = h->bytes = 0;
-    lks_arena_reset(&h->a);
-}
-
-/* Appends rows keep[0..n) of bt (deep copies). */
-static int held_add(held *h, const lks_delta_batch *bt, const uint32_t *keep, size_t n) {
-    if (h->n + n > h->cap) {
-        size_t nc = h->cap ? h->cap : 1024;
-        while (nc < h->n + n) nc *= 2;
-        for (int c = 0; c < h->ncols; c++) {
-            lks_pq_value *p = realloc(h->cols[c], nc * sizeof *p);
-            if (!p) return LKS_ENOMEM;
-            h->cols[c] = p;
-        }
-        h->cap = nc;
-    }
-    for (int c = 0; c < h->ncols; c++) {
-        lks_pq_value *dst = h->cols[c] + h->n;
-        const lks_pq_value *src = bt->cols[c];
-        for (size_t k = 0; k < n; k++) {
-            if (!src) memset(&dst[k], 0, sizeof dst[k]);
-            else if (value_copy(&h->a, &dst[k], &src[keep[k]], &h->bytes) != LKS_OK) return LKS_ENOMEM;
-        }
-    }
-    h->n += n;
-    h->bytes += n * (size_t)h->ncols * sizeof(lks_pq_value);
-    return LKS_OK;
-}
-
-/* Copy-on-write in one pass: reads every candidate file once (all
- * columns), a batch of rows at a time; the rows before a file's first hit
- * are held, then written once it has one, and dropped when the file has
- * none.  Files handled here are taken out of cand; a file whose held rows
- * grew past the batch's cow_hold before its first hit stays in cand for the
- * two-pass path. */
-static int cow_one_pass(applier *ap, lks_delta_txn *x, lks_delta_writer *w, uint8_t *cand, lks_merge_stats *st,
-                        lks_err *err) {
-    const lks_delta_snapshot *snap = ap->snap;
-    filt fc = {snap, cand};
-    lks_delta_scan_opts so;
-    memset(&so, 0, sizeof so);
-    so.file_filter = file_filter;
-    so.file_filter_ud = &fc;
-    lks_delta_scan *sc = NULL;
-    held h;
-    memset(&h, 0, sizeof h);
-    lks_arena_init(&h.a, 0);
-    uint32_t keep[LKS_DELTA_BATCH_ROWS];
-    int64_t cur = -1;
-    int cur_hit = 0, cur_over = 0;
-    int rc = lks_delta_scan_open(ap->t, snap, &so, &sc, err);
-    if (rc) goto fail;
-    h.ncols = scan_ncols(sc);
-    if (!(h.cols = calloc((size_t)h.ncols + 1, sizeof *h.cols))) goto oom;
-    for (;;) {
-        const lks_delta_batch *bt = NULL;
-        int more = lks_delta_scan_next_batch(sc, &bt, err);
-        if (more < 0) {
-            rc = more;
-            goto fail;
-        }
-        int64_t f = more ? bt->file - snap->files : -1;
-        if (f != cur) {
-            if (cur >= 0) {
-                if (cur_hit) {
-                    if (remove_file(x, &snap->files[cur]) != LKS_OK) goto oom;
-                    st->files_removed++;
-                    cand[cur] = 0;
-                } else if (!cur_over) {
-                    cand[cur] = 0; /* none of our keys: left as it is */
-                }
-            }
-            held_clear(&h);
-            cur = f;
-            cur_hit = cur_over = 0;
-        }
-        if (!more) break;
-        if (cur_over) continue;
-        int any;
-        size_t nkeep = batch_keep(ap, bt, h.ncols, keep, &any);
-        if (any && !cur_hit) {
-            cur_hit = 1;
-            if (h.n) {
-                rc = lks_delta_writer_write_cols(w, (const lks_pq_value *const *)h.cols, h.ncols, NULL, h.n, err);
-                if (rc) goto fail;
-                st->rows_written += (int64_t)h.n;
-            }
-            held_clear(&h);
-        }
-        if (cur_hit) {
-            rc = lks_delta_writer_write_cols(w, bt->cols, h.ncols, keep, nkeep, err);
-            if (rc) goto fail;
-            st->rows_written += (int64_t)nkeep;
-            continue;
-        }
-        if (held_add(&h, bt, keep, nkeep) != LKS_OK) goto oom;
-        if (h.bytes > ap->b->cow_hold) {
-            cur_over = 1; /* undecided: the two-pass path reads this file */
-            held_clear(&h);
-        }
-    }
-    rc = LKS_OK;
-    goto done;
-oom:
-    rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-    goto done;
-fail:
-    lks_err_prefix(err, "merge");
-done:
-    lks_delta_scan_free(sc);
-    for (int c = 0; h.cols && c < h.ncols; c++) free(h.cols[c]);
-    free(h.cols);
-    lks_arena_free(&h.a);
-    return rc;
-}
-
 /* Takes the batch's keys out of the live files (steps 1-3 of the header). */
 static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_merge_stats *st, lks_err *err) {
     lks_merge_batch *b = ap->b;
@@ -850,13 +695,6 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_me
         }
     }
     if (!ncand) goto done;
-    if (!dv_table(snap)) {
-        rc = cow_one_pass(ap, x, w, cand, st, err);
-        if (rc) goto done;
-        ncand = 0;
-        for (size_t i = 0; i < nf; i++) ncand += cand[i];
-        if (!ncand) goto done;
-    }
     /* the key columns of the candidates */
     const char **kc = lks_arena_alloc(&ap->a, (size_t)b->nkeys * sizeof *kc);
     if (!kc) {
@@ -929,7 +767,7 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_me
         i = j;
     }
     if (nrewrite) {
-        /* copy-on-write: the hit files again, every column, without our keys */
+        /* copy-on-write: the hit files again, every column, without the hit rows */
         memset(&so, 0, sizeof so);
         so.file_filter = file_filter;
         so.file_filter_ud = &fc;
@@ -937,13 +775,21 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_me
         if (rc) goto fail;
         int ncols = scan_ncols(sc);
         uint32_t keep[LKS_DELTA_BATCH_ROWS];
+        size_t hp = 0; /* the next hit, in (file, row) order as the scan goes */
         for (;;) {
             const lks_delta_batch *bt;
             rc = lks_delta_scan_next_batch(sc, &bt, err);
             if (rc < 0) goto fail;
             if (rc == 0) break;
-            int any;
-            size_t nkeep = batch_keep(ap, bt, ncols, keep, &any);
+            uint32_t f = (uint32_t)(bt->file - snap->files);
+            while (hp < nhits && hits[hp].file < f) hp++;
+            size_t nkeep = 0;
+            for (size_t i = 0; i < bt->n; i++) {
+                uint64_t r = (uint64_t)bt->row_index[i];
+                while (hp < nhits && hits[hp].file == f && hits[hp].row < r) hp++;
+                if (hp < nhits && hits[hp].file == f && hits[hp].row == r) continue; /* one of our keys */
+                keep[nkeep++] = (uint32_t)i;
+            }
             rc = lks_delta_writer_write_cols(w, bt->cols, ncols, keep, nkeep, err);
             if (rc) goto fail;
             st->rows_written += (int64_t)nkeep;

@@ -60,7 +60,6 @@ int lks_merge_batch_new(lks_delta_table *t, const lks_merge_opts *o, lks_merge_b
     lks_merge_batch *b = calloc(1, sizeof *b);
     if (!b) return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
     b->t = t;
-    b->cow_hold = (size_t)64 << 20;
     lks_arena_init(&b->meta, 0);
     lks_arena_init(&b->data, 0);
     lks_arena_init(&b->conv, 0);
@@ -69,7 +68,6 @@ int lks_merge_batch_new(lks_delta_table *t, const lks_merge_opts *o, lks_merge_b
     int rc = LKS_OK;
     if (o) {
         b->datetime_as_ntz = o->datetime_as_ntz;
-        if (o->cow_hold_bytes > 0) b->cow_hold = (size_t)o->cow_hold_bytes;
         if (o->ntable_properties > 0 && o->table_properties) {
             b->props = lks_arena_alloc(&b->meta, (size_t)o->ntable_properties * sizeof *b->props);
             if (!b->props) goto oom;

@@ -49,10 +49,6 @@ typedef struct lks_merge_opts {
     const lks_delta_kv *table_properties; /* applied when the merge creates the table */
     int ntable_properties;
     int datetime_as_ntz;   /* DATETIME → timestamp_ntz instead of timestamp */
-    /* Copy-on-write: bytes of a file's rows held, as it is read, until one
-     * of the batch's keys shows up in it; a file that holds more first is
-     * read twice instead (its keys, then its rows).  0: 64 MiB. */
-    int64_t cow_hold_bytes;
 } lks_merge_opts;
 
 typedef struct lks_merge_batch lks_merge_batch;

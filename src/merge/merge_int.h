@@ -90,7 +90,6 @@ typedef struct lks_merge_tcol {
 struct lks_merge_batch {
     lks_delta_table *t;
     int datetime_as_ntz;
-    size_t cow_hold;     /* lks_merge_opts.cow_hold_bytes */
     lks_delta_kv *props; /* table properties for a new table (meta arena) */
     int nprops;
     lks_arena meta;      /* names, schemas, streams: kept across truncates and commits */
