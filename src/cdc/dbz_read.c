@@ -99,6 +99,12 @@ struct lks_dbz_parser {
     entry *inferred;
     int ncached;
     entry *hint_ent;
+    /* the last source object decoded: its JSON text, and its value with the
+     * strings packed in src_strs (the events of a snapshot, and of one row
+     * event, share their source block) */
+    lks_buf src_text, src_strs;
+    lks_cdc_source src_val;
+    int src_ok;
 };
 
 /* What one decode works on: a tokenized span of the document. */
@@ -1356,7 +1362,7 @@ static int src_int(const ctx *c, int vt, int64_t *out) {
     return LKS_OK;
 }
 
-static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
+static int decode_source_fields(const ctx *c, int ti, lks_cdc_source *s) {
     memset(s, 0, sizeof *s);
     s->pos = s->row = s->ts_ms = s->ts_us = -1;
     if (ti < 0 || is_null(c, ti))
@@ -1410,6 +1416,69 @@ static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
         k = skip(c, vt);
     }
     return rc;
+}
+
+/* The string members of a source, for moving them as one block. */
+#define SRC_STRS(s) {&(s)->connector, &(s)->name, &(s)->db, &(s)->table, &(s)->gtid, &(s)->file}
+
+/* Packs s's strings into p->src_strs and keeps s as the value of the
+ * source text held in p->src_text; on failure the cache holds no value. */
+static void source_keep(lks_dbz_parser *p, const lks_cdc_source *s) {
+    p->src_ok = 0;
+    lks_buf_reset(&p->src_strs);
+    p->src_val = *s;
+    const char **dst[] = SRC_STRS(&p->src_val);
+    size_t off[6];
+    for (int i = 0; i < 6; i++) {
+        off[i] = SIZE_MAX;
+        if (!*dst[i])
+            continue;
+        off[i] = p->src_strs.len;
+        if (lks_buf_append(&p->src_strs, *dst[i], strlen(*dst[i]) + 1) != LKS_OK)
+            return;
+    }
+    for (int i = 0; i < 6; i++)
+        *dst[i] = off[i] == SIZE_MAX ? NULL : (const char *)p->src_strs.ptr + off[i];
+    p->src_ok = 1;
+}
+
+/* The source object at ti: decoded, or copied from the last one when its
+ * text is the same (strings copied into the event's arena).  A text is
+ * kept on sight, its value only when it comes again: a stream whose source
+ * changes every event pays a copy of the text, not the packing. */
+static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
+    lks_dbz_parser *p = c->p;
+    if (ti < 0 || c->t[ti].type != LKS_JT_OBJECT || c->t[ti].end < c->t[ti].start)
+        return decode_source_fields(c, ti, s);
+    const char *q = TS(c, ti);
+    size_t n = TL(c, ti);
+    int same = n == p->src_text.len && memcmp(q, p->src_text.ptr, n) == 0;
+    if (same && p->src_ok) {
+        *s = p->src_val;
+        if (p->src_strs.len) {
+            char *d = lks_arena_alloc(c->a, p->src_strs.len);
+            if (!d)
+                return lks_err_set(c->err, LKS_ENOMEM, "cdc: out of memory");
+            memcpy(d, p->src_strs.ptr, p->src_strs.len);
+            const char **dst[] = SRC_STRS(s);
+            for (int i = 0; i < 6; i++)
+                if (*dst[i])
+                    *dst[i] = d + (*dst[i] - (const char *)p->src_strs.ptr);
+        }
+        return LKS_OK;
+    }
+    int rc = decode_source_fields(c, ti, s);
+    if (rc != LKS_OK)
+        return rc;
+    if (same) {
+        source_keep(p, s);
+    } else {
+        p->src_ok = 0;
+        lks_buf_reset(&p->src_text);
+        if (lks_buf_append(&p->src_text, q, n) != LKS_OK)
+            lks_buf_reset(&p->src_text);
+    }
+    return LKS_OK;
 }
 
 /* ---- top level ---------------------------------------------------------------------------- */
@@ -1802,6 +1871,8 @@ int lks_dbz_parser_new(const lks_dbz_opts *o, lks_dbz_parser **out, lks_err *err
     if (!p)
         return lks_err_set(err, LKS_ENOMEM, "cdc: no memory for a parser");
     lks_arena_init(&p->mem, CACHE_MAX_BYTES * 2);
+    lks_buf_init(&p->src_text, 0);
+    lks_buf_init(&p->src_strs, 0);
     int rc = LKS_OK;
     if (o) {
         if ((rc = lks_dbz_mode_decimal(o->decimal_handling_mode, &p->dec_mode, err)) ||
@@ -1869,5 +1940,7 @@ void lks_dbz_parser_free(lks_dbz_parser *p) {
     free(p->tok);
     free(p->stok);
     lks_arena_free(&p->mem);
+    lks_buf_free(&p->src_text);
+    lks_buf_free(&p->src_strs);
     free(p);
 }

@@ -500,6 +500,66 @@ static void t_schema_cache(void) {
     free(d2);
 }
 
+/* Events whose source block has the same text share its decoding: the
+ * values must be those of decoding each, and each event's strings must
+ * stay its own while later events change what the parser remembers. */
+static void check_source(const lks_cdc_source *so, int w) {
+    CHECK_EQ_STR(so->connector, "mysql");
+    CHECK_EQ_STR(so->name, "app");
+    CHECK_EQ_STR(so->db, "shop");
+    CHECK_EQ_STR(so->table, "orders");
+    CHECK_EQ_INT(so->server_id, 7);
+    CHECK_EQ_STR(so->file, w ? "bin.000004" : "bin.000003");
+    CHECK_EQ_INT(so->pos, w ? 9876 : 154);
+    CHECK_EQ_INT(so->row, w ? 2 : 0);
+    CHECK_EQ_INT(so->ts_ms, w ? 1700000000123 : 1700000000000);
+    CHECK_EQ_INT(so->snapshot, w ? 0 : 1);
+    if (w) CHECK_EQ_STR(so->gtid, "3E11FA47-71CA-11E1-9E33-C80AA9429562:23");
+    else CHECK(so->gtid == NULL);
+}
+
+static void t_source_reuse(void) {
+    static const char *const src[] = {
+        "{\"version\":\"2.5\",\"connector\":\"mysql\",\"name\":\"app\",\"ts_ms\":1700000000000,\"snapshot\":\"true\","
+        "\"db\":\"shop\",\"table\":\"orders\",\"server_id\":7,\"gtid\":null,\"file\":\"bin.000003\",\"pos\":154,"
+        "\"row\":0,\"thread\":null,\"query\":null}",
+        "{\"version\":\"2.5\",\"connector\":\"mysql\",\"name\":\"app\",\"ts_ms\":1700000000123,\"snapshot\":\"false\","
+        "\"db\":\"shop\",\"table\":\"orders\",\"server_id\":7,\"gtid\":\"3E11FA47-71CA-11E1-9E33-C80AA9429562:23\","
+        "\"file\":\"bin.000004\",\"pos\":9876,\"row\":2,\"thread\":5,\"query\":null}",
+    };
+    /* the source of each event, in order: runs of both, and single ones */
+    enum { N = 10 };
+    static const int order[N] = {0, 0, 0, 1, 1, 1, 0, 1, 0, 0};
+    lks_dbz_parser *p = mkparser(NULL);
+    lks_arena a[N];
+    lks_cdc_event ev[N];
+    char doc[1024];
+    for (int k = 0; k < N; k++) {
+        int w = order[k];
+        lks_arena_init(&a[k], 0);
+        snprintf(doc, sizeof doc, "{\"before\":null,\"after\":{\"id\":%d,\"v\":\"x%d\"},\"source\":%s,\"op\":\"%s\","
+                 "\"ts_ms\":1700000000999}", k, k, src[w], w ? "c" : "r");
+        lks_err err;
+        int rc = lks_dbz_parse(p, doc, strlen(doc), &a[k], &ev[k], NULL, &err);
+        memset(doc, 'X', sizeof doc - 1); /* nothing may point into the document either */
+        CHECK_EQ_INT(rc, 1);
+        if (rc != 1) {
+            printf("# %s\n", err.msg);
+            for (int j = 0; j <= k; j++) lks_arena_free(&a[j]);
+            lks_dbz_parser_free(p);
+            return;
+        }
+        check_source(&ev[k].source, w);
+    }
+    /* every event again, after all the others were parsed */
+    for (int k = 0; k < N; k++) {
+        check_source(&ev[k].source, order[k]);
+        CHECK_EQ_INT(ev[k].after.v[0].u.i64, k);
+        lks_arena_free(&a[k]);
+    }
+    lks_dbz_parser_free(p);
+}
+
 /* ---- bare payloads with a hint ------------------------------------------------------------ */
 
 static void t_hint_types(void) {
@@ -1575,6 +1635,7 @@ int main(void) {
     RUN(t_paimon_streams);
     RUN(t_seatunnel);
     RUN(t_schema_cache);
+    RUN(t_source_reuse);
     RUN(t_hint_types);
     RUN(t_column_type_params);
     RUN(t_roundtrip);
