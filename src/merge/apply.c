@@ -775,14 +775,24 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_me
         if (rc) goto fail;
         int ncols = scan_ncols(sc);
         uint32_t keep[LKS_DELTA_BATCH_ROWS];
-        size_t hp = 0; /* the next hit, in (file, row) order as the scan goes */
+        size_t hp = 0;      /* the next hit of file cf, rows ascending as the scan goes */
+        int64_t cf = -1;
         for (;;) {
             const lks_delta_batch *bt;
             rc = lks_delta_scan_next_batch(sc, &bt, err);
             if (rc < 0) goto fail;
             if (rc == 0) break;
             uint32_t f = (uint32_t)(bt->file - snap->files);
-            while (hp < nhits && hits[hp].file < f) hp++;
+            if ((int64_t)f != cf) { /* the file's first hit */
+                size_t lo = 0, hi = nhits;
+                while (lo < hi) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (hits[mid].file < f) lo = mid + 1;
+                    else hi = mid;
+                }
+                hp = lo;
+                cf = f;
+            }
             size_t nkeep = 0;
             for (size_t i = 0; i < bt->n; i++) {
                 uint64_t r = (uint64_t)bt->row_index[i];
