@@ -578,67 +578,100 @@ static int flush_batch(lks_delta_writer *w, part *p, lks_err *err) {
     return LKS_OK;
 }
 
-/* Checks a value of flat data column j against the column (as the Parquet
- * writer would) and appends it to p's pending batch (brows is the
- * caller's). */
-static inline int buffer_value(lks_delta_writer *w, part *p, int j, const lks_pq_value *v, lks_err *err) {
+static const lks_pq_value null_value; /* kind LKS_PQ_V_NULL */
+
+/* Adds rows sel[at..at+m) (NULL sel: at..at+m-1) of top-level values cv
+ * (NULL: all null) to flat data column j of p's pending batch (brows is the
+ * caller's): each value checked against the column as the Parquet writer
+ * would, counted into the column's stats (stats_leaf's rules) and stored. */
+static int add_chunk(lks_delta_writer *w, part *p, int j, const lks_pq_value *cv, const uint32_t *sel, size_t at,
+                     size_t m, lks_err *err) {
     const lks_pq_column *col = &w->fschema->cols[j];
+    const lks_delta_type *t = &w->file_root.children[j];
+    acc *ac = &p->accs[j];
     colbuf *c = &p->cb[j];
-    int rc = LKS_OK;
-    if (v->kind == LKS_PQ_V_NULL) {
-        if (!col->max_def)
-            return lks_err_set(err, LKS_EINVAL, "delta writer: parquet writer: required field %s is null", col->path);
-        uint16_t d = 0;
-        rc = lks_buf_append(&c->def, &d, 2);
-        return rc ? lks_err_set(err, rc, "delta writer: out of memory") : LKS_OK;
-    }
+    int mm = minmax_kind(t->kind), ek = expect_kind(t);
+    size_t width;
     int want;
     switch (col->type) {
-    case LKS_PQ_BOOLEAN: want = LKS_PQ_V_BOOL; break;
-    case LKS_PQ_INT32: want = LKS_PQ_V_INT32; break;
-    case LKS_PQ_INT64: want = LKS_PQ_V_INT64; break;
-    case LKS_PQ_INT96: want = LKS_PQ_V_INT96; break;
-    case LKS_PQ_FLOAT: want = LKS_PQ_V_FLOAT; break;
-    case LKS_PQ_DOUBLE: want = LKS_PQ_V_DOUBLE; break;
-    default: want = LKS_PQ_V_BYTES; break;
+    case LKS_PQ_BOOLEAN: want = LKS_PQ_V_BOOL, width = 1; break;
+    case LKS_PQ_INT32: want = LKS_PQ_V_INT32, width = 4; break;
+    case LKS_PQ_INT64: want = LKS_PQ_V_INT64, width = 8; break;
+    case LKS_PQ_INT96: want = LKS_PQ_V_INT96, width = 12; break;
+    case LKS_PQ_FLOAT: want = LKS_PQ_V_FLOAT, width = 4; break;
+    case LKS_PQ_DOUBLE: want = LKS_PQ_V_DOUBLE, width = 8; break;
+    default: want = LKS_PQ_V_BYTES, width = sizeof(bref); break;
     }
-    if (v->kind != want || (col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY && v->u.bytes.len != (size_t)col->type_length))
-        return lks_err_set(err, LKS_EINVAL,
-                           "delta writer: parquet writer: column %s: value of kind %d does not fit the column",
-                           col->path, v->kind);
-    if (col->max_def) {
-        uint16_t d = (uint16_t)col->max_def;
-        rc = lks_buf_append(&c->def, &d, 2);
-    }
-    if (!rc) {
+    if ((col->max_def && lks_buf_reserve(&c->def, m * 2) != LKS_OK) || lks_buf_reserve(&c->vals, m * width) != LKS_OK)
+        return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+    uint16_t *def = (uint16_t *)(void *)(c->def.ptr + c->def.len);
+    uint8_t *out = c->vals.ptr + c->vals.len;
+    size_t nv = 0, nnull = 0, raw = 0;
+    const lks_pq_value *lo = NULL, *hi = NULL;
+    int rc = LKS_OK;
+    for (size_t k = 0; k < m; k++) {
+        const lks_pq_value *v = cv ? &cv[sel ? sel[at + k] : at + k] : &null_value;
+        if (v->kind == LKS_PQ_V_NULL) {
+            if (!col->max_def)
+                return lks_err_set(err, LKS_EINVAL, "delta writer: parquet writer: required field %s is null", col->path);
+            def[k] = 0;
+            nnull++;
+            continue;
+        }
+        if (mm) {
+            if (v->kind != ek) return lks_err_set(err, LKS_EINVAL, "delta writer: a value does not match its column's type");
+            int skip = 0;
+            if (v->kind == LKS_PQ_V_FLOAT || v->kind == LKS_PQ_V_DOUBLE) {
+                double d = v->kind == LKS_PQ_V_FLOAT ? (double)v->u.f32 : v->u.f64;
+                if (isnan(d)) ac->nan = 1, skip = 1;
+                else if (isinf(d)) ac->inf = 1;
+            }
+            if (skip) {
+            } else if (!lo) {
+                lo = hi = v;
+            } else if (v->kind == LKS_PQ_V_INT64) { /* the common kinds without a call */
+                if (v->u.i64 < lo->u.i64) lo = v;
+                else if (v->u.i64 > hi->u.i64) hi = v;
+            } else if (v->kind == LKS_PQ_V_INT32) {
+                if (v->u.i32 < lo->u.i32) lo = v;
+                else if (v->u.i32 > hi->u.i32) hi = v;
+            } else if (cmp_vals(t, v, lo) < 0) {
+                lo = v;
+            } else if (cmp_vals(t, v, hi) > 0) {
+                hi = v;
+            }
+        }
+        if (v->kind != want || (col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY && v->u.bytes.len != (size_t)col->type_length))
+            return lks_err_set(err, LKS_EINVAL,
+                               "delta writer: parquet writer: column %s: value of kind %d does not fit the column",
+                               col->path, v->kind);
+        if (col->max_def) def[k] = (uint16_t)col->max_def;
         switch (col->type) {
-        case LKS_PQ_BOOLEAN: rc = lks_buf_append_byte(&c->vals, v->u.b != 0); p->braw += 1; break;
-        case LKS_PQ_INT32: rc = lks_buf_append(&c->vals, &v->u.i32, 4); p->braw += 4; break;
-        case LKS_PQ_INT64: rc = lks_buf_append(&c->vals, &v->u.i64, 8); p->braw += 8; break;
-        case LKS_PQ_INT96: rc = lks_buf_append(&c->vals, &v->u.i96, 12); p->braw += 12; break;
-        case LKS_PQ_FLOAT: rc = lks_buf_append(&c->vals, &v->u.f32, 4); p->braw += 4; break;
-        case LKS_PQ_DOUBLE: rc = lks_buf_append(&c->vals, &v->u.f64, 8); p->braw += 8; break;
+        case LKS_PQ_BOOLEAN: out[nv] = v->u.b != 0, raw += 1; break;
+        case LKS_PQ_INT32: memcpy(out + nv * 4, &v->u.i32, 4), raw += 4; break;
+        case LKS_PQ_INT64: memcpy(out + nv * 8, &v->u.i64, 8), raw += 8; break;
+        case LKS_PQ_INT96: memcpy(out + nv * 12, &v->u.i96, 12), raw += 12; break;
+        case LKS_PQ_FLOAT: memcpy(out + nv * 4, &v->u.f32, 4), raw += 4; break;
+        case LKS_PQ_DOUBLE: memcpy(out + nv * 8, &v->u.f64, 8), raw += 8; break;
         default: {
             bref br = {p->bytes.len, v->u.bytes.len};
-            if (br.len) rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len);
-            if (!rc) rc = lks_buf_append(&c->vals, &br, sizeof br);
-            p->braw += br.len + 4;
+            if (br.len && (rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len)) != LKS_OK)
+                return lks_err_set(err, rc, "delta writer: out of memory");
+            memcpy(out + nv * sizeof br, &br, sizeof br);
+            raw += br.len + 4;
             break;
         }
         }
+        nv++;
     }
-    if (rc) return lks_err_set(err, rc, "delta writer: out of memory");
-    c->nvals++;
-    return LKS_OK;
-}
-
-/* Appends the flat row in w->fitems to p's pending batch. */
-static int buffer_row(lks_delta_writer *w, part *p, lks_err *err) {
-    for (int j = 0; j < w->ndata; j++) {
-        int rc = buffer_value(w, p, j, &w->fitems[j], err);
-        if (rc) return rc;
-    }
-    p->brows++;
+    if (col->max_def) c->def.len += m * 2;
+    c->vals.len += nv * width;
+    c->nvals += nv;
+    p->braw += raw;
+    ac->nulls += (int64_t)nnull;
+    /* the chunk's bounds into the file's, as single values */
+    if (lo && (stats_leaf(ac, t, lo) || (hi != lo && stats_leaf(ac, t, hi))))
+        return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
     return LKS_OK;
 }
 
@@ -655,8 +688,8 @@ static const char *codec_ext(int codec) {
     }
 }
 
-/* Closes p's current file, publishes it and records its add. */
-/* Ends p's Parquet file and publishes it (a file without rows is dropped). */
+/* Ends p's Parquet file, publishes it and records its add (a file without
+ * rows is dropped). */
 static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     if (!p->pw) return LKS_OK;
     int rc = flush_batch(w, p, err);
@@ -970,24 +1003,14 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
         w->failed = 1;
         return rc;
     }
-    for (int j = 0; j < w->ndata; j++) w->fitems[j] = row->u.list.items[w->data_idx[j]];
-    lks_pq_value frow;
-    frow.kind = LKS_PQ_V_GROUP;
-    frow.u.list.items = w->fitems;
-    frow.u.list.n = (size_t)w->ndata;
-    int li = 0;
-    for (int j = 0; j < w->ndata && !rc; j++) rc = stats_walk(p, &w->file_root.children[j], &w->fitems[j], &li);
-    if (rc) {
-        w->failed = 1;
-        return lks_err_set(err, rc == LKS_ENOMEM ? rc : LKS_EINVAL,
-                           "delta writer: a value does not match its column's type");
-    }
     if (w->flat) {
-        rc = buffer_row(w, p, err);
+        for (int j = 0; j < w->ndata && !rc; j++)
+            rc = add_chunk(w, p, j, &row->u.list.items[w->data_idx[j]], NULL, 0, 1, err);
         if (rc) {
             w->failed = 1;
             return rc;
         }
+        p->brows++;
         p->rows++;
         if (p->brows < BATCH_ROWS && p->braw < w->batch_bytes) return LKS_OK;
         rc = flush_batch(w, p, err);
@@ -996,6 +1019,18 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
             return rc;
         }
     } else {
+        for (int j = 0; j < w->ndata; j++) w->fitems[j] = row->u.list.items[w->data_idx[j]];
+        lks_pq_value frow;
+        frow.kind = LKS_PQ_V_GROUP;
+        frow.u.list.items = w->fitems;
+        frow.u.list.n = (size_t)w->ndata;
+        int li = 0;
+        for (int j = 0; j < w->ndata && !rc; j++) rc = stats_walk(p, &w->file_root.children[j], &w->fitems[j], &li);
+        if (rc) {
+            w->failed = 1;
+            return lks_err_set(err, rc == LKS_ENOMEM ? rc : LKS_EINVAL,
+                               "delta writer: a value does not match its column's type");
+        }
         rc = lks_pq_write_row(p->pw, &frow, err);
         if (rc) {
             w->failed = 1;
@@ -1010,117 +1045,12 @@ int lks_delta_writer_write(lks_delta_writer *w, const lks_pq_value *row, lks_err
     return rc;
 }
 
-/* Adds rows sel[at..at+m) (NULL sel: at..at+m-1) of top-level values cv
- * (NULL: all null) to flat data column j of p: checks, stats and buffering
- * of stats_leaf and buffer_value, a column at a time. */
-static int add_chunk(lks_delta_writer *w, part *p, int j, const lks_pq_value *cv, const uint32_t *sel, size_t at,
-                     size_t m, lks_err *err) {
-    static const lks_pq_value null_value;
-    const lks_pq_column *col = &w->fschema->cols[j];
-    const lks_delta_type *t = &w->file_root.children[j];
-    acc *ac = &p->accs[j];
-    colbuf *c = &p->cb[j];
-    int mm = minmax_kind(t->kind), ek = expect_kind(t);
-    size_t width;
-    int want;
-    switch (col->type) {
-    case LKS_PQ_BOOLEAN: want = LKS_PQ_V_BOOL, width = 1; break;
-    case LKS_PQ_INT32: want = LKS_PQ_V_INT32, width = 4; break;
-    case LKS_PQ_INT64: want = LKS_PQ_V_INT64, width = 8; break;
-    case LKS_PQ_INT96: want = LKS_PQ_V_INT96, width = 12; break;
-    case LKS_PQ_FLOAT: want = LKS_PQ_V_FLOAT, width = 4; break;
-    case LKS_PQ_DOUBLE: want = LKS_PQ_V_DOUBLE, width = 8; break;
-    default: want = LKS_PQ_V_BYTES, width = sizeof(bref); break;
-    }
-    if ((col->max_def && lks_buf_reserve(&c->def, m * 2) != LKS_OK) || lks_buf_reserve(&c->vals, m * width) != LKS_OK)
-        return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-    uint16_t *def = (uint16_t *)(void *)(c->def.ptr + c->def.len);
-    uint8_t *out = c->vals.ptr + c->vals.len;
-    size_t nv = 0, nnull = 0, raw = 0;
-    const lks_pq_value *lo = NULL, *hi = NULL;
-    int rc = LKS_OK;
-    for (size_t k = 0; k < m; k++) {
-        const lks_pq_value *v = cv ? &cv[sel ? sel[at + k] : at + k] : &null_value;
-        if (v->kind == LKS_PQ_V_NULL) {
-            if (!col->max_def)
-                return lks_err_set(err, LKS_EINVAL, "delta writer: parquet writer: required field %s is null", col->path);
-            def[k] = 0;
-            nnull++;
-            continue;
-        }
-        if (mm) {
-            if (v->kind != ek) return lks_err_set(err, LKS_EINVAL, "delta writer: a value does not match its column's type");
-            int skip = 0;
-            if (v->kind == LKS_PQ_V_FLOAT || v->kind == LKS_PQ_V_DOUBLE) {
-                double d = v->kind == LKS_PQ_V_FLOAT ? (double)v->u.f32 : v->u.f64;
-                if (isnan(d)) ac->nan = 1, skip = 1;
-                else if (isinf(d)) ac->inf = 1;
-            }
-            if (skip) {
-            } else if (!lo) {
-                lo = hi = v;
-            } else if (v->kind == LKS_PQ_V_INT64) { /* the common kinds without a call */
-                if (v->u.i64 < lo->u.i64) lo = v;
-                else if (v->u.i64 > hi->u.i64) hi = v;
-            } else if (v->kind == LKS_PQ_V_INT32) {
-                if (v->u.i32 < lo->u.i32) lo = v;
-                else if (v->u.i32 > hi->u.i32) hi = v;
-            } else if (cmp_vals(t, v, lo) < 0) {
-                lo = v;
-            } else if (cmp_vals(t, v, hi) > 0) {
-                hi = v;
-            }
-        }
-        if (v->kind != want || (col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY && v->u.bytes.len != (size_t)col->type_length))
-            return lks_err_set(err, LKS_EINVAL,
-                               "delta writer: parquet writer: column %s: value of kind %d does not fit the column",
-                               col->path, v->kind);
-        if (col->max_def) def[k] = (uint16_t)col->max_def;
-        switch (col->type) {
-        case LKS_PQ_BOOLEAN: out[nv] = v->u.b != 0, raw += 1; break;
-        case LKS_PQ_INT32: memcpy(out + nv * 4, &v->u.i32, 4), raw += 4; break;
-        case LKS_PQ_INT64: memcpy(out + nv * 8, &v->u.i64, 8), raw += 8; break;
-        case LKS_PQ_INT96: memcpy(out + nv * 12, &v->u.i96, 12), raw += 12; break;
-        case LKS_PQ_FLOAT: memcpy(out + nv * 4, &v->u.f32, 4), raw += 4; break;
-        case LKS_PQ_DOUBLE: memcpy(out + nv * 8, &v->u.f64, 8), raw += 8; break;
-        default: {
-            bref br = {p->bytes.len, v->u.bytes.len};
-            if (br.len && (rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len)) != LKS_OK)
-                return lks_err_set(err, rc, "delta writer: out of memory");
-            memcpy(out + nv * sizeof br, &br, sizeof br);
-            raw += br.len + 4;
-            break;
-        }
-        }
-        nv++;
-    }
-    if (col->max_def) c->def.len += m * 2;
-    c->vals.len += nv * width;
-    c->nvals += nv;
-    p->braw += raw;
-    ac->nulls += (int64_t)nnull;
-    if (lo) {
-        if (!ac->has) {
-            ac->has = 1;
-            if (set_bound(&ac->min, &ac->minb, lo) || set_bound(&ac->max, &ac->maxb, hi))
-                return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-        } else {
-            if (cmp_vals(t, lo, &ac->min) < 0 && set_bound(&ac->min, &ac->minb, lo))
-                return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-            if (cmp_vals(t, hi, &ac->max) > 0 && set_bound(&ac->max, &ac->maxb, hi))
-                return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
-        }
-    }
-    return LKS_OK;
-}
-
 #define COLS_STEP 1024 /* rows per step of lks_delta_writer_write_cols (bounds a batch's overshoot) */
 
 int lks_delta_writer_write_cols(lks_delta_writer *w, const lks_pq_value *const *cols, int ncols, const uint32_t *sel,
                                 size_t n, lks_err *err) {
     if (w->failed) return lks_err_set(err, LKS_EINVAL, "delta writer: an earlier write failed");
     int nf = w->schema->nchildren;
-    static const lks_pq_value null_value;
     if (!w->flat || w->npart > 0) {
         /* rows of a partitioned or nested table may go to different files: one by one */
         if (!w->wide && !(w->wide = calloc((size_t)nf + 1, sizeof *w->wide)))

@@ -327,39 +327,37 @@ static int local_wopen(lks_store *st, const char *key, void **hp, lks_err *err) 
     return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", key);
 }
 
-static int local_wappend(lks_store *st, void *hp, const void *p, size_t n, lks_err *err) {
-    local_store *ls = L(st);
-    lwriter *h = hp;
+/* Appends n bytes to the writer's temporary file (synced when asked); on
+ * failure the file is removed. */
+static int wappend_tmp(local_store *ls, lwriter *h, const void *p, size_t n, int sync, lks_err *err) {
     int fd;
     do
         fd = openat(ls->rootfd, h->tmpkey, O_WRONLY | O_APPEND | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return lks_err_set(err, LKS_EIO, "open %s/%s (temporary file): %s", ls->root, h->tmpkey, strerror(errno));
-    return finish_tmp(ls, fd, p, n, 0, ls->rootfd, h->tmpkey, h->key, err);
+    if (fd < 0) {
+        int rc = lks_err_set(err, LKS_EIO, "open %s/%s (temporary file): %s", ls->root, h->tmpkey, strerror(errno));
+        unlinkat(ls->rootfd, h->tmpkey, 0);
+        return rc;
+    }
+    return finish_tmp(ls, fd, p, n, sync, ls->rootfd, h->tmpkey, h->key, err);
 }
 
-static int local_wcommit(lks_store *st, void *hp, lks_err *err) {
+static int local_wappend(lks_store *st, void *hp, const void *p, size_t n, lks_err *err) {
+    return wappend_tmp(L(st), hp, p, n, 0, err);
+}
+
+static int local_wcommit(lks_store *st, void *hp, const void *p, size_t n, lks_err *err) {
     local_store *ls = L(st);
     lwriter *h = hp;
-    const char *slash = strrchr(h->tmpkey, '/');
-    const char *tmp = slash ? slash + 1 : h->tmpkey;
-    int dfd = open_dir(ls, h->key, slash ? (size_t)(slash - h->tmpkey) : 0), fd = -1, rc;
-    if (dfd < 0) {
-        rc = lks_err_set(err, LKS_EIO, "open the directory of %s/%s: %s", ls->root, h->key, strerror(errno));
-        unlinkat(ls->rootfd, h->tmpkey, 0);
-    } else {
-        do
-            fd = openat(dfd, tmp, O_WRONLY | O_CLOEXEC);
-        while (fd < 0 && errno == EINTR);
-        if (fd < 0) {
-            rc = lks_err_set(err, LKS_EIO, "open %s/%s (temporary file): %s", ls->root, h->tmpkey, strerror(errno));
-            unlinkat(dfd, tmp, 0);
-            close(dfd);
-        } else if ((rc = finish_tmp(ls, fd, "", 0, 1, dfd, tmp, h->key, err)) != LKS_OK) {
-            close(dfd);
+    int rc = wappend_tmp(ls, h, p, n, 1, err);
+    if (rc == LKS_OK) {
+        const char *slash = strrchr(h->tmpkey, '/');
+        int dfd = open_dir(ls, h->key, slash ? (size_t)(slash - h->tmpkey) : 0);
+        if (dfd < 0) {
+            rc = lks_err_set(err, LKS_EIO, "open the directory of %s/%s: %s", ls->root, h->key, strerror(errno));
+            unlinkat(ls->rootfd, h->tmpkey, 0);
         } else {
-            rc = publish_tmp(ls, dfd, tmp, h->key, 0, err);
+            rc = publish_tmp(ls, dfd, slash ? slash + 1 : h->tmpkey, h->key, 0, err);
         }
     }
     lwriter_free(h);

@@ -304,7 +304,7 @@ int lks_store_writer_open(lks_store *st, const char *key, lks_store_writer **out
         return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", key);
     }
     w->st = st;
-    lks_buf_init(&w->buf, st->ops->wopen ? 0 : LKS_BUF_MAX_DEFAULT);
+    lks_buf_init(&w->buf, 0);
     if (st->ops->wopen && (rc = st->ops->wopen(st, key, &w->h, err)) != LKS_OK) {
         free(w->key);
         free(w);
@@ -336,8 +336,8 @@ int lks_store_writer_write(lks_store_writer *w, const void *p, size_t n, lks_err
     } else {
         rc = lks_buf_append(&w->buf, p, n);
     }
-    if (rc == LKS_ENOMEM)
-        rc = lks_err_set(err, rc, "%s: out of memory", w->key);
+    if (rc == LKS_ENOMEM || rc == LKS_ELIMIT) /* the buffer's own failures carry no message */
+        rc = lks_err_set(err, rc, "%s: %s holding %zu more bytes", w->key, lks_strerror(rc), n);
     if (rc) {
         w->failed = 1;
         return rc;
@@ -362,11 +362,7 @@ int lks_store_writer_commit(lks_store_writer *w, lks_err *err) {
     }
     int rc;
     if (w->h) {
-        rc = writer_drain(w, err);
-        if (rc)
-            w->st->ops->wabort(w->st, w->h);
-        else
-            rc = w->st->ops->wcommit(w->st, w->h, err);
+        rc = w->st->ops->wcommit(w->st, w->h, w->buf.ptr ? w->buf.ptr : (const uint8_t *)"", w->buf.len, err);
     } else {
         rc = w->st->ops->put(w->st, w->key, w->buf.ptr ? w->buf.ptr : (const uint8_t *)"", w->buf.len, 0, err);
     }

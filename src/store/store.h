@@ -65,11 +65,12 @@ typedef struct lks_store_ops {
     int (*open_fd)(lks_store *st, const char *key, int *fd, lks_err *err);
     /* writing an object in pieces (NULL: lks_store_writer holds the object
      * and puts it whole): wopen starts a hidden temporary object, wappend
-     * adds bytes to it, wcommit publishes it (put semantics) and wabort
-     * discards it; both end the handle */
+     * adds bytes to it, wcommit adds the last bytes and publishes it (put
+     * semantics) and wabort discards it; both end the handle, wcommit also
+     * when it fails */
     int (*wopen)(lks_store *st, const char *key, void **h, lks_err *err);
     int (*wappend)(lks_store *st, void *h, const void *p, size_t n, lks_err *err);
-    int (*wcommit)(lks_store *st, void *h, lks_err *err);
+    int (*wcommit)(lks_store *st, void *h, const void *p, size_t n, lks_err *err);
     void (*wabort)(lks_store *st, void *h);
 } lks_store_ops;
 
