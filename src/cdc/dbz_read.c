@@ -915,8 +915,8 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
             size_t kl = TL(c, q);
             int vt = q + 1;
             if (KEY_IS(kp, kl, "scale")) {
-                if (tok_param_int(c, vt, &scale) != 0)
-                    return FAILT(c, vt, "bad decimal scale parameter");
+                if (tok_param_int(c, vt, &scale) != 0 || scale < -1000 || scale > 1000)
+                    return FAILT(c, vt, "bad decimal scale parameter (|scale| <= 1000)");
                 has_scale = 1;
             } else if (KEY_IS(kp, kl, "connect.decimal.precision")) {
                 if (tok_param_int(c, vt, &prec) != 0)

@@ -697,6 +697,33 @@ static void t_column_type_params(void) {
     CHECK(is_dec(col(&ev, &ev.after, "c"), "12.500"));
     CHECK_EQ_INT(coltype(&ev, "d")->precision, 5);
     CHECK(is_int(col(&ev, &ev.after, "d"), 7));
+    /* a Decimal's scale is bounded where it is read, as the variable-scale form's is */
+    static const char *scales[] = {"1000", "-1000", "1001", "999999999", "x"};
+    for (int i = 0; i < 5; i++) {
+        char d2[1024];
+        snprintf(d2, sizeof d2,
+                 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"struct\",\"fields\":["
+                 "{\"type\":\"bytes\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Decimal\","
+                 "\"version\":1,\"parameters\":{\"scale\":\"%s\",\"connect.decimal.precision\":\"40\"},"
+                 "\"field\":\"x\"}],\"optional\":true,\"name\":\"s.db.t.Value\",\"field\":\"after\"}],"
+                 "\"optional\":false,\"name\":\"s.db.t.Envelope\"},"
+                 "\"payload\":{\"before\":null,\"after\":{\"x\":\"AQ==\"},\"op\":\"r\"}}",
+                 scales[i]);
+        lks_err_clear(&err);
+        rc = lks_dbz_parse(p, d2, strlen(d2), &a, &ev, NULL, &err);
+        if (i < 2) {
+            CHECK_EQ_INT(rc, 1);
+            CHECK(rc == 1 && coltype(&ev, "x")->scale == (i ? -1000 : 1000));
+            lks_buf b;
+            lks_buf_init(&b, 0);
+            lks_dbz_write_opts wo = {1, NULL, NULL, NULL};
+            CHECK_EQ_INT(rc == 1 ? lks_dbz_write(&b, &ev, &wo, &err) : 0, 0);
+            lks_buf_free(&b);
+        } else {
+            CHECK_EQ_INT(rc, LKS_ECORRUPT);
+            CHECK(strstr(err.msg, "scale") != NULL);
+        }
+    }
     lks_arena_free(&a);
     lks_dbz_parser_free(p);
 }
