@@ -197,8 +197,8 @@ static size_t skip_ws(const char *s, size_t n, size_t i) {
 
 /* Tokenizes s[0..n) (at document offset base) into *tokp, growing it as
  * the scanner asks; the grammar is checked on the way.  Fills c. */
-static int tokenize(lks_dbz_parser *p, int which, const char *s, size_t n, size_t base, const char *root, lks_arena *a,
-                    ctx *c, lks_err *err) {
+static int tokenize(lks_dbz_parser *p, int which, const char *s, size_t n, size_t base, const char *root,
+                    const lks_json_known *kn, lks_arena *a, ctx *c, lks_err *err) {
     lks_jtok **tokp = which ? &p->stok : &p->tok;
     unsigned *capp = which ? &p->nstok : &p->ntok;
     memset(c, 0, sizeof *c);
@@ -212,7 +212,7 @@ static int tokenize(lks_dbz_parser *p, int which, const char *s, size_t n, size_
     lks_json_scan_err e;
     int r;
     for (;;) {
-        r = lks_json_scan(s, n, *tokp, *capp, DEPTH_MAX, &e);
+        r = lks_json_scan_known(s, n, *tokp, *capp, DEPTH_MAX, kn, &e);
         if (r != -2)
             break;
         size_t want = *capp ? (size_t)*capp * 2 : 64;
@@ -915,8 +915,8 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
             size_t kl = TL(c, q);
             int vt = q + 1;
             if (KEY_IS(kp, kl, "scale")) {
-                if (tok_param_int(c, vt, &scale) != 0 || scale < -1000 || scale > 1000)
-                    return FAILT(c, vt, "bad decimal scale parameter (|scale| <= 1000)");
+                if (tok_param_int(c, vt, &scale) != 0 || scale > 1000)
+                    return FAILT(c, vt, "bad decimal scale parameter (0 to 1000)");
                 has_scale = 1;
             } else if (KEY_IS(kp, kl, "connect.decimal.precision")) {
                 if (tok_param_int(c, vt, &prec) != 0)
@@ -1127,7 +1127,7 @@ static int schema_entry(lks_dbz_parser *p, const char *s, size_t n, size_t base,
             return LKS_OK;
         }
     ctx c;
-    int rc = tokenize(p, 1, s, n, base, "schema", a, &c, err);
+    int rc = tokenize(p, 1, s, n, base, "schema", NULL, a, &c, err);
     if (rc)
         return rc;
     int cacheable = p->ncached < CACHE_MAX_ENTRIES && p->mem.used_total + n * 4 < CACHE_MAX_BYTES;
@@ -1453,6 +1453,8 @@ static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
     const char *q = TS(c, ti);
     size_t n = TL(c, ti);
     int same = n == p->src_text.len && memcmp(q, p->src_text.ptr, n) == 0;
+    if (c->t[ti].size < 0 && !(same && p->src_ok)) /* opaque (front) only when equal to the kept one */
+        return lks_err_set(c->err, LKS_EINTERNAL, "cdc: source token without its value");
     if (same && p->src_ok) {
         *s = p->src_val;
         if (p->src_strs.len) {
@@ -1673,8 +1675,10 @@ static int top_scan(lks_dbz_parser *p, const char *s, size_t n, size_t i, top *t
 static int is_null_text(const char *s, size_t a, size_t b) { return b - a == 4 && memcmp(s + a, "null", 4) == 0; }
 
 /* Shared front: trims, detects tombstones, finds the spans, tokenizes the
- * payload.  Returns 1 ready, 0 tombstone, negative error. */
-static int front(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a, top *tp, ctx *c, lks_err *err) {
+ * payload (a "source" like the last one as one opaque token when
+ * use_src).  Returns 1 ready, 0 tombstone, negative error. */
+static int front(lks_dbz_parser *p, const char *json, size_t len, int use_src, lks_arena *a, top *tp, ctx *c,
+                 lks_err *err) {
     if (!json && len)
         return lks_err_set(err, LKS_EINVAL, "cdc: NULL document");
     if (len > DOC_MAX)
@@ -1689,12 +1693,14 @@ static int front(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a, 
     int rc = top_scan(p, json, e, i, tp, err);
     if (rc)
         return rc;
+    lks_json_known kn = {"source", 6, (const char *)p->src_text.ptr, p->src_text.len};
+    const lks_json_known *k = use_src && p->src_ok ? &kn : NULL;
     if (tp->envelope) {
         if (is_null_text(json, tp->pay, tp->pay_end))
             return 0;
-        rc = tokenize(p, 0, json + tp->pay, tp->pay_end - tp->pay, tp->pay, "payload", a, c, err);
+        rc = tokenize(p, 0, json + tp->pay, tp->pay_end - tp->pay, tp->pay, "payload", k, a, c, err);
     } else {
-        rc = tokenize(p, 0, json, e, 0, "", a, c, err);
+        rc = tokenize(p, 0, json, e, 0, "", k, a, c, err);
     }
     if (rc)
         return rc;
@@ -1714,7 +1720,7 @@ int lks_dbz_parse(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a,
     ev->source.pos = ev->source.row = ev->source.ts_ms = ev->source.ts_us = -1;
     top tp;
     ctx c;
-    int rc = front(p, json, len, a, &tp, &c, err);
+    int rc = front(p, json, len, 1, a, &tp, &c, err);
     if (rc <= 0)
         return rc;
     /* the payload's members */
@@ -1826,7 +1832,7 @@ int lks_dbz_parse_key(lks_dbz_parser *p, const char *json, size_t len, lks_arena
     *values = NULL;
     top tp;
     ctx c;
-    int rc = front(p, json, len, a, &tp, &c, err);
+    int rc = front(p, json, len, 0, a, &tp, &c, err);
     if (rc <= 0)
         return rc; /* a null key: a table without a primary key */
     entry *e = tp.hit;

@@ -194,6 +194,11 @@ static inline __attribute__((always_inline)) long scan_string(const unsigned cha
     i++
 
 int lks_json_scan(const char *s, size_t n, lks_jtok *t, size_t cap, int depth_max, lks_json_scan_err *e) {
+    return lks_json_scan_known(s, n, t, cap, depth_max, NULL, e);
+}
+
+int lks_json_scan_known(const char *s, size_t n, lks_jtok *t, size_t cap, int depth_max, const lks_json_known *kn,
+                        lks_json_scan_err *e) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, nt = 0, bad = 0;
     int top = -1;     /* innermost open container */
@@ -244,6 +249,14 @@ value: /* at a value (white space skipped) */
             NEWTOK(LKS_JT_PRIMITIVE, i, parent);
             t[nt++].end = (int)j;
             i = j;
+        } else if (c == '{' && kn && depth == 1 && in_obj && (size_t)(t[key].end - t[key].start) == kn->klen &&
+                   n - i >= kn->vlen && memcmp(s + t[key].start, kn->key, kn->klen) == 0 &&
+                   memcmp(u + i, kn->val, kn->vlen) == 0) {
+            /* the known value: one token, its contents not listed */
+            NEWTOK(LKS_JT_OBJECT, i, parent);
+            t[nt].size = -1;
+            t[nt++].end = (int)(i + kn->vlen);
+            i += kn->vlen;
         } else if (c == '{' || c == '[') {
             if (depth >= depth_max)
                 FAIL_AT(i, "nested too deeply");

@@ -36,6 +36,23 @@ typedef struct lks_json_scan_err {
  * suffice (n / 2 + 2 always do). */
 int lks_json_scan(const char *s, size_t n, lks_jtok *t, size_t cap, int depth_max, lks_json_scan_err *e);
 
+/* A member of the top-level object whose value the caller already holds:
+ * key (unescaped spelling, as written) and the value's exact text, which
+ * must be a complete, valid JSON object.  Where the document has that key
+ * at the top level with a value spelled byte for byte like val, the value
+ * is one LKS_JT_OBJECT token with size -1 and no tokens for its contents:
+ * equal bytes are the same value, so they need no second look. */
+typedef struct lks_json_known {
+    const char *key;
+    size_t klen;
+    const char *val;
+    size_t vlen;
+} lks_json_known;
+
+/* lks_json_scan with a known member (kn may be NULL). */
+int lks_json_scan_known(const char *s, size_t n, lks_jtok *t, size_t cap, int depth_max, const lks_json_known *kn,
+                        lks_json_scan_err *e);
+
 /* A JSON number's spelling, exactly (RFC 8259). */
 int lks_json_valid_number(const char *q, size_t n);
 
