@@ -207,6 +207,35 @@ static inline void lks_store_le64(uint8_t *q, uint64_t v) {
     lks_store_le32(q + 4, (uint32_t)(v >> 32));
 }
 
+/* Big-endian 8-byte load (an unsigned word that orders as the bytes do). */
+static inline uint64_t lks_load_be64(const uint8_t *q) {
+    uint64_t x;
+    memcpy(&x, q, 8);
+    return __builtin_bswap64(x);
+}
+
+/* memcmp-then-length order of two byte strings, <0, 0 or >0, inline: the
+ * short keys and values of min/max tracking and sorting pay more for a
+ * call into memcmp than for the compare. */
+static inline int lks_bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
+    size_t n = na < nb ? na : nb;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t x = lks_load_be64(a + i), y = lks_load_be64(b + i);
+            if (x != y) return x < y ? -1 : 1;
+        }
+        if (i < n) { /* the last 8 bytes, overlapping bytes already equal */
+            uint64_t x = lks_load_be64(a + n - 8), y = lks_load_be64(b + n - 8);
+            if (x != y) return x < y ? -1 : 1;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+    }
+    return (na > nb) - (na < nb);
+}
+
 /* ---- arena --------------------------------------------------------------- */
 
 /* Bump allocator for per-file / per-commit lifetimes.  Memory is returned

@@ -255,12 +255,9 @@ static int cmp_vals(const lks_delta_type *t, const lks_pq_value *a, const lks_pq
             int sa = n && (p[0] & 0x80), sb = m && (q[0] & 0x80);
             if (sa != sb) return sa ? -1 : 1;
             if (n != m) return n < m ? (sa ? 1 : -1) : (sa ? -1 : 1);
-            int c = n ? memcmp(p, q, n) : 0;
-            return (c > 0) - (c < 0);
+            return lks_bytes_cmp(p, n, q, n);
         }
-        int c = n && m ? memcmp(p, q, n < m ? n : m) : 0; /* an empty value may have no pointer */
-        if (c) return (c > 0) - (c < 0);
-        return (n > m) - (n < m);
+        return lks_bytes_cmp(p, n, q, m);
     }
     default: return 0;
     }

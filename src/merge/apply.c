@@ -46,10 +46,14 @@
 
 #define BLOOM_MAX_PROBES 4000000 /* per file: past it, read the file's keys instead */
 
-typedef struct keyref {
-    const uint8_t *k;
-    uint32_t n;
-} keyref;
+typedef lks_merge_keyref keyref;
+
+/* A scan row whose key passed the filter (batch_hits). */
+typedef struct kcand {
+    uint32_t row, at, len; /* row in the scan batch; key bytes in kbuf */
+    uint32_t ent;          /* entry index + 1 of the key's first slot with its tag, or 0 */
+    uint64_t h;
+} kcand;
 
 typedef struct hit {
     uint32_t file;
@@ -80,6 +84,7 @@ typedef struct applier {
     lks_buf tmp, kbuf;
     uint64_t *kf;          /* blocked bloom filter of the keys' hashes (row lookups) */
     uint64_t kfmask;       /* words - 1 */
+    kcand *cands;          /* batch_hits' scratch, LKS_DELTA_BATCH_ROWS entries */
     lks_arena fa;          /* per-file scratch */
     lks_arena a;           /* the commit's lifetime */
 } applier;
@@ -114,11 +119,6 @@ static int has_str(const char **v, int n, const char *s) {
     for (int i = 0; v && i < n; i++)
         if (v[i] && strcmp(v[i], s) == 0) return 1;
     return 0;
-}
-
-static int keyref_cmp(const void *x, const void *y) {
-    const keyref *a = x, *b = y;
-    return lks_merge__bytes_cmp(a->k, a->n, b->k, b->n);
 }
 
 static int hit_cmp(const void *x, const void *y) {
@@ -604,26 +604,64 @@ static void kf_build(applier *ap) {
     for (size_t i = 0; i < b->nents; i++) ap->kf[kf_word(ap, b->ents[i].hash)] |= kf_bits(b->ents[i].hash);
 }
 
-/* The batch entry of the key in ap->kbuf, or NULL. */
-static const lks_merge_entry *kbuf_entry(applier *ap) {
-    uint64_t h = lks_hash(ap->kbuf.ptr, ap->kbuf.len);
-    if (ap->kf) {
-        uint64_t m = kf_bits(h);
-        if ((ap->kf[kf_word(ap, h)] & m) != m) return NULL;
-    }
-    return lks_merge__find(ap->b, ap->kbuf.ptr, ap->kbuf.len, h);
-}
-
-/* The batch entry of row i of a scan batch (ncols columns), or NULL when
- * a key column is missing, null or of another form (no key of ours). */
-static const lks_merge_entry *batch_entry(applier *ap, const lks_delta_batch *bt, int ncols, size_t i) {
+/* Rows of a scan batch (ncols columns) whose keys the batch holds, into
+ * out (ascending); returns their count, SIZE_MAX when out of memory.  A row
+ * whose key column is missing, null or of another form holds no key of
+ * ours.  The lookups go in stages over the whole batch so that the memory
+ * each needs is fetched for all of them at once: encode, hash and filter
+ * every key, prefetching its slot; find each one's first slot of the same
+ * tag, prefetching the entry; prefetch those entries' keys; then look
+ * them up. */
+static size_t batch_hits(applier *ap, const lks_delta_batch *bt, int ncols, uint32_t *out) {
+    const lks_merge_batch *b = ap->b;
+    kcand *cd = ap->cands;
+    size_t nc = 0, nout = 0;
+    if (!b->nslots) return 0;
+    size_t mask = b->nslots - 1;
     lks_buf_reset(&ap->kbuf);
-    for (int k = 0; k < ap->b->nkeys; k++) {
-        int c = ap->kcol[k];
-        if (c >= ncols || !bt->cols[c]) return NULL;
-        if (lks_merge__key_put(&ap->kbuf, &ap->b->ktypes[k], &bt->cols[c][i]) != LKS_OK) return NULL;
+    for (size_t i = 0; i < bt->n; i++) {
+        if (bt->row_index[i] < 0) continue;
+        size_t at = ap->kbuf.len;
+        int ok = 1;
+        for (int k = 0; k < b->nkeys && ok; k++) {
+            int c = ap->kcol[k], r = LKS_EINVAL;
+            if (c < ncols && bt->cols[c]) r = lks_merge__key_put(&ap->kbuf, &b->ktypes[k], &bt->cols[c][i]);
+            if (r == LKS_ENOMEM) return SIZE_MAX;
+            ok = r == LKS_OK;
+        }
+        size_t len = ap->kbuf.len - at;
+        if (!ok || len > UINT32_MAX || at > UINT32_MAX) {
+            ap->kbuf.len = at;
+            continue;
+        }
+        uint64_t h = lks_hash(ap->kbuf.ptr + at, len);
+        if (ap->kf) {
+            uint64_t m = kf_bits(h);
+            if ((ap->kf[kf_word(ap, h)] & m) != m) {
+                ap->kbuf.len = at;
+                continue;
+            }
+        }
+        __builtin_prefetch(&b->slots[h & mask]);
+        cd[nc++] = (kcand){(uint32_t)i, (uint32_t)at, (uint32_t)len, 0, h};
     }
-    return kbuf_entry(ap);
+    for (size_t c = 0; c < nc; c++) {
+        uint64_t tag = cd[c].h >> 32;
+        for (size_t i = cd[c].h & mask;; i = (i + 1) & mask) {
+            uint64_t sl = b->slots[i];
+            if (!sl) break;
+            if (sl >> 32 == tag) {
+                cd[c].ent = (uint32_t)sl;
+                __builtin_prefetch(&b->ents[(uint32_t)sl - 1]);
+                break;
+            }
+        }
+    }
+    for (size_t c = 0; c < nc; c++)
+        if (cd[c].ent) __builtin_prefetch(b->ents[cd[c].ent - 1].key);
+    for (size_t c = 0; c < nc; c++)
+        if (cd[c].ent && lks_merge__find(b, ap->kbuf.ptr + cd[c].at, cd[c].len, cd[c].h)) out[nout++] = cd[c].row;
+    return nout;
 }
 
 /* Top-level columns of a scan's rows. */
@@ -718,14 +756,23 @@ static int apply_keys(applier *ap, lks_delta_txn *x, lks_delta_writer *w, lks_me
         if (rc < 0) goto fail;
         if (rc == 0) break;
         uint32_t f = (uint32_t)(bt->file - snap->files);
-        for (size_t i = 0; i < bt->n; i++) {
-            if (!batch_entry(ap, bt, kcols, i) || bt->row_index[i] < 0) continue;
+        if (bt->n > LKS_DELTA_BATCH_ROWS) {
+            rc = lks_err_set(err, LKS_EINTERNAL, "merge: scan batch of %zu rows", bt->n);
+            goto fail;
+        }
+        uint32_t found[LKS_DELTA_BATCH_ROWS];
+        size_t nfound = batch_hits(ap, bt, kcols, found);
+        if (nfound == SIZE_MAX) {
+            rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+            goto done;
+        }
+        for (size_t q = 0; q < nfound; q++) {
             if (grow((void **)&hits, &chits, nhits, sizeof *hits)) {
                 rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
                 goto done;
             }
             hits[nhits].file = f;
-            hits[nhits].row = (uint64_t)bt->row_index[i];
+            hits[nhits].row = (uint64_t)bt->row_index[found[q]];
             if (nhits && hit_cmp(&hits[nhits - 1], &hits[nhits]) > 0) sorted = 0;
             nhits++;
         }
@@ -893,6 +940,7 @@ static void applier_free(applier *ap) {
     free(ap->keys);
     free(ap->pass);
     free(ap->kf);
+    free(ap->cands);
     for (int j = 0; ap->lo && j < ap->b->nkeys; j++) lks_buf_free(&ap->lo[j]);
     for (int j = 0; ap->hi && j < ap->b->nkeys; j++) lks_buf_free(&ap->hi[j]);
     free(ap->lo);
@@ -987,8 +1035,12 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
     for (size_t i = 0; i < b->nents; i++) ap.keys[i].k = b->ents[i].key, ap.keys[i].n = b->ents[i].klen;
     ap.nkeys = b->nents;
     if (ap.snap && ap.snap->nfiles) /* sorted for pruning files by their key ranges; none to prune otherwise */
-        qsort(ap.keys, ap.nkeys, sizeof *ap.keys, keyref_cmp);
+        lks_merge__sort_keys(ap.keys, ap.nkeys);
     kf_build(&ap);
+    if (!(ap.cands = malloc(LKS_DELTA_BATCH_ROWS * sizeof *ap.cands))) {
+        rc = lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+        goto out;
+    }
 
     /* the metadata this commit leaves in force */
     lks_delta_metadata meta;

@@ -448,7 +448,7 @@ const lks_merge_entry *lks_merge__find(const lks_merge_batch *b, const uint8_t *
         if (!s) return NULL;
         if (s >> 32 != tag) continue; /* the entry need not be touched */
         const lks_merge_entry *e = &b->ents[(uint32_t)s - 1];
-        if (e->hash == hash && e->klen == len && memcmp(e->key, key, len) == 0) return e;
+        if (e->hash == hash && e->klen == len && lks_bytes_cmp(e->key, len, key, len) == 0) return e;
     }
 }
 

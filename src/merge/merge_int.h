@@ -55,6 +55,15 @@ uint64_t lks_merge__key_seg_bloom_hash(const lks_delta_type *dt, const uint8_t *
  * prefix sorting first. */
 int lks_merge__bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
 
+/* An encoded key, by reference. */
+typedef struct lks_merge_keyref {
+    const uint8_t *k;
+    uint32_t n;
+} lks_merge_keyref;
+
+/* Sorts keys in lks_merge__bytes_cmp order (not stable). */
+void lks_merge__sort_keys(lks_merge_keyref *keys, size_t n);
+
 /* ---- the batch (batch.c) ---------------------------------------------------------------- */
 
 /* An event column layout seen in the batch (interned by content). */

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 __extension__ typedef __int128 i128;
@@ -451,8 +452,69 @@ uint64_t lks_merge__key_seg_bloom_hash(const lks_delta_type *dt, const uint8_t *
 }
 
 int lks_merge__bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
-    size_t n = na < nb ? na : nb;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c) return c < 0 ? -1 : 1;
-    return na < nb ? -1 : na > nb;
+    return lks_bytes_cmp(a, na, b, nb);
+}
+
+static int keyref_cmp(const void *x, const void *y) {
+    const lks_merge_keyref *a = x, *b = y;
+    return lks_bytes_cmp(a->k, a->n, b->k, b->n);
+}
+
+/* Sorting keys: an LSD radix sort of their first 8 bytes, big-endian and
+ * zero-padded so that prefixes order as the keys do, skipping digits every
+ * key shares; then each run of equal prefixes by whole keys.  Without
+ * memory for it (or for few keys), qsort. */
+typedef struct pfxref {
+    uint64_t p;
+    uint64_t i;
+} pfxref;
+
+void lks_merge__sort_keys(lks_merge_keyref *keys, size_t n) {
+    pfxref *a = n >= 256 ? malloc(n * sizeof *a) : NULL, *b = a ? malloc(n * sizeof *b) : NULL;
+    if (!b) {
+        free(a);
+        qsort(keys, n, sizeof *keys, keyref_cmp);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t t[8] = {0};
+        memcpy(t, keys[i].k, keys[i].n < 8 ? keys[i].n : 8);
+        a[i].p = lks_load_be64(t);
+        a[i].i = i;
+    }
+    for (int sh = 0; sh < 64; sh += 8) {
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < n; i++) cnt[a[i].p >> sh & 255]++;
+        if (cnt[a[0].p >> sh & 255] == n) continue; /* one digit for all */
+        size_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) b[cnt[a[i].p >> sh & 255]++] = a[i];
+        pfxref *t = a;
+        a = b, b = t;
+    }
+    _Static_assert(sizeof(lks_merge_keyref) <= sizeof(pfxref), "lks_merge_keyrefs fit the spare buffer");
+    lks_merge_keyref *out = (lks_merge_keyref *)(void *)b;
+    for (size_t i = 0; i < n; i++) out[i] = keys[a[i].i];
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && a[j].p == a[i].p) j++;
+        if (j - i > 16) {
+            qsort(out + i, j - i, sizeof *out, keyref_cmp);
+        } else {
+            for (size_t k = i + 1; k < j; k++) { /* insertion sort of a short run */
+                lks_merge_keyref v = out[k];
+                size_t m = k;
+                for (; m > i && keyref_cmp(&out[m - 1], &v) > 0; m--) out[m] = out[m - 1];
+                out[m] = v;
+            }
+        }
+        i = j;
+    }
+    memcpy(keys, out, n * sizeof *keys);
+    free(a);
+    free(b);
 }

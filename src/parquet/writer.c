@@ -304,14 +304,7 @@ static int cmp_decimal_be(const uint8_t *a, const uint8_t *b, size_t n) {
     int sa = a[0] >> 7, sb = b[0] >> 7;
     if (sa != sb)
         return sa ? -1 : 1;
-    return memcmp(a, b, n);
-}
-
-static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
-    int r = memcmp(a, b, an < bn ? an : bn);
-    if (r)
-        return r;
-    return (an > bn) - (an < bn);
+    return lks_bytes_cmp(a, n, b, n);
 }
 
 /* Updates min/max with n values of the caller's array form. */
@@ -332,9 +325,9 @@ static int stats_update(colw *c, const void *values, size_t n) {
                 else if (cmp_decimal_be(v[i].ptr, v[hi].ptr, c->width) > 0)
                     hi = i;
             } else {
-                if (cmp_bytes(v[i].ptr, v[i].len, v[lo].ptr, v[lo].len) < 0)
+                if (lks_bytes_cmp(v[i].ptr, v[i].len, v[lo].ptr, v[lo].len) < 0)
                     lo = i;
-                else if (cmp_bytes(v[i].ptr, v[i].len, v[hi].ptr, v[hi].len) > 0)
+                else if (lks_bytes_cmp(v[i].ptr, v[i].len, v[hi].ptr, v[hi].len) > 0)
                     hi = i;
             }
         }
@@ -345,8 +338,8 @@ static int stats_update(colw *c, const void *values, size_t n) {
             lo_better = cmp_decimal_be(v[lo].ptr, c->minb.ptr, c->width) < 0;
             hi_better = cmp_decimal_be(v[hi].ptr, c->maxb.ptr, c->width) > 0;
         } else {
-            lo_better = cmp_bytes(v[lo].ptr, v[lo].len, c->minb.ptr, c->minb.len) < 0;
-            hi_better = cmp_bytes(v[hi].ptr, v[hi].len, c->maxb.ptr, c->maxb.len) > 0;
+            lo_better = lks_bytes_cmp(v[lo].ptr, v[lo].len, c->minb.ptr, c->minb.len) < 0;
+            hi_better = lks_bytes_cmp(v[hi].ptr, v[hi].len, c->maxb.ptr, c->maxb.len) > 0;
         }
         if (lo_better) {
             lks_buf_reset(&c->minb);
@@ -550,7 +543,7 @@ static int dict_index(colw *c, const uint8_t *p, size_t len, uint32_t *out) {
         if (!e)
             break;
         lks_slice key = dict_key(c, e - 1);
-        if (key.len == len && (len == 0 || memcmp(key.ptr, p, len) == 0)) {
+        if (key.len == len && lks_bytes_cmp(key.ptr, len, p, len) == 0) {
             *out = e - 1;
             return LKS_OK;
         }

@@ -82,6 +82,32 @@ static void t_arena_caps(void) {
 
 /* ---- hashing ------------------------------------------------------------------- */
 
+/* lks_bytes_cmp orders as memcmp then length, at every length and split point. */
+static void t_bytes_cmp(void) {
+    uint64_t x = 88172645463325252ull;
+    int bad = 0;
+    for (int it = 0; it < 200000; it++) {
+        uint8_t a[40], b[40];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t na = x % 33, nb = (x >> 8) % 33, common = (x >> 16) % 34;
+        for (size_t i = 0; i < sizeof a; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            a[i] = (uint8_t)x;
+            b[i] = i < common ? a[i] : (uint8_t)(x >> 8 & (x & 0x100 ? 0xff : 0x81)); /* high bits too */
+        }
+        if (x & 0x200) nb = na;
+        size_t n = na < nb ? na : nb;
+        int r = memcmp(a, b, n);
+        int want = r ? (r > 0) - (r < 0) : (na > nb) - (na < nb);
+        int got = lks_bytes_cmp(a, na, b, nb);
+        if ((got > 0) - (got < 0) != want) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(lks_bytes_cmp(NULL, 0, NULL, 0), 0);
+    CHECK(lks_bytes_cmp((const uint8_t *)"", 0, (const uint8_t *)"a", 1) < 0);
+    CHECK(lks_bytes_cmp((const uint8_t *)"\x80zzzzzzzz", 9, (const uint8_t *)"\x7fzzzzzzzz", 9) > 0);
+}
+
 static void t_hashes(void) {
     /* XXH64 reference values (seed 0) */
     CHECK(lks_xxh64("", 0, 0) == UINT64_C(0xEF46DB3751D8E999));
@@ -691,6 +717,7 @@ int main(void) {
     RUN(t_buf_cap_frees);
     RUN(t_arena_caps);
     RUN(t_hashes);
+    RUN(t_bytes_cmp);
     RUN(t_crc32_lengths);
     RUN(t_put_digits);
     RUN(t_civil_table);

@@ -1090,8 +1090,48 @@ static void t_large_batches(void) {
     spread_updates(1, 50, 2000);
 }
 
+/* Keys sort as lks_merge__bytes_cmp orders them: shared prefixes, runs of
+ * equal first 8 bytes long and short, empty and short keys. */
+static void t_sort_keys(void) {
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    enum { N = 5000 };
+    static uint8_t store[N][24];
+    static lks_merge_keyref k[N];
+    for (int shape = 0; shape < 4; shape++) {
+        for (int i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t n = shape == 0 ? 9 : shape == 1 ? 8 + x % 16 : shape == 2 ? x % 11 : 1 + x % 23;
+            for (size_t j = 0; j < n; j++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                store[i][j] = (uint8_t)x;
+            }
+            if (shape == 0) /* an int key: a tag, then a big-endian value from a small range */
+                store[i][0] = 2, memset(store[i] + 1, 0, 5), store[i][6] = (uint8_t)(x >> 20 & 1);
+            if (shape == 1) /* one long shared prefix: everything ties on 8 bytes */
+                memcpy(store[i], "Customer", 8);
+            if (shape == 3 && (x & 1)) /* runs of a few shared prefixes */
+                memcpy(store[i], "ab\0cd", n < 5 ? n : 5);
+            k[i].k = store[i];
+            k[i].n = (uint32_t)n;
+        }
+        lks_merge__sort_keys(k, N);
+        int bad = 0;
+        for (int i = 0; i + 1 < N; i++)
+            if (lks_merge__bytes_cmp(k[i].k, k[i].n, k[i + 1].k, k[i + 1].n) > 0) bad++;
+        /* a permutation: every key once */
+        uint8_t *seen = calloc(N, 1);
+        for (int i = 0; i < N; i++) {
+            size_t at = (size_t)((const uint8_t(*)[24])(const void *)k[i].k - store);
+            if (at >= N || seen[at]++) bad++;
+        }
+        free(seen);
+        if (bad) FAILF("shape %d: %d keys out of order or lost", shape, bad);
+    }
+}
+
 int main(void) {
     RUN(t_key_encoding);
+    RUN(t_sort_keys);
     RUN(t_basic_cow);
     RUN(t_basic_dv);
     RUN(t_types);
