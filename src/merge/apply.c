@@ -601,7 +601,10 @@ static void kf_build(applier *ap) {
     ap->kf = calloc(words, sizeof *ap->kf);
     if (!ap->kf) return; /* no filter: every lookup goes to the table */
     ap->kfmask = words - 1;
-    for (size_t i = 0; i < b->nents; i++) ap->kf[kf_word(ap, b->ents[i].hash)] |= kf_bits(b->ents[i].hash);
+    for (size_t i = 0; i < b->nents; i++) {
+        uint64_t h = LKS_MERGE_ENT(b, i)->hash;
+        ap->kf[kf_word(ap, h)] |= kf_bits(h);
+    }
 }
 
 /* Rows of a scan batch (ncols columns) whose keys the batch holds, into
@@ -652,13 +655,13 @@ static size_t batch_hits(applier *ap, const lks_delta_batch *bt, int ncols, uint
             if (!sl) break;
             if (sl >> 32 == tag) {
                 cd[c].ent = (uint32_t)sl;
-                __builtin_prefetch(&b->ents[(uint32_t)sl - 1]);
+                __builtin_prefetch(LKS_MERGE_ENT(b, (uint32_t)sl - 1));
                 break;
             }
         }
     }
     for (size_t c = 0; c < nc; c++)
-        if (cd[c].ent) __builtin_prefetch(b->ents[cd[c].ent - 1].key);
+        if (cd[c].ent) __builtin_prefetch(LKS_MERGE_ENT(b, cd[c].ent - 1)->key);
     for (size_t c = 0; c < nc; c++)
         if (cd[c].ent && lks_merge__find(b, ap->kbuf.ptr + cd[c].at, cd[c].len, cd[c].h)) out[nout++] = cd[c].row;
     return nout;
@@ -903,7 +906,7 @@ static int write_upserts(applier *ap, lks_delta_writer *w, lks_merge_stats *st, 
             lks_arena_reset(&ap->fa);
         }
         if (i == b->nents) break;
-        const lks_merge_entry *e = &b->ents[i];
+        const lks_merge_entry *e = LKS_MERGE_ENT(b, i);
         if (e->op != 'u') continue;
         const lks_merge_schema *m = &b->schemas[e->schema];
         lks_merge__row_decode(e, vals, m->nfields);
@@ -961,7 +964,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
     st.events = b->nevents;
     st.truncates = b->ntruncates;
     for (size_t i = 0; i < b->nents; i++) {
-        if (b->ents[i].op == 'u') st.upserts++;
+        if (LKS_MERGE_ENT(b, i)->op == 'u') st.upserts++;
         else st.deletes++;
     }
     if (stp) *stp = st;
@@ -1032,7 +1035,7 @@ int lks_merge__batch_commit_at(lks_merge_batch *b, const lks_delta_snapshot *rea
         goto out;
     }
     for (int j = 0; j < nk; j++) lks_buf_init(&ap.lo[j], 0), lks_buf_init(&ap.hi[j], 0);
-    for (size_t i = 0; i < b->nents; i++) ap.keys[i].k = b->ents[i].key, ap.keys[i].n = b->ents[i].klen;
+    for (size_t i = 0; i < b->nents; i++) ap.keys[i].k = LKS_MERGE_ENT(b, i)->key, ap.keys[i].n = LKS_MERGE_ENT(b, i)->klen;
     ap.nkeys = b->nents;
     if (ap.snap && ap.snap->nfiles) /* sorted for pruning files by their key ranges; none to prune otherwise */
         lks_merge__sort_keys(ap.keys, ap.nkeys);

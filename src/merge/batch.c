@@ -156,7 +156,8 @@ oom:
 void lks_merge_batch_free(lks_merge_batch *b) {
     if (!b) return;
     free(b->schemas);
-    free(b->ents);
+    for (size_t i = 0; i < b->neblk; i++) free(b->eblk[i]);
+    free(b->eblk);
     free(b->slots);
     free(b->streams);
     lks_buf_free(&b->kbuf);
@@ -185,7 +186,7 @@ void lks_merge__batch_reset(lks_merge_batch *b) {
 void lks_merge_batch_size(const lks_merge_batch *b, int64_t *events, size_t *bytes) {
     if (events) *events = (int64_t)b->nents;
     if (bytes)
-        *bytes = b->data.used_total + b->meta.used_total + b->cents * sizeof *b->ents +
+        *bytes = b->data.used_total + b->meta.used_total + b->neblk * LKS_MERGE_EBLK * sizeof(lks_merge_entry) +
                  b->nslots * sizeof *b->slots + (size_t)b->cschemas * sizeof *b->schemas + b->kbuf.cap + b->rbuf.cap;
 }
 
@@ -447,7 +448,7 @@ const lks_merge_entry *lks_merge__find(const lks_merge_batch *b, const uint8_t *
         uint64_t s = b->slots[i];
         if (!s) return NULL;
         if (s >> 32 != tag) continue; /* the entry need not be touched */
-        const lks_merge_entry *e = &b->ents[(uint32_t)s - 1];
+        const lks_merge_entry *e = LKS_MERGE_ENT(b, (uint32_t)s - 1);
         if (e->hash == hash && e->klen == len && lks_bytes_cmp(e->key, len, key, len) == 0) return e;
     }
 }
@@ -457,9 +458,10 @@ static int rehash(lks_merge_batch *b) {
     uint64_t *s = calloc(ns, sizeof *s);
     if (!s) return LKS_ENOMEM;
     for (size_t j = 0; j < b->nents; j++) {
-        size_t i = b->ents[j].hash & (ns - 1);
+        uint64_t h = LKS_MERGE_ENT(b, j)->hash;
+        size_t i = h & (ns - 1);
         while (s[i]) i = (i + 1) & (ns - 1);
-        s[i] = SLOT(b->ents[j].hash, j);
+        s[i] = SLOT(h, j);
     }
     free(b->slots);
     b->slots = s;
@@ -489,9 +491,14 @@ static int put_entry_h(lks_merge_batch *b, int op, int schema, uint64_t h, lks_e
     if (!e) {
         if (b->nents >= UINT32_MAX - 1) return lks_err_set(err, LKS_ELIMIT, "merge: too many keys in one batch");
         if ((b->nents + 1) * 2 > b->nslots && rehash(b)) return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-        if (grow((void **)&b->ents, &b->cents, b->nents, sizeof *b->ents))
-            return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
-        e = &b->ents[b->nents];
+        if (b->nents == b->neblk * LKS_MERGE_EBLK) { /* a new block */
+            lks_merge_entry **nb = realloc(b->eblk, (b->neblk + 1) * sizeof *nb);
+            if (nb) b->eblk = nb;
+            if (!nb || !(nb[b->neblk] = malloc(LKS_MERGE_EBLK * sizeof **nb)))
+                return lks_err_set(err, LKS_ENOMEM, "merge: out of memory");
+            b->neblk++;
+        }
+        e = LKS_MERGE_ENT(b, b->nents);
         memset(e, 0, sizeof *e);
         e->hash = h;
         e->klen = (uint32_t)b->kbuf.len;

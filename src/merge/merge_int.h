@@ -116,8 +116,8 @@ struct lks_merge_batch {
     lks_merge_schema *schemas;
     int nschemas, cschemas;
     int last_schema; /* the schema the last event used (checked first) */
-    lks_merge_entry *ents;
-    size_t nents, cents;
+    lks_merge_entry **eblk; /* entries in blocks of LKS_MERGE_EBLK (never moved: no copy as they grow) */
+    size_t nents, neblk;
     uint64_t *slots;        /* open addressing: 0 empty, else the hash's high 32 bits << 32 | entry index + 1 */
     size_t nslots;
     lks_merge_stream *streams;
@@ -127,6 +127,11 @@ struct lks_merge_batch {
     lks_buf kbuf, rbuf;     /* scratch: a key, a serialized row */
     lks_arena conv;         /* scratch for key conversion */
 };
+
+#define LKS_MERGE_EBITS 14
+#define LKS_MERGE_EBLK ((size_t)1 << LKS_MERGE_EBITS)
+/* Entry j of batch b. */
+#define LKS_MERGE_ENT(b, j) (&(b)->eblk[(size_t)(j) >> LKS_MERGE_EBITS][(size_t)(j) & (LKS_MERGE_EBLK - 1)])
 
 /* The entry of an encoded key, or NULL. */
 const lks_merge_entry *lks_merge__find(const lks_merge_batch *b, const uint8_t *key, size_t len, uint64_t hash);
