@@ -64,6 +64,7 @@ typedef struct part {
     acc *accs;
     colbuf *cb;             /* flat schemas: per data column, the pending batch */
     lks_buf bytes;          /* byte values of the pending batch */
+    int by_ref;             /* the pending batch's byte values are slices of the caller's memory */
     int64_t brows;          /* rows in the pending batch */
     size_t braw;            /* its approximate size */
     struct part *next;      /* hash chain */
@@ -547,7 +548,7 @@ static int flush_batch(lks_delta_writer *w, part *p, lks_err *err) {
         const lks_pq_column *col = &w->fschema->cols[j];
         colbuf *c = &p->cb[j];
         const void *vals = c->vals.ptr;
-        if (col->type == LKS_PQ_BYTE_ARRAY || col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY) {
+        if ((col->type == LKS_PQ_BYTE_ARRAY || col->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY) && !p->by_ref) {
             lks_buf_reset(&w->slices);
             if (lks_buf_reserve(&w->slices, c->nvals * sizeof(lks_slice) + 1) != LKS_OK)
                 return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
@@ -569,6 +570,7 @@ static int flush_batch(lks_delta_writer *w, part *p, lks_err *err) {
         p->cb[j].nvals = 0;
     }
     lks_buf_reset(&p->bytes);
+    p->by_ref = 0;
     p->brows = 0;
     p->braw = 0;
     if (rc) return lks_err_prefix(err, "delta writer");
@@ -580,7 +582,9 @@ static const lks_pq_value null_value; /* kind LKS_PQ_V_NULL */
 /* Adds rows sel[at..at+m) (NULL sel: at..at+m-1) of top-level values cv
  * (NULL: all null) to flat data column j of p's pending batch (brows is the
  * caller's): each value checked against the column as the Parquet writer
- * would, counted into the column's stats (stats_leaf's rules) and stored. */
+ * would, counted into the column's stats (stats_leaf's rules) and stored
+ * (byte values as slices of cv's memory when p->by_ref: the batch is then
+ * flushed before the caller's values go). */
 static int add_chunk(lks_delta_writer *w, part *p, int j, const lks_pq_value *cv, const uint32_t *sel, size_t at,
                      size_t m, lks_err *err) {
     const lks_pq_column *col = &w->fschema->cols[j];
@@ -651,6 +655,13 @@ static int add_chunk(lks_delta_writer *w, part *p, int j, const lks_pq_value *cv
         case LKS_PQ_FLOAT: memcpy(out + nv * 4, &v->u.f32, 4), raw += 4; break;
         case LKS_PQ_DOUBLE: memcpy(out + nv * 8, &v->u.f64, 8), raw += 8; break;
         default: {
+            _Static_assert(sizeof(bref) == sizeof(lks_slice), "one width for both forms");
+            if (p->by_ref) {
+                lks_slice sl = {v->u.bytes.len ? v->u.bytes.ptr : (const uint8_t *)"", v->u.bytes.len};
+                memcpy(out + nv * sizeof sl, &sl, sizeof sl);
+                raw += sl.len + 4;
+                break;
+            }
             bref br = {p->bytes.len, v->u.bytes.len};
             if (br.len && (rc = lks_buf_append(&p->bytes, v->u.bytes.ptr, br.len)) != LKS_OK)
                 return lks_err_set(err, rc, "delta writer: out of memory");
@@ -1070,6 +1081,9 @@ int lks_delta_writer_write_cols(lks_delta_writer *w, const lks_pq_value *const *
     for (size_t at = 0; at < n;) {
         if (!p->pw && (rc = start_file(w, p, err)) != LKS_OK) break;
         size_t m = n - at < COLS_STEP ? n - at : COLS_STEP;
+        /* with nothing pending, the chunk goes to the Parquet writer at once,
+         * its byte values not copied on the way */
+        p->by_ref = p->brows == 0;
         for (int j = 0; j < w->ndata && !rc; j++) {
             int c = w->data_idx[j];
             rc = add_chunk(w, p, j, c < ncols ? cols[c] : NULL, sel, at, m, err);
@@ -1078,7 +1092,7 @@ int lks_delta_writer_write_cols(lks_delta_writer *w, const lks_pq_value *const *
         p->brows += (int64_t)m;
         p->rows += (int64_t)m;
         at += m;
-        if (p->brows < BATCH_ROWS && p->braw < w->batch_bytes) continue;
+        if (!p->by_ref && p->brows < BATCH_ROWS && p->braw < w->batch_bytes) continue;
         if ((rc = flush_batch(w, p, err)) != LKS_OK) break;
         if ((int64_t)lks_store_writer_size(p->out) >= w->o.target_file_bytes && (rc = finish_file(w, p, err)) != LKS_OK)
             break;
