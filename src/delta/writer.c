@@ -579,6 +579,38 @@ static int flush_batch(lks_delta_writer *w, part *p, lks_err *err) {
 
 static const lks_pq_value null_value; /* kind LKS_PQ_V_NULL */
 
+/* Whether flat column bounds of type t come from the Parquet writer's
+ * statistics (the same order: signed integers, decimals, strings) rather
+ * than from add_chunk; floats stay here for their NaN and infinity flags. */
+static int pq_bounds(const lks_delta_writer *w, const lks_delta_type *t) {
+    return w->o.parquet.stats && t->kind != LKS_DT_FLOAT && t->kind != LKS_DT_DOUBLE;
+}
+
+/* The Parquet writer's bounds of p's flat columns into their stats. */
+static int fold_pq_bounds(lks_delta_writer *w, part *p, lks_err *err) {
+    for (int j = 0; j < w->ndata; j++) {
+        const lks_delta_type *t = &w->file_root.children[j];
+        if (!minmax_kind(t->kind) || !pq_bounds(w, t)) continue;
+        lks_slice b[2];
+        int r = lks_pq_writer_bounds(p->pw, j, &b[0], &b[1]);
+        if (r < 0)
+            return lks_err_set(err, LKS_EINTERNAL, "delta writer: no Parquet statistics for column %s",
+                               w->fschema->cols[j].path);
+        for (int k = 0; k < r * 2; k++) {
+            lks_pq_value v;
+            memset(&v, 0, sizeof v);
+            v.kind = expect_kind(t);
+            if (v.kind == LKS_PQ_V_INT32 && b[k].len == 4) v.u.i32 = (int32_t)lks_load_le32(b[k].ptr);
+            else if (v.kind == LKS_PQ_V_INT64 && b[k].len == 8) v.u.i64 = (int64_t)lks_load_le64(b[k].ptr);
+            else if (v.kind == LKS_PQ_V_BYTES) v.u.bytes.ptr = b[k].ptr, v.u.bytes.len = b[k].len;
+            else return lks_err_set(err, LKS_EINTERNAL, "delta writer: Parquet bounds of column %s have %zu bytes",
+                                    w->fschema->cols[j].path, b[k].len);
+            if (stats_leaf(&p->accs[j], t, &v)) return lks_err_set(err, LKS_ENOMEM, "delta writer: out of memory");
+        }
+    }
+    return LKS_OK;
+}
+
 /* Adds rows sel[at..at+m) (NULL sel: at..at+m-1) of top-level values cv
  * (NULL: all null) to flat data column j of p's pending batch (brows is the
  * caller's): each value checked against the column as the Parquet writer
@@ -591,7 +623,7 @@ static int add_chunk(lks_delta_writer *w, part *p, int j, const lks_pq_value *cv
     const lks_delta_type *t = &w->file_root.children[j];
     acc *ac = &p->accs[j];
     colbuf *c = &p->cb[j];
-    int mm = minmax_kind(t->kind), ek = expect_kind(t);
+    int mm = minmax_kind(t->kind), ek = expect_kind(t), here = mm && !pq_bounds(w, t);
     size_t width;
     int want;
     switch (col->type) {
@@ -627,7 +659,7 @@ static int add_chunk(lks_delta_writer *w, part *p, int j, const lks_pq_value *cv
                 if (isnan(d)) ac->nan = 1, skip = 1;
                 else if (isinf(d)) ac->inf = 1;
             }
-            if (skip) {
+            if (skip || !here) {
             } else if (!lo) {
                 lo = hi = v;
             } else if (v->kind == LKS_PQ_V_INT64) { /* the common kinds without a call */
@@ -702,6 +734,7 @@ static int finish_file(lks_delta_writer *w, part *p, lks_err *err) {
     if (!p->pw) return LKS_OK;
     int rc = flush_batch(w, p, err);
     if (!rc && (rc = lks_pq_writer_close(p->pw, err)) != LKS_OK) lks_err_prefix(err, "delta writer");
+    if (!rc && p->cb) rc = fold_pq_bounds(w, p, err);
     lks_pq_writer_free(p->pw);
     p->pw = NULL;
     lks_store_writer *out = p->out;

@@ -189,6 +189,15 @@ int lks_pq_writer_flush(lks_pq_writer *w, lks_err *err);
 /* Flushes, writes the footer and the closing magic.  The writer must still
  * be freed. */
 int lks_pq_writer_close(lks_pq_writer *w, lks_err *err);
+/* Bounds of column col's non-null values in the row groups written so far
+ * (after close: the whole file), exact and untruncated, in the column's
+ * statistics order, as PLAIN bytes of the physical type (numbers
+ * little-endian at their width; byte arrays as they are).  Float NaNs are
+ * not counted; -0.0 and +0.0 are not told apart.  Returns 1 with bounds,
+ * 0 without values, -1 when the writer keeps no statistics for the column
+ * (statistics off, or an order without bounds: INT96, FLOAT16, BYTE_ARRAY
+ * decimals).  Valid until the next write or free. */
+int lks_pq_writer_bounds(const lks_pq_writer *w, int col, lks_slice *min, lks_slice *max);
 /* Metadata of the closed file (valid until free), or NULL before close. */
 const lks_pq_file_meta *lks_pq_writer_meta(const lks_pq_writer *w);
 void lks_pq_writer_free(lks_pq_writer *w);

@@ -60,6 +60,10 @@ typedef struct colw {
     int has_minmax;
     uint8_t minf[16], maxf[16]; /* fixed-width min/max */
     lks_buf minb, maxb;         /* byte arrays */
+    /* bounds of the chunks written so far (lks_pq_writer_bounds) */
+    int fhas;
+    uint8_t fminf[16], fmaxf[16];
+    lks_buf fminb, fmaxb;
 
     /* bloom filter */
     uint64_t bloom_ndv;
@@ -199,7 +203,7 @@ int lks_pq_writer_open(const lks_pq_schema *s, const lks_pq_writer_opts *o, lks_
         c->no_dict = !w->o.dictionary || col->type == LKS_PQ_BOOLEAN;
         c->dict_on = !c->no_dict;
         lks_buf *bufs[] = {&c->def, &c->rep, &c->vals, &c->idx, &c->dict, &c->dict_off, &c->chunk,
-                           &c->minb, &c->maxb, &c->st_def, &c->st_rep, &c->st_vals};
+                           &c->minb, &c->maxb, &c->fminb, &c->fmaxb, &c->st_def, &c->st_rep, &c->st_vals};
         for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
             lks_buf_init(bufs[k], 0);
         /* path components, root excluded */
@@ -500,6 +504,52 @@ static int stats_finish(lks_pq_writer *w, colw *c, lks_pq_stats *st) {
         return LKS_ENOMEM;
     st->has |= LKS_PQ_ST_MIN_VALUE | LKS_PQ_ST_MAX_VALUE;
     return LKS_OK;
+}
+
+/* Folds the chunk's min/max into the file's bounds. */
+static int fold_bounds(colw *c) {
+    if (!c->has_minmax || c->sort == SORT_NONE)
+        return LKS_OK;
+    if (c->type == LKS_PQ_BYTE_ARRAY || c->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY) {
+        int dec = c->sort == SORT_DECIMAL_BE;
+        if (!c->fhas || (dec ? cmp_decimal_be(c->minb.ptr, c->fminb.ptr, c->width)
+                             : lks_bytes_cmp(c->minb.ptr, c->minb.len, c->fminb.ptr, c->fminb.len)) < 0) {
+            lks_buf_reset(&c->fminb);
+            if (c->minb.len && lks_buf_append(&c->fminb, c->minb.ptr, c->minb.len) != LKS_OK)
+                return LKS_ENOMEM;
+        }
+        if (!c->fhas || (dec ? cmp_decimal_be(c->maxb.ptr, c->fmaxb.ptr, c->width)
+                             : lks_bytes_cmp(c->maxb.ptr, c->maxb.len, c->fmaxb.ptr, c->fmaxb.len)) > 0) {
+            lks_buf_reset(&c->fmaxb);
+            if (c->maxb.len && lks_buf_append(&c->fmaxb, c->maxb.ptr, c->maxb.len) != LKS_OK)
+                return LKS_ENOMEM;
+        }
+    } else {
+        if (!c->fhas || cmp_fixed(c->sort, c->minf, c->fminf, c->width) < 0)
+            memcpy(c->fminf, c->minf, c->width);
+        if (!c->fhas || cmp_fixed(c->sort, c->maxf, c->fmaxf, c->width) > 0)
+            memcpy(c->fmaxf, c->maxf, c->width);
+    }
+    c->fhas = 1;
+    return LKS_OK;
+}
+
+int lks_pq_writer_bounds(const lks_pq_writer *w, int col, lks_slice *min, lks_slice *max) {
+    if (col < 0 || col >= w->ncols)
+        return -1;
+    const colw *c = &w->cols[col];
+    if (c->sort == SORT_NONE)
+        return -1;
+    if (!c->fhas)
+        return 0;
+    if (c->type == LKS_PQ_BYTE_ARRAY || c->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY) {
+        *min = (lks_slice){c->fminb.ptr ? c->fminb.ptr : (const uint8_t *)"", c->fminb.len};
+        *max = (lks_slice){c->fmaxb.ptr ? c->fmaxb.ptr : (const uint8_t *)"", c->fmaxb.len};
+    } else {
+        *min = (lks_slice){c->fminf, c->width};
+        *max = (lks_slice){c->fmaxf, c->width};
+    }
+    return 1;
 }
 
 /* ---- dictionary ------------------------------------------------------------------ */
@@ -988,6 +1038,8 @@ int lks_pq_writer_flush(lks_pq_writer *w, lks_err *err) {
         }
         total_unc += unc;
         total_comp += cm->total_compressed_size;
+        if (fold_bounds(c) != LKS_OK)
+            return fail(w, lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory"));
         /* reset the chunk */
         lks_buf_reset(&c->chunk);
         c->chunk_values = c->chunk_uncompressed = c->nulls = 0;
@@ -1123,7 +1175,7 @@ void lks_pq_writer_free(lks_pq_writer *w) {
     for (int i = 0; i < w->ncols; i++) {
         colw *c = &w->cols[i];
         lks_buf *bufs[] = {&c->def, &c->rep, &c->vals, &c->idx, &c->dict, &c->dict_off, &c->chunk,
-                           &c->minb, &c->maxb, &c->st_def, &c->st_rep, &c->st_vals};
+                           &c->minb, &c->maxb, &c->fminb, &c->fmaxb, &c->st_def, &c->st_rep, &c->st_vals};
         for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
             lks_buf_free(bufs[k]);
         free(c->slots);

@@ -1033,6 +1033,86 @@ static void table_text(fx *f, lks_buf *rows, lks_buf *stats) {
     lks_delta_snapshot_free(s);
 }
 
+/* A flat table's bounds come from the Parquet writer's statistics, a nested
+ * table's from the Delta writer's own walk: the same rows give the same
+ * minValues/maxValues in both, across many row groups, for every kind. */
+static void t_flat_bounds(void) {
+    static const char *cols_json =
+        "{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"s\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"d5\",\"type\":\"decimal(5,2)\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"d15\",\"type\":\"decimal(15,2)\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"d30\",\"type\":\"decimal(30,3)\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"day\",\"type\":\"date\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"ts\",\"type\":\"timestamp\",\"nullable\":true,\"metadata\":{}},"
+        "{\"name\":\"b\",\"type\":\"byte\",\"nullable\":true,\"metadata\":{}}";
+    char flat[2048], nested[2048];
+    snprintf(flat, sizeof flat, "{\"type\":\"struct\",\"fields\":[%s]}", cols_json);
+    snprintf(nested, sizeof nested,
+             "{\"type\":\"struct\",\"fields\":[%s,{\"name\":\"nest\",\"type\":{\"type\":\"struct\",\"fields\":["
+             "{\"name\":\"a\",\"type\":\"integer\",\"nullable\":true,\"metadata\":{}}]},"
+             "\"nullable\":true,\"metadata\":{}}]}",
+             cols_json);
+    enum { N = 5000, C = 9 };
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    lks_pq_value *cols[C];
+    for (int c = 0; c < C; c++) cols[c] = lks_arena_alloc(&a, N * sizeof(lks_pq_value));
+    for (int i = 0; i < N; i++) {
+        int64_t x = (int64_t)(i * 7919) % 100003 - 50000; /* extremes in the middle row groups */
+        cols[0][i] = i % 17 == 3 ? vnull() : vi64(x * 1000003);
+        cols[1][i] = i % 11 == 4 ? vnull() : vstr(lks_arena_printf(&a, "%c%05d\xc3\xa9", 'a' + (int)(x % 26 + 26) % 26, (int)(x % 99999)));
+        cols[2][i] = vi32((int32_t)(x % 99999));
+        cols[3][i] = vi64(x * 123456789);
+        uint8_t *be = lks_arena_alloc(&a, 13);
+        int64_t y = x * 99999989;
+        for (int k = 12; k >= 0; k--, y >>= 8) be[k] = (uint8_t)y; /* sign-extends */
+        cols[4][i] = i % 7 == 2 ? vnull() : (lks_pq_value){.kind = LKS_PQ_V_BYTES, .u.bytes = {be, 13}};
+        cols[5][i] = vi32((int32_t)(x % 30000));
+        cols[6][i] = vi64(x * 86400000003LL);
+        cols[7][i] = vi32((int32_t)(x % 128));
+        cols[8][i] = vnull();
+    }
+    uint32_t *sel = lks_arena_alloc(&a, N * sizeof *sel);
+    for (uint32_t i = 0; i < N; i++) sel[i] = i;
+    lks_err err;
+    fx f1, f2;
+    int64_t saved_target = g_target_bytes;
+    g_target_bytes = (int64_t)1 << 30; /* one file each */
+    REQUIRE(fx_open(&f1) == 0 && fx_open(&f2) == 0);
+    CHECK_OK(write_flat(&f1, flat, NULL, 0, cols, C - 1, C - 1, sel, N, 1, &err), &err);
+    CHECK_OK(write_flat(&f2, nested, NULL, 0, cols, C, C, sel, N, 1, &err), &err);
+    lks_buf r1, s1, r2, s2;
+    lks_buf_init(&r1, 0), lks_buf_init(&s1, 0), lks_buf_init(&r2, 0), lks_buf_init(&s2, 0);
+    table_text(&f1, &r1, &s1);
+    table_text(&f2, &r2, &s2);
+    lks_buf_cstr(&s1), lks_buf_cstr(&s2);
+    json_t *j1 = json_loads((const char *)s1.ptr, JSON_DISABLE_EOF_CHECK, NULL);
+    json_t *j2 = json_loads((const char *)s2.ptr, JSON_DISABLE_EOF_CHECK, NULL);
+    REQUIRE(j1 && j2);
+    static const char *names[] = {"id", "s", "d5", "d15", "d30", "day", "ts", "b"};
+    for (int w = 0; w < 2; w++) {
+        const char *which = w ? "maxValues" : "minValues";
+        json_t *m1 = json_object_get(j1, which), *m2 = json_object_get(j2, which);
+        for (int c = 0; c < C - 1; c++) {
+            char *t1 = json_dumps(json_object_get(m1, names[c]), JSON_ENCODE_ANY);
+            char *t2 = json_dumps(json_object_get(m2, names[c]), JSON_ENCODE_ANY);
+            if (!t1 || !t2 || strcmp(t1, t2) != 0)
+                FAILF("%s.%s: flat %s, nested %s", which, names[c], t1 ? t1 : "(none)", t2 ? t2 : "(none)");
+            free(t1), free(t2);
+        }
+    }
+    /* and they are the data's: the smallest id is -50000 * 1000003 */
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j1, "minValues"), "id")), -50000LL * 1000003);
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j1, "maxValues"), "b")), 127);
+    json_decref(j1), json_decref(j2);
+    lks_buf_free(&r1), lks_buf_free(&s1), lks_buf_free(&r2), lks_buf_free(&s2);
+    fx_close(&f1);
+    fx_close(&f2);
+    g_target_bytes = saved_target;
+    lks_arena_free(&a);
+}
+
 static void t_write_cols(void) {
     enum { N = 6000 };
     lks_arena a;
@@ -1330,6 +1410,7 @@ int main(void) {
     RUN(t_feature_refusals);
     RUN(t_stats_and_paths);
     RUN(t_write_cols);
+    RUN(t_flat_bounds);
     RUN(t_roll_and_bloom);
     RUN(t_in_commit_timestamps);
     return lks_test_done();
