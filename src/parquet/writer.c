@@ -794,16 +794,33 @@ static int add_values(colw *c, const uint8_t *values, size_t k, lks_err *err) {
         if (lks_buf_reserve(&c->idx, k * 4) != LKS_OK)
             return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
         uint32_t *ix = (uint32_t *)(c->idx.ptr + c->idx.len);
+        /* byte values that share memory are equal: a small cache by address
+         * spares the hashing of values read from another dictionary */
+        struct {
+            const uint8_t *p;
+            size_t len;
+            uint32_t ix;
+        } seen[32];
+        if (byte_slices)
+            memset(seen, 0, sizeof seen);
         for (size_t i = 0; i < k; i++) {
             const uint8_t *p;
             size_t len;
             if (byte_slices) {
                 p = ((const lks_slice *)values)[i].ptr;
                 len = ((const lks_slice *)values)[i].len;
-            } else {
-                p = values + i * c->width;
-                len = c->width;
+                size_t h = (size_t)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 59);
+                if (p && seen[h].p == p && seen[h].len == len) {
+                    ix[i] = seen[h].ix;
+                    continue;
+                }
+                if (dict_index(c, p, len, &ix[i]) != LKS_OK)
+                    return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory for a dictionary");
+                seen[h].p = p, seen[h].len = len, seen[h].ix = ix[i];
+                continue;
             }
+            p = values + i * c->width;
+            len = c->width;
             if (dict_index(c, p, len, &ix[i]) != LKS_OK)
                 return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory for a dictionary");
         }

@@ -1317,6 +1317,52 @@ static void dict_overflow(int type) {
     pf_free(&f);
 }
 
+/* Byte values that share memory: the same address with other lengths, the
+ * same addresses again, and one buffer rewritten between calls: every value
+ * reads back as written, through the dictionary. */
+static void t_dict_shared_memory(void) {
+    lks_pq_field fields[] = {G("schema", REQ, 1), L("x", REQ, LKS_PQ_BYTE_ARRAY)};
+    pqfile f;
+    CHECK_OK(pf_open(&f, fields, NF(fields), NULL), &f.err);
+    REQUIRE(f.w);
+    enum { B = 500, CALLS = 6 };
+    static char buf[64];
+    static char want[CALLS * B][16];
+    static lks_slice sv[B];
+    int rc = LKS_OK;
+    for (int call = 0; call < CALLS && rc == LKS_OK; call++) {
+        snprintf(buf, sizeof buf, "%c%c-abcdefghijklmnop", 'a' + call, 'z' - call); /* rewritten each call */
+        for (int i = 0; i < B; i++) {
+            size_t off = (size_t)(i % 3), len = (size_t)(i * 7 % 11);
+            sv[i] = SL(buf + off, len);
+            memcpy(want[call * B + i], buf + off, len);
+            want[call * B + i][len] = 0;
+        }
+        rc = lks_pq_write_column(f.w, 0, sv, NULL, NULL, B, &f.err);
+        if (rc == LKS_OK) rc = lks_pq_writer_end_batch(f.w, B, &f.err);
+    }
+    CHECK_OK(rc, &f.err);
+    if (rc == LKS_OK) rc = pf_finish(&f);
+    CHECK_OK(rc, &f.err);
+    if (rc == LKS_OK) {
+        CHECK(has_encoding(chunk_meta(&f, 0, 0), LKS_PQ_ENC_RLE_DICTIONARY));
+        lks_pq_colbatch b;
+        lks_pq_colbatch_init(&b);
+        rc = lks_pq_read_column(f.r, 0, 0, &b, &f.err);
+        CHECK_OK(rc, &f.err);
+        if (rc == LKS_OK) {
+            CHECK_EQ_INT(b.nvals, CALLS * B);
+            size_t bad = 0;
+            const lks_slice *got = (const lks_slice *)b.values;
+            for (size_t i = 0; i < b.nvals && i < CALLS * B; i++)
+                bad += !slice_eq(got[i], SLS(want[i]));
+            CHECK_EQ_INT(bad, 0);
+        }
+        lks_pq_colbatch_free(&b);
+    }
+    pf_free(&f);
+}
+
 static void t_dict_overflow_int64(void) { dict_overflow(LKS_PQ_INT64); }
 static void t_dict_overflow_string(void) { dict_overflow(LKS_PQ_BYTE_ARRAY); }
 
@@ -2401,6 +2447,7 @@ int main(void) {
     RUN(t_encodings);
     RUN(t_dictionary_off);
     RUN(t_dict_overflow_int64);
+    RUN(t_dict_shared_memory);
     RUN(t_dict_overflow_string);
     RUN(t_small_pages);
     RUN(t_row_groups);
