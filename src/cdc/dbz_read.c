@@ -351,7 +351,7 @@ static int key_text(const ctx *c, int ti, char *buf, size_t cap, const char **kp
     return LKS_OK;
 }
 
-#define KEY_IS(kp, kl, lit) ((kl) == sizeof(lit) - 1 && memcmp((kp), (lit), sizeof(lit) - 1) == 0)
+#define KEY_IS(kp, kl, lit) ((kl) == sizeof(lit) - 1 && lks_bytes_eq((kp), (lit), sizeof(lit) - 1))
 
 static int key_is(const char *kp, size_t kl, const char *lit) {
     size_t n = strlen(lit);
@@ -778,13 +778,13 @@ static entry *entry_new(lks_arena *m, int nf) {
 
 static int entry_find(const entry *e, const char *name, size_t len, int guess) {
     int nf = e->schema.nfields;
-    if (guess >= 0 && guess < nf && e->nlen[guess] == len && memcmp(e->schema.fields[guess].name, name, len) == 0)
+    if (guess >= 0 && guess < nf && e->nlen[guess] == len && lks_bytes_eq(e->schema.fields[guess].name, name, len))
         return guess;
     if (e->nslot) {
         uint32_t mask = e->nslot - 1, k = (uint32_t)lks_hash(name, len) & mask;
         while (e->slot[k]) {
             int f = (int)e->slot[k] - 1;
-            if (e->nlen[f] == len && memcmp(e->schema.fields[f].name, name, len) == 0)
+            if (e->nlen[f] == len && lks_bytes_eq(e->schema.fields[f].name, name, len))
                 return f;
             k = (k + 1) & mask;
         }

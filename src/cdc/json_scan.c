@@ -250,7 +250,7 @@ value: /* at a value (white space skipped) */
             t[nt++].end = (int)j;
             i = j;
         } else if (c == '{' && kn && depth == 1 && in_obj && (size_t)(t[key].end - t[key].start) == kn->klen &&
-                   n - i >= kn->vlen && memcmp(s + t[key].start, kn->key, kn->klen) == 0 &&
+                   n - i >= kn->vlen && lks_bytes_eq(s + t[key].start, kn->key, kn->klen) &&
                    memcmp(u + i, kn->val, kn->vlen) == 0) {
             /* the known value: one token, its contents not listed */
             NEWTOK(LKS_JT_OBJECT, i, parent);

@@ -214,9 +214,17 @@ static inline uint64_t lks_load_be64(const uint8_t *q) {
     return __builtin_bswap64(x);
 }
 
+static inline uint32_t lks_load_be32(const uint8_t *q) {
+    uint32_t x;
+    memcpy(&x, q, 4);
+    return __builtin_bswap32(x);
+}
+
 /* memcmp-then-length order of two byte strings, <0, 0 or >0, inline: the
  * short keys and values of min/max tracking and sorting pay more for a
- * call into memcmp than for the compare. */
+ * call into memcmp than for the compare.  Words are compared big-endian;
+ * a tail re-reads the last word, whose overlap with the words before is
+ * already known equal. */
 static inline int lks_bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
     size_t n = na < nb ? na : nb;
     if (n >= 8) {
@@ -225,15 +233,32 @@ static inline int lks_bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, s
             uint64_t x = lks_load_be64(a + i), y = lks_load_be64(b + i);
             if (x != y) return x < y ? -1 : 1;
         }
-        if (i < n) { /* the last 8 bytes, overlapping bytes already equal */
+        if (i < n) {
             uint64_t x = lks_load_be64(a + n - 8), y = lks_load_be64(b + n - 8);
             if (x != y) return x < y ? -1 : 1;
         }
+    } else if (n >= 4) {
+        uint32_t x = lks_load_be32(a), y = lks_load_be32(b);
+        if (x == y) x = lks_load_be32(a + n - 4), y = lks_load_be32(b + n - 4);
+        if (x != y) return x < y ? -1 : 1;
     } else {
         for (size_t i = 0; i < n; i++)
             if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
     }
     return (na > nb) - (na < nb);
+}
+
+/* Whether n bytes at a and b are equal (memcmp(a, b, n) == 0), inline. */
+static inline int lks_bytes_eq(const void *pa, const void *pb, size_t n) {
+    const uint8_t *a = pa, *b = pb;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            if (lks_load_be64(a + i) != lks_load_be64(b + i)) return 0;
+        return i == n || lks_load_be64(a + n - 8) == lks_load_be64(b + n - 8);
+    }
+    if (n >= 4) return lks_load_be32(a) == lks_load_be32(b) && lks_load_be32(a + n - 4) == lks_load_be32(b + n - 4);
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
 /* ---- arena --------------------------------------------------------------- */

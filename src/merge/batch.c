@@ -449,7 +449,7 @@ const lks_merge_entry *lks_merge__find(const lks_merge_batch *b, const uint8_t *
         if (!s) return NULL;
         if (s >> 32 != tag) continue; /* the entry need not be touched */
         const lks_merge_entry *e = LKS_MERGE_ENT(b, (uint32_t)s - 1);
-        if (e->hash == hash && e->klen == len && lks_bytes_cmp(e->key, len, key, len) == 0) return e;
+        if (e->hash == hash && e->klen == len && lks_bytes_eq(e->key, key, len)) return e;
     }
 }
 

@@ -593,7 +593,7 @@ static int dict_index(colw *c, const uint8_t *p, size_t len, uint32_t *out) {
         if (!e)
             break;
         lks_slice key = dict_key(c, e - 1);
-        if (key.len == len && lks_bytes_cmp(key.ptr, len, p, len) == 0) {
+        if (key.len == len && lks_bytes_eq(key.ptr, p, len)) {
             *out = e - 1;
             return LKS_OK;
         }

@@ -101,6 +101,7 @@ static void t_bytes_cmp(void) {
         int want = r ? (r > 0) - (r < 0) : (na > nb) - (na < nb);
         int got = lks_bytes_cmp(a, na, b, nb);
         if ((got > 0) - (got < 0) != want) bad++;
+        if (lks_bytes_eq(a, b, n) != (memcmp(a, b, n) == 0)) bad++;
     }
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(lks_bytes_cmp(NULL, 0, NULL, 0), 0);
