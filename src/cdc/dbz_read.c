@@ -1785,6 +1785,7 @@ int lks_dbz_parse(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a,
     }
     /* the row schema */
     entry *e = NULL;
+    int decoded = 0; /* the rows are decoded already */
     if (tp.hit) {
         e = tp.hit;
         if (!e->is_row && ev->op != LKS_CDC_TRUNCATE)
@@ -1802,16 +1803,26 @@ int lks_dbz_parse(lks_dbz_parser *p, const char *json, size_t len, lks_arena *a,
         for (int j = 0; j < 2; j++)
             if (img[j] >= 0 && (is_null(&c, img[j]) || c.t[img[j]].type != LKS_JT_OBJECT))
                 img[j] = -1;
-        if (img[0] < 0 && img[1] < 0 && p->hint_ent)
+        /* Rows whose columns the hint has all decode with it: what
+         * infer_entry would find, without its pass over the names.  Any
+         * failure takes the long way, which reports it. */
+        if (p->hint_ent && ev->op != LKS_CDC_TRUNCATE &&
+            decode_row(&c, before, p->hint_ent, &ev->before, &ev->has_before, unwrapped) == LKS_OK &&
+            decode_row(&c, after, p->hint_ent, &ev->after, &ev->has_after, unwrapped) == LKS_OK) {
             e = p->hint_ent;
-        else if ((rc = infer_entry(p, &c, img, 2, unwrapped, &e)) != 0)
+            decoded = 1;
+            lks_err_clear(err);
+        } else if (img[0] < 0 && img[1] < 0 && p->hint_ent) {
+            e = p->hint_ent;
+        } else if ((rc = infer_entry(p, &c, img, 2, unwrapped, &e)) != 0) {
             return rc;
+        }
     }
     ev->schema = &e->schema;
     if (ev->op != LKS_CDC_TRUNCATE) {
-        if ((rc = decode_row(&c, before, e, &ev->before, &ev->has_before, unwrapped)) != 0)
+        if (!decoded && (rc = decode_row(&c, before, e, &ev->before, &ev->has_before, unwrapped)) != 0)
             return rc;
-        if ((rc = decode_row(&c, after, e, &ev->after, &ev->has_after, unwrapped)) != 0)
+        if (!decoded && (rc = decode_row(&c, after, e, &ev->after, &ev->has_after, unwrapped)) != 0)
             return rc;
         if (!ev->has_after && ev->op != LKS_CDC_DELETE)
             return fail(&c, LKS_ECORRUPT, after >= 0 ? after : 0, after >= 0 ? (size_t)c.t[after].start : 0,

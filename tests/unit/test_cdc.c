@@ -614,6 +614,20 @@ static void t_hint_types(void) {
     REQUIRE(ev.nkey == 1);
     CHECK_EQ_INT(ev.key[0], 0);
     CHECK_EQ_INT(ev.source.snapshot, LKS_SNAP_LAST);
+    /* rows of the hint's columns only take its schema; a column the hint
+     * lacks in either image extends it, for both images */
+    doc = "{\"op\":\"u\",\"before\":{\"id\":7,\"big\":3},\"after\":{\"id\":7,\"big\":4}}";
+    CHECK_EQ_INT(lks_dbz_parse(p, doc, strlen(doc), &a, &ev, NULL, &err), 1);
+    CHECK_EQ_INT(ev.schema->nfields, 10);
+    CHECK(is_int(col(&ev, &ev.before, "big"), 3) || (col(&ev, &ev.before, "big")->kind == LKS_CV_UINT &&
+                                                      col(&ev, &ev.before, "big")->u.u64 == 3));
+    doc = "{\"op\":\"u\",\"before\":{\"id\":7,\"gone\":\"x\"},\"after\":{\"id\":7,\"big\":4}}";
+    CHECK_EQ_INT(lks_dbz_parse(p, doc, strlen(doc), &a, &ev, NULL, &err), 1);
+    CHECK_EQ_INT(ev.schema->nfields, 11);
+    v = col(&ev, &ev.before, "gone");
+    CHECK(v && v->kind == LKS_CV_BYTES && v->u.bytes.len == 1);
+    CHECK(col(&ev, &ev.after, "gone")->kind == LKS_CV_ABSENT);
+    CHECK(col(&ev, &ev.after, "big")->kind == LKS_CV_UINT && col(&ev, &ev.after, "big")->u.u64 == 4);
     /* a precise DECIMAL of unknown scale, a DATETIME of unknown fsp: refused, not guessed */
     doc = "{\"op\":\"c\",\"after\":{\"id\":1,\"vs\":\"AeI=\"}}";
     CHECK_EQ_INT(lks_dbz_parse(p, doc, strlen(doc), &a, &ev, NULL, &err), LKS_EINVAL);
