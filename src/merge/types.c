@@ -478,7 +478,7 @@ void lks_merge__sort_keys(lks_merge_keyref *keys, size_t n) {
     }
     for (size_t i = 0; i < n; i++) {
         uint8_t t[8] = {0};
-        memcpy(t, keys[i].k, keys[i].n < 8 ? keys[i].n : 8);
+        if (keys[i].n) memcpy(t, keys[i].k, keys[i].n < 8 ? keys[i].n : 8);
         a[i].p = lks_load_be64(t);
         a[i].i = i;
     }
@@ -496,7 +496,7 @@ void lks_merge__sort_keys(lks_merge_keyref *keys, size_t n) {
         pfxref *t = a;
         a = b, b = t;
     }
-    _Static_assert(sizeof(lks_merge_keyref) <= sizeof(pfxref), "lks_merge_keyrefs fit the spare buffer");
+    _Static_assert(sizeof(lks_merge_keyref) <= sizeof(pfxref), "keyrefs fit the spare buffer");
     lks_merge_keyref *out = (lks_merge_keyref *)(void *)b;
     for (size_t i = 0; i < n; i++) out[i] = keys[a[i].i];
     for (size_t i = 0; i < n;) {
