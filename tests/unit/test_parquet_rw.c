@@ -4,6 +4,7 @@
  * filters, projection, writer errors, empty and large files. */
 #include "harness.h"
 #include "parquet/encoding.h"
+#include "parquet/bloom.h"
 #include "parquet/parquet.h"
 
 #include <float.h>
@@ -1743,6 +1744,21 @@ static void t_kv(void) {
 
 /* ---- bloom filters ---------------------------------------------------------------- */
 
+/* The bloom hash of 4- and 8-byte values (computed inline) is XXH64's. */
+static void t_bloom_hash(void) {
+    uint64_t x = 0x0123456789ABCDEFull;
+    int bad = 0;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint8_t b[9];
+        memcpy(b, &x, 8);
+        b[8] = (uint8_t)i;
+        for (size_t len = 0; len <= 9; len++)
+            bad += lks_pq_bloom_hash(b, len) != lks_xxh64(b, len, 0);
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 static void t_bloom(void) {
     lks_pq_field fields[] = {G("schema", REQ, 4), L("id", REQ, LKS_PQ_INT64),
                              LT("s", OPT, LKS_PQ_BYTE_ARRAY, 0, STRING), L("plain", REQ, LKS_PQ_INT64),
@@ -2455,6 +2471,7 @@ int main(void) {
     RUN(t_rows_columns);
     RUN(t_kv);
     RUN(t_bloom);
+    RUN(t_bloom_hash);
     RUN(t_projection);
     RUN(t_errors_levels);
     RUN(t_errors_row_counts);
