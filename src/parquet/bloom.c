@@ -7,6 +7,7 @@
 #include "parquet/bloom.h"
 
 #include <math.h>
+#include <string.h>
 
 #define BLOOM_MIN_BYTES ((size_t)32)
 #define BLOOM_MAX_BYTES ((size_t)128 << 20)
@@ -72,11 +73,19 @@ void lks_pq_bloom_insert(uint8_t *bits, size_t num_bytes, uint64_t hash) {
         return;
     uint8_t *blk = bits + block_of(hash, num_bytes) * 32;
     uint32_t key = (uint32_t)hash;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t w[8]; /* the block's words as they are stored: whole-word loads */
+    memcpy(w, blk, sizeof w);
+    for (int i = 0; i < 8; i++)
+        w[i] |= (uint32_t)1 << ((key * SALT[i]) >> 27);
+    memcpy(blk, w, sizeof w);
+#else
     for (int i = 0; i < 8; i++) {
         uint32_t word = lks_load_le32(blk + 4 * i);
         word |= (uint32_t)1 << ((key * SALT[i]) >> 27);
         lks_store_le32(blk + 4 * i, word);
     }
+#endif
 }
 
 int lks_pq_bloom_check(const uint8_t *bits, size_t num_bytes, uint64_t hash) {
