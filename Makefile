@@ -143,6 +143,18 @@ build/fuzz/fuzz_delta_action build/fuzz/fuzz_delta_dv: build/fuzz/%: fuzz/%.c $(
 
 $(BUILD)/tests/test_delta_hostile: fuzz/delta_exercise.h
 
+# ---- fuzzing the Debezium reader ----------------------------------------------------
+# build/fuzz/fuzz_dbz: every input a stream of records, one per line, parsed
+# in order by one parser (see fuzz/fuzz_dbz.c); run it with
+# tests/scenario/fuzz_dbz.sh or by hand.
+FUZZ_DBZ_SRC := $(sort $(wildcard src/core/*.c src/cdc/*.c))
+
+fuzz: build/fuzz/fuzz_dbz
+
+build/fuzz/fuzz_dbz: fuzz/fuzz_dbz.c $(FUZZ_DBZ_SRC) $(wildcard src/core/*.h src/cdc/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_dbz.c $(FUZZ_DBZ_SRC) $(LDLIBS)
+
 # ---- fuzzing the binlog decoder -----------------------------------------------------
 # build/fuzz/fuzz_binlog: every input decoded as a binlog file and as the
 # events after a built-in format description (see fuzz/fuzz_binlog.c); run

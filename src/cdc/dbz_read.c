@@ -898,8 +898,8 @@ static int parse_field(const ctx *c, int ti, lks_cdc_field *f, uint8_t *enc) {
     int rc = tok_cstr(c, ft, &name, &nl);
     if (rc)
         return rc;
-    if (nl == 0 || memchr(name, 0, nl))
-        return FAILT(c, ft, "bad field name");
+    if (nl == 0 || memchr(name, 0, nl) || !lks_utf8_valid(name, nl))
+        return FAILT(c, ft, "bad field name (empty, a NUL or not UTF-8)");
     f->name = name;
     f->allowed = NULL;
     memset(&f->type, 0, sizeof f->type);
@@ -1274,8 +1274,8 @@ static int infer_entry(lks_dbz_parser *p, const ctx *c, const int *img, int nimg
         char *nm = lks_arena_strndup(m, kp, kl);
         if (!nm)
             return lks_err_set(c->err, LKS_ENOMEM, "cdc: arena exhausted");
-        if (kl == 0 || strlen(nm) != kl)
-            return FAILT(c, x[j].key, "bad column name");
+        if (kl == 0 || strlen(nm) != kl || !lks_utf8_valid(nm, kl))
+            return FAILT(c, x[j].key, "bad column name (empty, a NUL or not UTF-8)");
         f->name = nm;
         f->type.kind = x[j].kind ? x[j].kind : LKS_CT_STRING;
         f->type.precision = -1;

@@ -140,7 +140,8 @@ static void spell_of(const wctx *w, const lks_cdc_field *f, spell *sp) {
     case LKS_CT_BYTES:
         if (t->detail == LKS_CD_BIT) {
             sp->type = "bytes", sp->name = "io.debezium.data.Bits";
-            snprintf(sp->params, sizeof sp->params, "{\"length\":\"%d\"}", t->precision > 0 ? t->precision : 1);
+            if (t->precision > 0) /* a length unknown is left out: any length reads back */
+                snprintf(sp->params, sizeof sp->params, "{\"length\":\"%d\"}", t->precision);
         } else if (t->detail == LKS_CD_GEOMETRY) {
             sp->type = "struct", sp->name = "io.debezium.data.geometry.Geometry", sp->doc = "Geometry", sp->struct_kind = 1;
         } else if (t->detail == LKS_CD_POINT) {

@@ -352,6 +352,8 @@ static inline int lks_hex_value(int c) {
     c |= 0x20;
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
+/* Whether s[0..n) is well-formed UTF-8 (no surrogates, no overlong forms). */
+int lks_utf8_valid(const char *s, size_t n);
 /* Appends s as a JSON string literal (quotes, escapes, invalid UTF-8 bytes
  * replaced by U+FFFD). */
 int lks_json_quote(lks_buf *b, const char *s, size_t len);

@@ -160,6 +160,21 @@ static int utf8_seq(const uint8_t *s, size_t left) {
     return need + 1;
 }
 
+int lks_utf8_valid(const char *s, size_t n) {
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int k = utf8_seq(p, (size_t)(end - p));
+        if (k < 0)
+            return 0;
+        p += k;
+    }
+    return 1;
+}
+
 static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                   "8081828384858687888990919293949596979899";

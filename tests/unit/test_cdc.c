@@ -1645,6 +1645,8 @@ static void t_malformed(void) {
         "{\"after\":{\"id\":1}}",
         "{\"op\":\"c\",\"op\":\"u\",\"after\":{\"id\":1}}",
         "{\"op\":\"c\",\"after\":{\"id\":1,\"id\":2}}",
+        "{\"op\":\"c\",\"after\":{\"id\":1,\"n\xff\":2}}",
+        "{\"op\":\"c\",\"after\":{\"id\":1,\"n\xed\xa0\x80\":2}}",
         "{\"schema\":{},\"payload\":{\"op\":\"c\",\"after\":{\"id\":1}}}",
         "{\"schema\":null,\"payload\":{\"op\":\"c\"},\"extra\":1}",
         "{\"schema\":null,\"payload\":{\"op\":\"c\",\"after\":{\"id\":1}}} x",
