@@ -72,6 +72,11 @@ static int put_us_ns(wctx *w, const char *k_us, const char *k_ns, int64_t us) {
     return lks_buf_append(w->b, t, n) || PUT(w, "000");
 }
 
+/* Milliseconds as microseconds, clamped where they would overflow. */
+static int64_t ms_to_us(int64_t ms) {
+    return ms > INT64_MAX / 1000 ? INT64_MAX : ms < INT64_MIN / 1000 ? INT64_MIN : ms * 1000;
+}
+
 static int nomem(wctx *w) { return lks_err_set(w->err, LKS_ENOMEM, "cdc: output buffer cap or memory exhausted"); }
 
 /* ---- schemas --------------------------------------------------------------------- */
@@ -819,7 +824,7 @@ static int put_source_head(wctx *w, const lks_cdc_event *ev) {
                                         "last_in_data_collection", "incremental"};
     const lks_cdc_source *s = &ev->source;
     int64_t ms = s->ts_ms >= 0 ? s->ts_ms : 0;
-    int64_t us = s->ts_us >= 0 ? s->ts_us : ms * 1000;
+    int64_t us = s->ts_us >= 0 ? s->ts_us : ms_to_us(ms);
     int snap = s->snapshot >= 0 && s->snapshot < 7 ? s->snapshot : 0;
     int rc = PUT(w, "{\"version\":\"lakesync-" LKS_VERSION "\",\"connector\":") ||
              put_str(w, s->connector ? s->connector : "mysql") || PUT(w, ",\"name\":") || put_str(w, s->name) ||
@@ -842,7 +847,7 @@ static int put_tail(wctx *w, const lks_cdc_event *ev) {
     int rc = lks_buf_append(w->b, opj, sizeof opj - 1);
     if (ev->ts_ms >= 0 && ev->ts_ms <= INT64_MAX / 1000000)
         rc = rc || PUT(w, ",\"ts_ms\":") || put_i64(w, ev->ts_ms) ||
-             put_us_ns(w, ",\"ts_us\":", ",\"ts_ns\":", ev->ts_ms * 1000);
+             put_us_ns(w, ",\"ts_us\":", ",\"ts_ns\":", ms_to_us(ev->ts_ms));
     else
         rc = rc || PUT(w, ",\"ts_ms\":null,\"ts_us\":null,\"ts_ns\":null");
     rc = rc || PUT(w, ",\"transaction\":null}") || (w->schemas && PUT(w, "}"));
@@ -958,7 +963,7 @@ static int put_source_cached(lks_dbz_writer *dw, wctx *w, const lks_cdc_event *e
                                  s->gtid,
                                  s->file ? s->file : ""};
     int64_t ms = s->ts_ms >= 0 ? s->ts_ms : 0;
-    int64_t num[SRC_NNUM] = {ms, s->ts_us >= 0 ? s->ts_us : ms * 1000,
+    int64_t num[SRC_NNUM] = {ms, s->ts_us >= 0 ? s->ts_us : ms_to_us(ms),
                              s->snapshot >= 0 && s->snapshot < 7 ? s->snapshot : 0, s->server_id,
                              s->pos >= 0 ? s->pos : 0};
     int rc;
