@@ -151,7 +151,7 @@ FUZZ_DBZ_SRC := $(sort $(wildcard src/core/*.c src/cdc/*.c))
 
 fuzz: build/fuzz/fuzz_dbz
 
-build/fuzz/fuzz_dbz: fuzz/fuzz_dbz.c $(FUZZ_DBZ_SRC) $(wildcard src/core/*.h src/cdc/*.h)
+build/fuzz/fuzz_dbz: fuzz/fuzz_dbz.c fuzz/touch.h $(FUZZ_DBZ_SRC) $(wildcard src/core/*.h src/cdc/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_dbz.c $(FUZZ_DBZ_SRC) $(LDLIBS)
 
@@ -164,7 +164,7 @@ FUZZ_BINLOG_SRC := $(sort $(wildcard src/core/*.c)) src/source/binlog.c src/sour
 
 fuzz: build/fuzz/fuzz_binlog
 
-build/fuzz/fuzz_binlog: fuzz/fuzz_binlog.c $(FUZZ_BINLOG_SRC) $(wildcard src/core/*.h) src/cdc/cdc.h \
+build/fuzz/fuzz_binlog: fuzz/fuzz_binlog.c fuzz/touch.h $(FUZZ_BINLOG_SRC) $(wildcard src/core/*.h) src/cdc/cdc.h \
                         src/source/binlog.h src/source/binlog_int.h src/source/mysql_json.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_binlog.c $(FUZZ_BINLOG_SRC) $(LDLIBS)

@@ -19,39 +19,13 @@
  * tests/scenario/fuzz_dbz.sh.
  */
 #include "cdc/cdc.h"
+#include "touch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static volatile uint64_t sink;
-
-static void touch(const void *p, size_t n) {
-    const uint8_t *q = p;
-    uint64_t h = sink;
-    for (size_t i = 0; i < n; i++)
-        h = h * 31 + q[i];
-    sink = h;
-}
-
-static void touch_str(const char *s) {
-    if (s)
-        touch(s, strlen(s) + 1);
-}
-
-static void touch_value(const lks_cdc_value *v) {
-    switch (v->kind) {
-    case LKS_CV_DECIMAL:
-        if (v->u.dec.len < 1 || v->u.dec.len > 32)
-            abort();
-        touch(v->u.dec.be, v->u.dec.len);
-        break;
-    case LKS_CV_BYTES: touch(v->u.bytes.ptr, v->u.bytes.len); break;
-    default: touch(&v->u, sizeof v->u); break;
-    }
-}
 
 static void touch_event(const lks_cdc_event *ev) {
     touch_str(ev->source.connector), touch_str(ev->source.name), touch_str(ev->source.db);
