@@ -52,15 +52,7 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
         const lks_cdc_event *ev = &it->events[e];
         touch_str(ev->source.file);
         touch_str(ev->source.gtid);
-        for (int img = 0; img < 2; img++) {
-            const lks_cdc_row *r = img ? &ev->after : &ev->before;
-            if (!(img ? ev->has_after : ev->has_before))
-                continue;
-            if (r->n != ev->schema->nfields)
-                abort();
-            for (int i = 0; i < r->n; i++)
-                touch_value(&r->v[i]);
-        }
+        touch_rows(ev);
     }
     return 0;
 }

@@ -42,15 +42,7 @@ static void touch_event(const lks_cdc_event *ev) {
     for (int k = 0; k < ev->nkey; k++)
         if (ev->key[k] < 0 || ev->key[k] >= ev->schema->nfields)
             abort();
-    for (int img = 0; img < 2; img++) {
-        const lks_cdc_row *r = img ? &ev->after : &ev->before;
-        if (!(img ? ev->has_after : ev->has_before))
-            continue;
-        if (r->n != ev->schema->nfields)
-            abort();
-        for (int i = 0; i < r->n; i++)
-            touch_value(&r->v[i]);
-    }
+    touch_rows(ev);
 }
 
 static void check(const char *what, int rc, const lks_err *err) {

@@ -38,4 +38,18 @@ static void touch_value(const lks_cdc_value *v) {
     }
 }
 
+/* Every value of an event's before and after images, each image as long as
+ * the event's schema. */
+static void touch_rows(const lks_cdc_event *ev) {
+    for (int img = 0; img < 2; img++) {
+        const lks_cdc_row *r = img ? &ev->after : &ev->before;
+        if (!(img ? ev->has_after : ev->has_before))
+            continue;
+        if (r->n != ev->schema->nfields)
+            abort();
+        for (int i = 0; i < r->n; i++)
+            touch_value(&r->v[i]);
+    }
+}
+
 #endif

@@ -1452,8 +1452,9 @@ static int decode_source(const ctx *c, int ti, lks_cdc_source *s) {
         return decode_source_fields(c, ti, s);
     const char *q = TS(c, ti);
     size_t n = TL(c, ti);
-    int same = n == p->src_text.len && memcmp(q, p->src_text.ptr, n) == 0;
-    if (c->t[ti].size < 0 && !(same && p->src_ok)) /* opaque (front) only when equal to the kept one */
+    /* an opaque token (front) is the kept text by construction: no second compare */
+    int same = c->t[ti].size < 0 || (n == p->src_text.len && memcmp(q, p->src_text.ptr, n) == 0);
+    if (c->t[ti].size < 0 && !p->src_ok)
         return lks_err_set(c->err, LKS_EINTERNAL, "cdc: source token without its value");
     if (same && p->src_ok) {
         *s = p->src_val;

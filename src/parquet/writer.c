@@ -311,6 +311,17 @@ static int cmp_decimal_be(const uint8_t *a, const uint8_t *b, size_t n) {
     return lks_bytes_cmp(a, n, b, n);
 }
 
+/* Byte-array order of column c (two's complement for decimals). */
+static int cmp_byte_value(const colw *c, const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    return c->sort == SORT_DECIMAL_BE ? cmp_decimal_be(a, b, c->width) : lks_bytes_cmp(a, an, b, bn);
+}
+
+/* b holds the n bytes at p (p may be NULL when n is 0). */
+static int set_bytes(lks_buf *b, const uint8_t *p, size_t n) {
+    lks_buf_reset(b);
+    return n ? lks_buf_append(b, p, n) : LKS_OK;
+}
+
 /* Updates min/max with n values of the caller's array form. */
 static int stats_update(colw *c, const void *values, size_t n) {
     if (c->sort == SORT_NONE || n == 0)
@@ -335,26 +346,12 @@ static int stats_update(colw *c, const void *values, size_t n) {
                     hi = i;
             }
         }
-        int lo_better, hi_better;
-        if (!c->has_minmax) {
-            lo_better = hi_better = 1;
-        } else if (c->sort == SORT_DECIMAL_BE) {
-            lo_better = cmp_decimal_be(v[lo].ptr, c->minb.ptr, c->width) < 0;
-            hi_better = cmp_decimal_be(v[hi].ptr, c->maxb.ptr, c->width) > 0;
-        } else {
-            lo_better = lks_bytes_cmp(v[lo].ptr, v[lo].len, c->minb.ptr, c->minb.len) < 0;
-            hi_better = lks_bytes_cmp(v[hi].ptr, v[hi].len, c->maxb.ptr, c->maxb.len) > 0;
-        }
-        if (lo_better) {
-            lks_buf_reset(&c->minb);
-            if (lks_buf_append(&c->minb, v[lo].ptr ? v[lo].ptr : (const uint8_t *)"", v[lo].len) != LKS_OK)
-                return LKS_ENOMEM;
-        }
-        if (hi_better) {
-            lks_buf_reset(&c->maxb);
-            if (lks_buf_append(&c->maxb, v[hi].ptr ? v[hi].ptr : (const uint8_t *)"", v[hi].len) != LKS_OK)
-                return LKS_ENOMEM;
-        }
+        if ((!c->has_minmax || cmp_byte_value(c, v[lo].ptr, v[lo].len, c->minb.ptr, c->minb.len) < 0) &&
+            set_bytes(&c->minb, v[lo].ptr, v[lo].len) != LKS_OK)
+            return LKS_ENOMEM;
+        if ((!c->has_minmax || cmp_byte_value(c, v[hi].ptr, v[hi].len, c->maxb.ptr, c->maxb.len) > 0) &&
+            set_bytes(&c->maxb, v[hi].ptr, v[hi].len) != LKS_OK)
+            return LKS_ENOMEM;
         c->has_minmax = 1;
         return LKS_OK;
     }
@@ -511,19 +508,12 @@ static int fold_bounds(colw *c) {
     if (!c->has_minmax || c->sort == SORT_NONE)
         return LKS_OK;
     if (c->type == LKS_PQ_BYTE_ARRAY || c->type == LKS_PQ_FIXED_LEN_BYTE_ARRAY) {
-        int dec = c->sort == SORT_DECIMAL_BE;
-        if (!c->fhas || (dec ? cmp_decimal_be(c->minb.ptr, c->fminb.ptr, c->width)
-                             : lks_bytes_cmp(c->minb.ptr, c->minb.len, c->fminb.ptr, c->fminb.len)) < 0) {
-            lks_buf_reset(&c->fminb);
-            if (c->minb.len && lks_buf_append(&c->fminb, c->minb.ptr, c->minb.len) != LKS_OK)
-                return LKS_ENOMEM;
-        }
-        if (!c->fhas || (dec ? cmp_decimal_be(c->maxb.ptr, c->fmaxb.ptr, c->width)
-                             : lks_bytes_cmp(c->maxb.ptr, c->maxb.len, c->fmaxb.ptr, c->fmaxb.len)) > 0) {
-            lks_buf_reset(&c->fmaxb);
-            if (c->maxb.len && lks_buf_append(&c->fmaxb, c->maxb.ptr, c->maxb.len) != LKS_OK)
-                return LKS_ENOMEM;
-        }
+        if ((!c->fhas || cmp_byte_value(c, c->minb.ptr, c->minb.len, c->fminb.ptr, c->fminb.len) < 0) &&
+            set_bytes(&c->fminb, c->minb.ptr, c->minb.len) != LKS_OK)
+            return LKS_ENOMEM;
+        if ((!c->fhas || cmp_byte_value(c, c->maxb.ptr, c->maxb.len, c->fmaxb.ptr, c->fmaxb.len) > 0) &&
+            set_bytes(&c->fmaxb, c->maxb.ptr, c->maxb.len) != LKS_OK)
+            return LKS_ENOMEM;
     } else {
         if (!c->fhas || cmp_fixed(c->sort, c->minf, c->fminf, c->width) < 0)
             memcpy(c->fminf, c->minf, c->width);
