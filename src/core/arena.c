@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct lks_arena_block {
     lks_arena_block *next;
@@ -122,4 +124,20 @@ void lks_arena_free(lks_arena *a) {
 void lks_alloc_tune(void) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /* Grow the heap by 256 MiB at once and ask for huge pages there: a merge
+     * first touches its ~100-200 MB page by page, and a page fault costs
+     * microseconds on a virtual machine (bench/merge.sh: 20k faults of a
+     * 2M-row copy-on-write merge become 900, 10% of its time).  Only where
+     * the heap is glibc's brk heap (p below the break); untouched pages
+     * cost nothing. */
+    mallopt(M_TOP_PAD, 256 << 20);
+    void *p = malloc(1 << 20);
+    if (!p)
+        return;
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), brk = (uintptr_t)sbrk(0);
+    free(p);
+    uintptr_t hi = brk & ~(huge - 1);
+    if ((uintptr_t)p < brk && hi > lo && hi - lo <= (uintptr_t)512 << 20)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }

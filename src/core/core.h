@@ -289,7 +289,8 @@ void lks_arena_free(lks_arena *a);
  * that loads the SQLite extension): a merge allocates and frees batches of
  * tens to hundreds of MB per commit, which glibc would otherwise hand back
  * to the kernel and fault in again page by page.  Blocks up to 32 MiB come
- * from the heap and up to 256 MiB of free heap stay mapped. */
+ * from the heap, up to 256 MiB of free heap stay mapped, and the heap grows
+ * 256 MiB at a time with transparent huge pages asked for there. */
 void lks_alloc_tune(void);
 
 /* ---- hashing -------------------------------------------------------------- */
