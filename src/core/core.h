@@ -355,6 +355,11 @@ static inline int lks_hex_value(int c) {
 }
 /* Whether s[0..n) is well-formed UTF-8 (no surrogates, no overlong forms). */
 int lks_utf8_valid(const char *s, size_t n);
+/* Length of the well-formed UTF-8 sequence at s[0..left) (1..4), or,
+ * negated, the length of its maximal ill-formed prefix (at least 1; all of
+ * left when the sequence is cut short), the bytes one U+FFFD replaces (the
+ * Unicode "maximal subpart" practice).  left >= 1. */
+int lks_utf8_seq(const uint8_t *s, size_t left);
 /* Appends s as a JSON string literal (quotes, escapes, invalid UTF-8 bytes
  * replaced by U+FFFD). */
 int lks_json_quote(lks_buf *b, const char *s, size_t len);

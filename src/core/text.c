@@ -124,10 +124,7 @@ int lks_fmt_float(char *out, float v) {
 
 /* ---- JSON strings ------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (1..4), or, negated, the
- * length of its maximal ill-formed prefix (at least 1) to replace by one
- * U+FFFD (the Unicode "maximal subpart" practice). */
-static int utf8_seq(const uint8_t *s, size_t left) {
+int lks_utf8_seq(const uint8_t *s, size_t left) {
     uint8_t c = s[0];
     int need;
     uint8_t lo = 0x80, hi = 0xBF;
@@ -167,7 +164,7 @@ int lks_utf8_valid(const char *s, size_t n) {
             p++;
             continue;
         }
-        int k = utf8_seq(p, (size_t)(end - p));
+        int k = lks_utf8_seq(p, (size_t)(end - p));
         if (k < 0)
             return 0;
         p += k;
@@ -328,7 +325,7 @@ int lks_json_quote(lks_buf *b, const char *s, size_t len) {
             p++;
             continue;
         }
-        int seq = c >= 0x80 ? utf8_seq(p, (size_t)(end - p)) : 0;
+        int seq = c >= 0x80 ? lks_utf8_seq(p, (size_t)(end - p)) : 0;
         if (seq > 0) {
             p += seq;
             continue;
