@@ -6,9 +6,10 @@
  * either as dictionary indices or PLAIN-encoded bytes) and the finished,
  * compressed data pages of the current row group.  Dictionary encoding is
  * tried first for every column but BOOLEAN; at the first page of a chunk a
- * dictionary holding more than half as many entries as values does not pay
- * and the page is re-encoded PLAIN, as are the column's later chunks in the
- * file (mostly unique values stay so); a dictionary growing past
+ * dictionary holding more than half as many entries as values (or the
+ * chunk's first 8192 values all distinct) does not pay and the page is
+ * re-encoded PLAIN, as are the column's later chunks in the file (mostly
+ * unique values stay so); a dictionary growing past
  * dict_max_bytes is closed and the rest of the chunk is PLAIN.  Pages end
  * at row boundaries (entries with rep == 0).
  */
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #define STAT_TRUNC 64 /* byte-array min/max longer than this are truncated */
+#define DICT_PROBE 8192 /* a chunk's first values, all distinct, refuse the dictionary */
 
 typedef struct colw {
     const lks_pq_column *col;
@@ -749,6 +751,45 @@ static size_t page_estimate(const colw *c) {
 
 /* ---- appending values ------------------------------------------------------------ */
 
+/* Dictionary indices of values[from, from + k) appended to the page. */
+static int dict_add(colw *c, const uint8_t *values, size_t from, size_t k, int byte_slices, lks_err *err) {
+    if (lks_buf_reserve(&c->idx, k * 4) != LKS_OK)
+        return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
+    uint32_t *ix = (uint32_t *)(c->idx.ptr + c->idx.len);
+    /* byte values that share memory are equal: a small cache by address
+     * spares the hashing of values read from another dictionary */
+    struct {
+        const uint8_t *p;
+        size_t len;
+        uint32_t ix;
+    } seen[32];
+    if (byte_slices)
+        memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < k; i++) {
+        const uint8_t *p;
+        size_t len;
+        if (byte_slices) {
+            p = ((const lks_slice *)values)[from + i].ptr;
+            len = ((const lks_slice *)values)[from + i].len;
+            size_t h = (size_t)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 59);
+            if (p && seen[h].p == p && seen[h].len == len) {
+                ix[i] = seen[h].ix;
+                continue;
+            }
+            if (dict_index(c, p, len, &ix[i]) != LKS_OK)
+                return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory for a dictionary");
+            seen[h].p = p, seen[h].len = len, seen[h].ix = ix[i];
+            continue;
+        }
+        p = values + (from + i) * c->width;
+        len = c->width;
+        if (dict_index(c, p, len, &ix[i]) != LKS_OK)
+            return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory for a dictionary");
+    }
+    c->idx.len += k * 4;
+    return LKS_OK;
+}
+
 static int add_values(colw *c, const uint8_t *values, size_t k, lks_err *err) {
     if (k == 0)
         return LKS_OK;
@@ -780,42 +821,33 @@ static int add_values(colw *c, const uint8_t *values, size_t k, lks_err *err) {
             lks_pq_bloom_insert(c->bloom, c->bloom_bytes, hsh);
         }
     }
-    if (c->dict_on) {
-        if (lks_buf_reserve(&c->idx, k * 4) != LKS_OK)
-            return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
-        uint32_t *ix = (uint32_t *)(c->idx.ptr + c->idx.len);
-        /* byte values that share memory are equal: a small cache by address
-         * spares the hashing of values read from another dictionary */
-        struct {
-            const uint8_t *p;
-            size_t len;
-            uint32_t ix;
-        } seen[32];
-        if (byte_slices)
-            memset(seen, 0, sizeof seen);
-        for (size_t i = 0; i < k; i++) {
-            const uint8_t *p;
-            size_t len;
-            if (byte_slices) {
-                p = ((const lks_slice *)values)[i].ptr;
-                len = ((const lks_slice *)values)[i].len;
-                size_t h = (size_t)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 59);
-                if (p && seen[h].p == p && seen[h].len == len) {
-                    ix[i] = seen[h].ix;
-                    continue;
-                }
-                if (dict_index(c, p, len, &ix[i]) != LKS_OK)
-                    return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory for a dictionary");
-                seen[h].p = p, seen[h].len = len, seen[h].ix = ix[i];
-                continue;
-            }
-            p = values + i * c->width;
-            len = c->width;
-            if (dict_index(c, p, len, &ix[i]) != LKS_OK)
-                return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory for a dictionary");
+    /* A chunk's first values all distinct: a dictionary will not pay, and
+     * building it for the whole first page (up to a row group's values)
+     * costs more than writing them */
+    size_t done = 0;
+    while (c->dict_on && done < k) {
+        size_t seg = k - done;
+        if (!c->dict_decided && seg > DICT_PROBE)
+            seg = DICT_PROBE;
+        int rc = dict_add(c, values, done, seg, byte_slices, err);
+        if (rc != LKS_OK)
+            return rc;
+        done += seg;
+        c->page_nvals += seg;
+        if (!c->dict_decided && c->page_nvals >= DICT_PROBE && c->ndict == c->page_nvals) {
+            if (page_to_plain(c) != LKS_OK)
+                return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
+            c->dict_on = 0;
+            c->dict_refused = 1;
+            c->dict_decided = 1;
+            dict_clear(c);
         }
-        c->idx.len += k * 4;
-    } else if (c->type == LKS_PQ_BYTE_ARRAY) {
+    }
+    if (done == k)
+        return LKS_OK;
+    values += done * (byte_slices ? sizeof(lks_slice) : c->width);
+    k -= done;
+    if (c->type == LKS_PQ_BYTE_ARRAY) {
         const lks_slice *v = (const lks_slice *)values;
         size_t total = 0;
         for (size_t i = 0; i < k; i++)

@@ -1201,6 +1201,65 @@ static void t_encodings(void) {
     pf_free(&f);
 }
 
+/* The dictionary probe: a chunk whose first 8192 values are all distinct is
+ * written PLAIN at once; one repeat among them leaves the decision to the
+ * page's end.  Values are written in pieces so the probe's boundary falls
+ * inside a call. */
+static void t_dictionary_probe(void) {
+    lks_pq_field fields[] = {G("schema", REQ, 4), L("uniq", REQ, LKS_PQ_INT64), L("late", REQ, LKS_PQ_INT64),
+                             L("cyc", REQ, LKS_PQ_INT64), LT("late_s", REQ, LKS_PQ_BYTE_ARRAY, 0, STRING)};
+    pqfile f;
+    CHECK_OK(pf_open(&f, fields, NF(fields), NULL), &f.err);
+    REQUIRE(f.w);
+    enum { N = 40000 };
+    static int64_t uniq[N], late[N], cyc[N];
+    static lks_slice late_s[N];
+    static char txt[N][12];
+    for (int i = 0; i < N; i++) {
+        uniq[i] = (int64_t)i * 7919;
+        late[i] = i == 8191 ? 0 : i % 9000; /* a repeat as the probe's last value */
+        cyc[i] = i % 9000;                  /* 9000 distinct in order: the probe refuses it */
+        snprintf(txt[i], sizeof txt[i], "k%d", (int)late[i]);
+        late_s[i] = SLS(txt[i]);
+    }
+    static const size_t piece[] = {1000, 7000, 200, 31800};
+    size_t at = 0;
+    for (size_t p = 0; p < 4; p++) {
+        CHECK_OK(lks_pq_write_column(f.w, 0, uniq + at, NULL, NULL, piece[p], &f.err), &f.err);
+        CHECK_OK(lks_pq_write_column(f.w, 1, late + at, NULL, NULL, piece[p], &f.err), &f.err);
+        CHECK_OK(lks_pq_write_column(f.w, 2, cyc + at, NULL, NULL, piece[p], &f.err), &f.err);
+        CHECK_OK(lks_pq_write_column(f.w, 3, late_s + at, NULL, NULL, piece[p], &f.err), &f.err);
+        CHECK_OK(lks_pq_writer_end_batch(f.w, (int64_t)piece[p], &f.err), &f.err);
+        at += piece[p];
+    }
+    int rc = pf_finish(&f);
+    CHECK_OK(rc, &f.err);
+    if (rc == LKS_OK) {
+        const lks_pq_column_meta *cm = chunk_meta(&f, 0, 0);
+        CHECK(!has_encoding(cm, LKS_PQ_ENC_RLE_DICTIONARY));
+        CHECK_EQ_INT(cm->dictionary_page_offset, -1);
+        CHECK(has_encoding(chunk_meta(&f, 0, 1), LKS_PQ_ENC_RLE_DICTIONARY));
+        CHECK(!has_encoding(chunk_meta(&f, 0, 2), LKS_PQ_ENC_RLE_DICTIONARY));
+        CHECK(has_encoding(chunk_meta(&f, 0, 3), LKS_PQ_ENC_RLE_DICTIONARY));
+        check_i64_column(&f, 0, 0, uniq, N);
+        check_i64_column(&f, 0, 1, late, N);
+        check_i64_column(&f, 0, 2, cyc, N);
+        lks_pq_colbatch b;
+        lks_pq_colbatch_init(&b);
+        rc = lks_pq_read_column(f.r, 0, 3, &b, &f.err);
+        CHECK_OK(rc, &f.err);
+        if (rc == LKS_OK) {
+            CHECK_EQ_INT(b.nvals, N);
+            size_t bad = 0;
+            for (size_t i = 0; i < N && i < b.nvals; i++)
+                bad += !slice_eq(((const lks_slice *)b.values)[i], late_s[i]);
+            CHECK_EQ_INT(bad, 0);
+        }
+        lks_pq_colbatch_free(&b);
+    }
+    pf_free(&f);
+}
+
 /* dictionary = 0: every page PLAIN even for one repeated value. */
 static void t_dictionary_off(void) {
     lks_pq_field fields[] = {G("schema", REQ, 1), L("x", REQ, LKS_PQ_INT32)};
@@ -2461,6 +2520,7 @@ int main(void) {
     RUN(t_stats);
     RUN(t_stats_off);
     RUN(t_encodings);
+    RUN(t_dictionary_probe);
     RUN(t_dictionary_off);
     RUN(t_dict_overflow_int64);
     RUN(t_dict_shared_memory);
