@@ -60,6 +60,7 @@ step() { # name command... : runs it, its JSON line into $dir/name.json, stderr 
 
 echo "setup: generating $n snapshot rows and $m change events ($dec decimals) ..." >&2
 step gen $B gen "$dir/raw" "$n" "$m" "$dec"
+sync # the generated GBs are written back now, not during the first timed step
 echo "load ..." >&2
 step load_cow $B load "$dir/raw/snap" "$dir/cow" cow "$dec"
 step load_dv $B load "$dir/raw/snap" "$dir/dv" dv "$dec"
@@ -78,6 +79,7 @@ step check_merge_duck $D check "$dir/duck_merged.parquet"
 if [ "$memcheck" = 1 ]; then
     echo "memory: the same number of events into a $((n / 10))-row table ..." >&2
     step small_gen $B gen "$dir/raw_small" "$((n / 10))" "$m" "$dec"
+    sync
     step small_load_cow $B load "$dir/raw_small/snap" "$dir/small_cow" cow "$dec"
     step small_load_dv $B load "$dir/raw_small/snap" "$dir/small_dv" dv "$dec"
     step small_merge_cow $B merge "$dir/raw_small/chg" "$dir/small_cow" "$dec"
