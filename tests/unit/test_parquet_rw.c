@@ -1120,6 +1120,23 @@ static void check_i64_column(pqfile *f, int rg, int col, const int64_t *want, si
     lks_pq_colbatch_free(&b);
 }
 
+/* Column col of row group rg reads back as the byte values want[0..nvals)
+ * (nulls left out). */
+static void check_slice_column(pqfile *f, int rg, int col, const lks_slice *want, size_t nvals) {
+    lks_pq_colbatch b;
+    lks_pq_colbatch_init(&b);
+    int rc = lks_pq_read_column(f->r, rg, col, &b, &f->err);
+    CHECK_OK(rc, &f->err);
+    if (rc == LKS_OK) {
+        CHECK_EQ_INT(b.nvals, nvals);
+        size_t bad = 0;
+        for (size_t i = 0; i < nvals && i < b.nvals; i++)
+            bad += !slice_eq(((const lks_slice *)b.values)[i], want[i]);
+        CHECK_EQ_INT(bad, 0);
+    }
+    lks_pq_colbatch_free(&b);
+}
+
 static void t_encodings(void) {
     lks_pq_field fields[] = {G("schema", REQ, 4), L("low", REQ, LKS_PQ_INT64), L("uniq", REQ, LKS_PQ_INT64),
                              LT("lows", OPT, LKS_PQ_BYTE_ARRAY, 0, STRING), L("flag", REQ, LKS_PQ_BOOLEAN)};
@@ -1179,17 +1196,9 @@ static void t_encodings(void) {
             CHECK(pg[i].type == LKS_PQ_DATA_PAGE && pg[i].enc == LKS_PQ_ENC_PLAIN);
         check_i64_column(&f, 0, 0, low, N);
         check_i64_column(&f, 0, 1, uniq, N);
+        check_slice_column(&f, 0, 2, lows, k);
         lks_pq_colbatch b;
         lks_pq_colbatch_init(&b);
-        rc = lks_pq_read_column(f.r, 0, 2, &b, &f.err);
-        CHECK_OK(rc, &f.err);
-        if (rc == LKS_OK) {
-            CHECK_EQ_INT(b.nvals, k);
-            size_t bad = 0;
-            for (size_t i = 0; i < k && i < b.nvals; i++)
-                bad += !slice_eq(((const lks_slice *)b.values)[i], lows[i]);
-            CHECK_EQ_INT(bad, 0);
-        }
         rc = lks_pq_read_column(f.r, 0, 3, &b, &f.err);
         CHECK_OK(rc, &f.err);
         if (rc == LKS_OK) {
@@ -1244,18 +1253,7 @@ static void t_dictionary_probe(void) {
         check_i64_column(&f, 0, 0, uniq, N);
         check_i64_column(&f, 0, 1, late, N);
         check_i64_column(&f, 0, 2, cyc, N);
-        lks_pq_colbatch b;
-        lks_pq_colbatch_init(&b);
-        rc = lks_pq_read_column(f.r, 0, 3, &b, &f.err);
-        CHECK_OK(rc, &f.err);
-        if (rc == LKS_OK) {
-            CHECK_EQ_INT(b.nvals, N);
-            size_t bad = 0;
-            for (size_t i = 0; i < N && i < b.nvals; i++)
-                bad += !slice_eq(((const lks_slice *)b.values)[i], late_s[i]);
-            CHECK_EQ_INT(bad, 0);
-        }
-        lks_pq_colbatch_free(&b);
+        check_slice_column(&f, 0, 3, late_s, N);
     }
     pf_free(&f);
 }
