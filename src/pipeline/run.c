@@ -22,7 +22,8 @@
  * sequence numbers only grow within a domain) instead of by position.
  *
  * Without binlog_row_metadata=FULL the table maps do not name columns or
- * keys: a table's columns then come from information_schema, fetched when
+ * keys, nor ENUM/SET members (rows give their numbers): a table's columns
+ * and members then come from information_schema, fetched when
  * its first rows arrive and again after each DDL that names it.  A fetch
  * sees the schema as of the binlog end E at that moment, so it is only
  * right for the rows being read when no DDL of the table lies between them
@@ -62,7 +63,9 @@ typedef struct ptable {
     lks_arena src_arena;
     lks_cdc_schema src;
     int *src_key, src_nkey;
+    lks_src_members *src_members;   /* ENUM/SET members per column */
     const lks_binlog_table *src_ok; /* the table map last found to agree */
+    lks_arena conv;                 /* SET texts of the rows being passed on */
     int has_pending_g, pending_caught;
     lks_gtid_pos pending_g;   /* GTID position noted in the batch */
 } ptable;
@@ -163,6 +166,7 @@ static void status(runner *p, const char *phase, int force) {
 static void ptable_free(ptable *t) {
     if (!t) return;
     lks_arena_free(&t->src_arena);
+    lks_arena_free(&t->conv);
     lks_merge_batch_free(t->b);
     lks_delta_table_close(t->t);
     free(t->db);
@@ -236,6 +240,7 @@ static int add_table(runner *p, const char *db, const char *table, ptable **out,
     if (!t) return lks_err_set(err, LKS_ENOMEM, "run: out of memory");
     t->version = t->pending = -1;
     lks_arena_init(&t->src_arena, 0);
+    lks_arena_init(&t->conv, 0);
     size_t n = strlen(db) + strlen(table) + 2;
     t->db = strdup(db);
     t->table = strdup(table);
@@ -519,7 +524,8 @@ static int fetch_source_schema(runner *p, ptable *t, int64_t at, lks_err *err) {
     lks_arena_reset(&t->src_arena);
     t->has_src = 0;
     t->src_ok = NULL;
-    if (!rc) rc = lks_src_table_schema(p->aux, t->db, t->table, &t->src_arena, &t->src, &t->src_key, &t->src_nkey, err);
+    if (!rc) rc = lks_src_table_schema(p->aux, t->db, t->table, &t->src_arena, &t->src, &t->src_key, &t->src_nkey,
+                                       &t->src_members, err);
     char ef[256];
     uint64_t ep = 0;
     if (!rc) rc = lks_src_binlog_end(p->aux, ef, sizeof ef, &ep, err);
@@ -569,7 +575,8 @@ static int same_type(const lks_cdc_type *a, const lks_cdc_type *b) {
 }
 
 /* Rows whose table map names no columns get t's columns and key from
- * information_schema, after checking the map agrees with them. */
+ * information_schema, after checking the map agrees with them; ENUM and SET
+ * values, which such a map gives as numbers, become their members' text. */
 static int use_source_schema(runner *p, ptable *t, const lks_binlog_item *it, lks_err *err) {
     int64_t at = lks_pipeline_pos_encode(p->file, it->pos);
     int rc = t->has_src ? LKS_OK : fetch_source_schema(p, t, at, err);
@@ -586,9 +593,6 @@ static int use_source_schema(runner *p, ptable *t, const lks_binlog_item *it, lk
                 if (!same_type(&b->fields[i].type, &t->src.fields[i].type)) {
                     why = "a different type";
                     col = i;
-                } else if (t->src.fields[i].allowed && !b->fields[i].allowed) {
-                    why = "ENUM or SET members the binlog does not give";
-                    col = i;
                 }
             }
         }
@@ -598,19 +602,29 @@ static int use_source_schema(runner *p, ptable *t, const lks_binlog_item *it, lk
             return lks_err_set(err, LKS_EUNSUPPORTED,
                                "run: %s: the binlog's table map at %s:%" PRIu64 " has %d columns and information_schema "
                                "%d, with %s%s (%s): the table changed in a way lakesync cannot place without "
-                               "binlog_row_metadata=FULL (SET GLOBAL binlog_row_metadata=FULL)%s",
+                               "binlog_row_metadata=FULL (SET GLOBAL binlog_row_metadata=FULL)",
                                t->name, p->file, it->pos, b->nfields, t->src.nfields, why, where,
-                               col >= 0 ? t->src.fields[col].name : "column count",
-                               col >= 0 && t->src.fields[col].allowed
-                                   ? "; ENUM and SET columns need FULL metadata (their values are only numbers without it)"
-                                   : "");
+                               col >= 0 ? t->src.fields[col].name : "column count");
         }
         t->src_ok = m;
     }
+    lks_arena_reset(&t->conv);
     for (int i = 0; i < it->nevents; i++) {
-        it->events[i].schema = &t->src;
-        it->events[i].key = t->src_key;
-        it->events[i].nkey = t->src_nkey;
+        lks_cdc_event *e = &it->events[i];
+        e->schema = &t->src;
+        e->key = t->src_key;
+        e->nkey = t->src_nkey;
+        for (int c = 0; c < t->src.nfields; c++) {
+            if (!t->src.fields[c].allowed || m->schema.fields[c].allowed)
+                continue;
+            int is_set = t->src.fields[c].type.detail == LKS_CD_SET;
+            lks_cdc_row *rows[2] = {e->has_before ? &e->before : NULL, e->has_after ? &e->after : NULL};
+            for (int r = 0; r < 2; r++)
+                if (rows[r] && c < rows[r]->n &&
+                    lks_src_members_apply(&t->src_members[c], is_set, &rows[r]->v[c], &t->conv, err) != LKS_OK)
+                    return lks_err_prefix(err, "run: %s: column %s at %s:%" PRIu64, t->name,
+                                          t->src.fields[c].name, p->file, it->pos);
+        }
     }
     return LKS_OK;
 }
@@ -783,7 +797,7 @@ static int on_item(void *ud, const lks_binlog_item *it, lks_err *err) {
  * (then it is left out, loudly). */
 static int source_schema(lks_src_conn *c, ptable *t, lks_arena *a, lks_cdc_schema *schema, int **key, int *nkey,
                          lks_err *err) {
-    int rc = lks_src_table_schema(c, t->db, t->table, a, schema, key, nkey, err);
+    int rc = lks_src_table_schema(c, t->db, t->table, a, schema, key, nkey, NULL, err);
     if (!rc && t->b && *nkey <= 0) {
         keyless(t);
         return 1;

@@ -726,18 +726,22 @@ static int where_table(lks_buf *b, MYSQL *m, const char *db, const char *table) 
 }
 
 /* The members of "enum('a','b''c','d\\e')" / "set(...)" unquoted and joined
- * with commas as Debezium writes `allowed`.  NULL when malformed. */
-static char *parse_members(const char *ct, lks_arena *a) {
+ * with commas as Debezium writes `allowed`, and, when mb is not NULL, one by
+ * one there (a member may hold a comma).  NULL when malformed. */
+static char *parse_members(const char *ct, lks_arena *a, lks_src_members *mb) {
     const char *p = strchr(ct, '(');
     if (!p)
         return NULL;
     p++;
     size_t n = strlen(p);
     char *out = lks_arena_alloc(a, n + 1);
-    if (!out)
+    /* at most one member per two bytes of the list (its quotes) */
+    const char **m = mb ? lks_arena_alloc(a, (n / 2 + 1) * sizeof *m) : NULL;
+    size_t *ml = mb ? lks_arena_alloc(a, (n / 2 + 1) * sizeof *ml) : NULL;
+    if (!out || (mb && (!m || !ml)))
         return NULL;
     size_t o = 0;
-    int first = 1;
+    int first = 1, k = 0;
     for (;;) {
         while (*p == ' ')
             p++;
@@ -749,6 +753,7 @@ static char *parse_members(const char *ct, lks_arena *a) {
         if (!first)
             out[o++] = ',';
         first = 0;
+        size_t start = o;
         for (;;) {
             if (!*p)
                 return NULL;
@@ -774,6 +779,9 @@ static char *parse_members(const char *ct, lks_arena *a) {
             }
         }
         p++; /* closing quote */
+        if (mb)
+            m[k] = out + start, ml[k] = o - start;
+        k++;
         while (*p == ' ')
             p++;
         if (*p == ')')
@@ -783,14 +791,65 @@ static char *parse_members(const char *ct, lks_arena *a) {
         p++;
     }
     out[o] = 0;
+    if (mb)
+        mb->m = m, mb->len = ml, mb->n = k;
     return out;
+}
+
+int lks_src_members_apply(const lks_src_members *mb, int is_set, lks_cdc_value *v, lks_arena *a, lks_err *err) {
+    if (v->kind != LKS_CV_BYTES)
+        return LKS_OK; /* NULL or absent */
+    const char *what = is_set ? "SET" : "ENUM";
+    const uint8_t *q = v->u.bytes.ptr;
+    size_t n = v->u.bytes.len;
+    uint64_t x = 0;
+    if (n == 0 || n > 20)
+        return lks_err_set(err, LKS_ECORRUPT, "%s value \"%.*s\" is not the number of a member", what,
+                           (int)(n > 40 ? 40 : n), (const char *)q);
+    for (size_t i = 0; i < n; i++) {
+        if (q[i] < '0' || q[i] > '9' || x > (UINT64_MAX - (q[i] - '0')) / 10)
+            return lks_err_set(err, LKS_ECORRUPT, "%s value \"%.*s\" is not the number of a member", what, (int)n,
+                               (const char *)q);
+        x = x * 10 + (q[i] - '0');
+    }
+    if (!is_set) {
+        if (x > (uint64_t)mb->n)
+            return lks_err_set(err, LKS_ECORRUPT, "ENUM index %llu past its %d members", (unsigned long long)x,
+                               mb->n);
+        if (x == 0) /* MySQL's error member '' */
+            v->u.bytes.ptr = (const uint8_t *)"", v->u.bytes.len = 0;
+        else
+            v->u.bytes.ptr = (const uint8_t *)mb->m[x - 1], v->u.bytes.len = mb->len[x - 1];
+        return LKS_OK;
+    }
+    if (mb->n < 64 && (x >> mb->n))
+        return lks_err_set(err, LKS_ECORRUPT, "SET bitmap 0x%llx has bits past its %d members", (unsigned long long)x,
+                           mb->n);
+    size_t total = 0;
+    for (int i = 0; i < mb->n && i < 64; i++)
+        if (x >> i & 1)
+            total += mb->len[i] + 1;
+    char *t = lks_arena_alloc(a, total + 1);
+    if (!t)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    size_t o = 0;
+    for (int i = 0; i < mb->n && i < 64; i++)
+        if (x >> i & 1) {
+            if (o)
+                t[o++] = ',';
+            memcpy(t + o, mb->m[i], mb->len[i]);
+            o += mb->len[i];
+        }
+    v->u.bytes.ptr = (const uint8_t *)t, v->u.bytes.len = o;
+    return LKS_OK;
 }
 
 enum { C_NAME, C_DATA_TYPE, C_COLUMN_TYPE, C_PREC, C_SCALE, C_FSP, C_CHARSET, C_NULLABLE, C_SCHEMA, C_TABLE };
 
 /* One information_schema.COLUMNS row into a field (the mapping binlog.h
  * gives TABLE_MAP columns with full metadata). */
-static int map_column(MYSQL_ROW row, lks_cdc_field *fd, lks_arena *a, const char *where, lks_err *err) {
+static int map_column(MYSQL_ROW row, lks_cdc_field *fd, lks_src_members *mb, lks_arena *a, const char *where,
+                      lks_err *err) {
     const char *dt = row[C_DATA_TYPE] ? row[C_DATA_TYPE] : "";
     const char *ct = row[C_COLUMN_TYPE] ? row[C_COLUMN_TYPE] : "";
     const char *cs = row[C_CHARSET];
@@ -838,7 +897,7 @@ static int map_column(MYSQL_ROW row, lks_cdc_field *fd, lks_arena *a, const char
     else if (IS("enum") || IS("set")) {
         t->kind = LKS_CT_STRING;
         t->detail = IS("enum") ? LKS_CD_ENUM : LKS_CD_SET;
-        fd->allowed = parse_members(ct, a);
+        fd->allowed = parse_members(ct, a, mb);
         if (!fd->allowed)
             return lks_err_set(err, LKS_EUNSUPPORTED, "%s: column %s: cannot read the members of %.200s", where,
                                fd->name, ct);
@@ -941,10 +1000,12 @@ static int table_key(lks_src_conn *c, const char *db, const char *table, const l
 }
 
 int lks_src_table_schema(lks_src_conn *c, const char *db, const char *table, lks_arena *a, lks_cdc_schema *out,
-                         int **key, int *nkey, lks_err *err) {
+                         int **key, int *nkey, lks_src_members **members, lks_err *err) {
     memset(out, 0, sizeof *out);
     *key = NULL;
     *nkey = 0;
+    if (members)
+        *members = NULL;
     lks_buf q;
     lks_buf_init(&q, 1 << 16);
     int rc = lks_buf_printf(&q, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, "
@@ -969,7 +1030,10 @@ int lks_src_table_schema(lks_src_conn *c, const char *db, const char *table, lks
     snprintf(where, sizeof where, "%s: %s.%s", c->name, db, table);
     uint64_t nrows = mysql_num_rows(res);
     lks_cdc_field *fields = lks_arena_alloc(a, (size_t)(nrows ? nrows : 1) * sizeof *fields);
-    if (!fields) {
+    lks_src_members *mbs = members ? lks_arena_alloc(a, (size_t)(nrows ? nrows : 1) * sizeof *mbs) : NULL;
+    if (mbs)
+        memset(mbs, 0, (size_t)(nrows ? nrows : 1) * sizeof *mbs);
+    if (!fields || (members && !mbs)) {
         mysql_free_result(res);
         return lks_err_set(err, LKS_ENOMEM, "%s: out of memory", where);
     }
@@ -984,7 +1048,7 @@ int lks_src_table_schema(lks_src_conn *c, const char *db, const char *table, lks
         if (!fd->name)
             rc = lks_err_set(err, LKS_ENOMEM, "%s: out of memory", where);
         else
-            rc = map_column(row, fd, a, where, err);
+            rc = map_column(row, fd, mbs ? &mbs[n] : NULL, a, where, err);
         n++;
     }
     mysql_free_result(res);
@@ -994,6 +1058,8 @@ int lks_src_table_schema(lks_src_conn *c, const char *db, const char *table, lks
         return lks_err_set(err, LKS_ENOTFOUND, "%s: no such table (or the user cannot see it)", where);
     out->fields = fields;
     out->nfields = n;
+    if (members)
+        *members = mbs;
     return table_key(c, db, table, out, a, key, nkey, err);
 }
 

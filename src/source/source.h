@@ -136,13 +136,28 @@ int lks_src_filter_match(const lks_src_filter *f, const char *db, const char *ta
 int lks_src_list_tables(lks_src_conn *c, const lks_src_filter *f, lks_arena *a, const char ***dbs,
                         const char ***tables, int *n, lks_err *err);
 
+/* ENUM or SET members of one column, one by one as its COLUMN_TYPE lists
+ * them (n 0 for other columns). */
+typedef struct lks_src_members {
+    const char **m;
+    size_t *len;
+    int n;
+} lks_src_members;
+
 /* A table's columns from information_schema, mapped exactly as binlog.h maps
  * TABLE_MAP columns with full metadata (the two must agree, so a table
  * created from the snapshot takes the stream's events), and its primary key
- * (column indexes in key order; nkey 0 when it has none).  Arena-allocated.
- * LKS_ENOTFOUND when the table does not exist. */
+ * (column indexes in key order; nkey 0 when it has none); with members not
+ * NULL, also each column's ENUM/SET members (an array of nfields).
+ * Arena-allocated.  LKS_ENOTFOUND when the table does not exist. */
 int lks_src_table_schema(lks_src_conn *c, const char *db, const char *table, lks_arena *a, lks_cdc_schema *out,
-                         int **key, int *nkey, lks_err *err);
+                         int **key, int *nkey, lks_src_members **members, lks_err *err);
+
+/* Without FULL metadata the binlog decoder gives an ENUM's index or a SET's
+ * bit set as decimal text; v (such a value) becomes the member's text (SET:
+ * the members joined with commas, in the column's order, in a).  NULL and
+ * absent values stay; a number past the members is LKS_ECORRUPT. */
+int lks_src_members_apply(const lks_src_members *mb, int is_set, lks_cdc_value *v, lks_arena *a, lks_err *err);
 /* information_schema's row estimate (for progress), -1 when unknown. */
 int64_t lks_src_table_rows_estimate(lks_src_conn *c, const char *db, const char *table);
 

@@ -168,7 +168,7 @@ static void collect_init(collect *c) {
 static int read_table(lks_src_conn *conn, const char *db, const char *table, int64_t chunk, collect *c, lks_arena *a,
                       lks_cdc_schema *s, lks_err *err) {
     int *key, nkey;
-    int rc = lks_src_table_schema(conn, db, table, a, s, &key, &nkey, err);
+    int rc = lks_src_table_schema(conn, db, table, a, s, &key, &nkey, NULL, err);
     if (rc)
         return rc;
     lks_src_snapshot_opts o;
@@ -525,9 +525,9 @@ static void t_list_tables(void) {
     /* the exact-case table, and the row estimate */
     lks_cdc_schema s;
     int *key, nkey;
-    CHECK_OK(lks_src_table_schema(conn, "lks_la", "T1", &a, &s, &key, &nkey, &err), &err);
+    CHECK_OK(lks_src_table_schema(conn, "lks_la", "T1", &a, &s, &key, &nkey, NULL, &err), &err);
     CHECK_EQ_INT(s.nfields, 1);
-    CHECK_EQ_INT(lks_src_table_schema(conn, "lks_la", "t3", &a, &s, &key, &nkey, &err), LKS_ENOTFOUND);
+    CHECK_EQ_INT(lks_src_table_schema(conn, "lks_la", "t3", &a, &s, &key, &nkey, NULL, &err), LKS_ENOTFOUND);
     CHECK(strstr(err.msg, "lks_la.t3") != NULL);
     CHECK(lks_src_table_rows_estimate(conn, "lks_la", "t1") >= 0);
     CHECK_EQ_INT(lks_src_table_rows_estimate(conn, "lks_la", "nope"), -1);
@@ -559,7 +559,7 @@ static void t_schema_types(void) {
     lks_arena_init(&a, 0);
     lks_cdc_schema s;
     int *key, nkey;
-    CHECK_OK(lks_src_table_schema(conn, "lks_t", "alltypes", &a, &s, &key, &nkey, &err), &err);
+    CHECK_OK(lks_src_table_schema(conn, "lks_t", "alltypes", &a, &s, &key, &nkey, NULL, &err), &err);
     CHECK_EQ_INT(s.nfields, 39);
     CHECK_EQ_INT(nkey, 1);
     if (nkey == 1)
@@ -622,9 +622,23 @@ static void t_schema_types(void) {
                   want[k].optional, want[k].detail, want[k].allowed ? want[k].allowed : "-");
     }
 
+    /* ENUM/SET members one by one (a member may hold a comma) */
+    lks_src_members *mb;
+    sql("CREATE TABLE lks_t.em (id INT PRIMARY KEY, k ENUM('a,b','c','it''s'), s SET('x','y'))");
+    CHECK_OK(lks_src_table_schema(conn, "lks_t", "em", &a, &s, &key, &nkey, &mb, &err), &err);
+    REQUIRE(mb && s.nfields == 3);
+    CHECK_EQ_INT(mb[0].n, 0);
+    CHECK_EQ_INT(mb[1].n, 3);
+    CHECK_EQ_INT(mb[2].n, 2);
+    if (mb[1].n == 3) {
+        CHECK(mb[1].len[0] == 3 && !memcmp(mb[1].m[0], "a,b", 3));
+        CHECK(mb[1].len[1] == 1 && !memcmp(mb[1].m[1], "c", 1));
+        CHECK(mb[1].len[2] == 4 && !memcmp(mb[1].m[2], "it's", 4));
+    }
+    CHECK_EQ_STR(s.fields[1].allowed, "a,b,c,it's");
     /* keys: composite in index order; a promoted unique key; none */
     sql("CREATE TABLE lks_t.ck (a INT, b VARCHAR(10), c INT, PRIMARY KEY (b, a))");
-    CHECK_OK(lks_src_table_schema(conn, "lks_t", "ck", &a, &s, &key, &nkey, &err), &err);
+    CHECK_OK(lks_src_table_schema(conn, "lks_t", "ck", &a, &s, &key, &nkey, NULL, &err), &err);
     CHECK_EQ_INT(nkey, 2);
     if (nkey == 2) {
         CHECK_EQ_INT(key[0], 1);
@@ -632,18 +646,54 @@ static void t_schema_types(void) {
     }
     sql("CREATE TABLE lks_t.uk (a INT, b INT NOT NULL, c INT NOT NULL, d VARCHAR(20) NOT NULL, UNIQUE KEY kn (a), "
         "UNIQUE KEY kp (d(5)), UNIQUE KEY zz (c, b), UNIQUE KEY aa (b), KEY k (a))");
-    CHECK_OK(lks_src_table_schema(conn, "lks_t", "uk", &a, &s, &key, &nkey, &err), &err);
+    CHECK_OK(lks_src_table_schema(conn, "lks_t", "uk", &a, &s, &key, &nkey, NULL, &err), &err);
     CHECK_EQ_INT(nkey, 2); /* zz: the first unique key, all NOT NULL, no prefix */
     if (nkey == 2) {
         CHECK_EQ_INT(key[0], 2);
         CHECK_EQ_INT(key[1], 1);
     }
     sql("CREATE TABLE lks_t.nokey (a INT, b INT, KEY (a))");
-    CHECK_OK(lks_src_table_schema(conn, "lks_t", "nokey", &a, &s, &key, &nkey, &err), &err);
+    CHECK_OK(lks_src_table_schema(conn, "lks_t", "nokey", &a, &s, &key, &nkey, NULL, &err), &err);
     CHECK_EQ_INT(nkey, 0);
     CHECK_EQ_INT(s.nfields, 2);
     lks_arena_free(&a);
     lks_src_close(conn);
+}
+
+/* ENUM and SET numbers (as the binlog decoder gives them without FULL
+ * metadata) become member texts; numbers past the members are refused. */
+static void t_members_apply(void) {
+    const char *km[] = {"a,b", "c", "it's"}, *sm[] = {"x", "y", "zz"};
+    size_t kl[] = {3, 1, 4}, sl[] = {1, 1, 2};
+    lks_src_members ke = {km, kl, 3}, se = {sm, sl, 3};
+    lks_arena a;
+    lks_arena_init(&a, 0);
+    static const struct {
+        int set;
+        const char *in, *out; /* out NULL: refused */
+    } cases[] = {
+        {0, "0", ""},   {0, "1", "a,b"}, {0, "3", "it's"}, {0, "4", NULL},    {0, "", NULL},
+        {0, "x", NULL}, {0, "-1", NULL}, {1, "0", ""},     {1, "5", "x,zz"},  {1, "7", "x,y,zz"},
+        {1, "8", NULL}, {1, "2", "y"},   {1, "99999999999999999999", NULL},   {1, "18446744073709551615", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lks_cdc_value v = {.kind = LKS_CV_BYTES};
+        v.u.bytes.ptr = (const uint8_t *)cases[i].in;
+        v.u.bytes.len = strlen(cases[i].in);
+        lks_err err;
+        lks_err_clear(&err);
+        int rc = lks_src_members_apply(cases[i].set ? &se : &ke, cases[i].set, &v, &a, &err);
+        if (cases[i].out ? rc != LKS_OK || v.u.bytes.len != strlen(cases[i].out) ||
+                               memcmp(v.u.bytes.ptr, cases[i].out, v.u.bytes.len)
+                         : rc != LKS_ECORRUPT || !err.msg[0])
+            FAILF("case %zu (%s %s): rc %d, got %.*s (%s)", i, cases[i].set ? "SET" : "ENUM", cases[i].in, rc,
+                  (int)v.u.bytes.len, (const char *)v.u.bytes.ptr, err.msg);
+    }
+    lks_cdc_value nul = {.kind = LKS_CV_NULL};
+    lks_err err;
+    CHECK_OK(lks_src_members_apply(&ke, 0, &nul, &a, &err), &err);
+    CHECK_EQ_INT(nul.kind, LKS_CV_NULL);
+    lks_arena_free(&a);
 }
 
 /* ---- snapshot -------------------------------------------------------------------------------- */
@@ -1302,6 +1352,7 @@ static void t_snapshot_stream_agree(void) {
 int main(void) {
     RUN(t_filters);
     RUN(t_check_messages);
+    RUN(t_members_apply);
     start_server();
     if (!up)
         printf("# no server: %s\n", srv.why);
