@@ -1352,15 +1352,34 @@ static int object_has_etag(s3_store *s, const char *key, const char *want) {
     return same;
 }
 
-/* Uploads in parts; any failure aborts the upload so no parts linger. */
-static int put_multipart(s3_store *s, const char *key, const uint8_t *data, size_t len, int if_absent, lks_err *err) {
-    size_t part = s->mpu_part;
-    if (len / part >= MPU_PARTS_MAX)
-        part = (len + MPU_PARTS_MAX - 1) / MPU_PARTS_MAX;
-    size_t nparts = (len + part - 1) / part;
+/* A multipart upload under way: parts go up as they come, the completion
+ * request is built along. */
+typedef struct s3_mpu {
+    char *key;
+    char upload_id[1024];
+    size_t nparts;
+    lks_buf done; /* the CompleteMultipartUpload body so far */
+    lks_buf md5s; /* the parts' MD5s, while their ETags are plain MD5s */
+    int etags_known;
+} s3_mpu;
+
+static void mpu_free(s3_mpu *u) {
+    lks_buf_free(&u->done);
+    lks_buf_free(&u->md5s);
+    free(u->key);
+    u->key = NULL;
+}
+
+/* CreateMultipartUpload. */
+static int mpu_start(s3_store *s, s3_mpu *u, const char *key, lks_err *err) {
+    memset(u, 0, sizeof *u);
+    lks_buf_init(&u->done, 0);
+    lks_buf_init(&u->md5s, 0);
+    u->etags_known = 1;
+    if (!(u->key = strdup(key)))
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
     char nm[1400];
     obj_name(s, key, nm, sizeof nm);
-
     lks_sigv4_param qi[] = {{"uploads", NULL}};
     s3_call c = {0};
     c.method = "POST";
@@ -1371,76 +1390,98 @@ static int put_multipart(s3_store *s, const char *key, const uint8_t *data, size
     c.extra[c.nextra++] = (lks_sigv4_header){"Content-Type", content_type(key)};
     http_resp rs;
     resp_init(&rs);
-    char upload_id[1024];
     int rc = s3_exec(s, &c, &rs, err);
     if (rc == LKS_OK && rs.status != 200)
         rc = fail_http(s, err, LKS_EIO, c.op, key, &rs);
     if (rc == LKS_OK &&
-        (!xml_get((const char *)rs.body.ptr, rs.body.len, "UploadId", upload_id, sizeof upload_id) || !upload_id[0]))
+        (!xml_get((const char *)rs.body.ptr, rs.body.len, "UploadId", u->upload_id, sizeof u->upload_id) ||
+         !u->upload_id[0]))
         rc = lks_err_set(err, LKS_ECORRUPT, "%s: CreateMultipartUpload: no UploadId in the response", nm);
-    if (rc) {
-        resp_free(&rs);
-        return rc;
-    }
-    lks_buf done, md5s;
-    lks_buf_init(&done, 0);
-    lks_buf_init(&md5s, 0);
-    int etags_known = 1;
-    rc = lks_buf_printf(&done, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-    for (size_t i = 0; i < nparts && rc == LKS_OK; i++) {
-        char pn[24];
-        snprintf(pn, sizeof pn, "%zu", i + 1);
-        lks_sigv4_param qp[] = {{"partNumber", pn}, {"uploadId", upload_id}};
-        s3_call pc = {0};
-        pc.method = "PUT";
-        pc.key = key;
-        pc.op = "UploadPart";
-        pc.query = qp;
-        pc.nquery = 2;
-        pc.body = data + i * part;
-        pc.body_len = i + 1 < nparts ? part : len - i * part;
-        rc = s3_exec(s, &pc, &rs, err);
-        if (rc == LKS_OK && rs.status != 200)
-            rc = fail_http(s, err, LKS_EIO, "UploadPart", key, &rs);
-        if (rc == LKS_OK && !rs.etag[0])
-            rc = lks_err_set(err, LKS_ECORRUPT, "%s: UploadPart %zu: no ETag in the response", nm, i + 1);
-        if (rc == LKS_OK && etags_known && etag_md5(&md5s, rs.etag) != LKS_OK)
-            etags_known = 0; /* the final ETag cannot be predicted */
-        if (rc == LKS_OK && (lks_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1) ||
-                             xml_escape(&done, rs.etag) || lks_buf_printf(&done, "</ETag></Part>")))
-            rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
-    }
-    if (rc == LKS_OK && (rc = lks_buf_printf(&done, "</CompleteMultipartUpload>")) != LKS_OK)
+    if (rc == LKS_OK &&
+        (rc = lks_buf_printf(&u->done, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">")))
         rc = lks_err_set(err, rc, "out of memory");
+    resp_free(&rs);
+    if (rc) {
+        if (u->upload_id[0])
+            abort_upload(s, key, u->upload_id);
+        mpu_free(u);
+    }
+    return rc;
+}
+
+/* UploadPart: the next part. */
+static int mpu_part(s3_store *s, s3_mpu *u, const uint8_t *data, size_t len, lks_err *err) {
+    char nm[1400];
+    obj_name(s, u->key, nm, sizeof nm);
+    if (u->nparts >= MPU_PARTS_MAX)
+        return lks_err_set(err, LKS_ELIMIT, "%s: more than %d parts", nm, MPU_PARTS_MAX);
+    char pn[24];
+    snprintf(pn, sizeof pn, "%zu", u->nparts + 1);
+    lks_sigv4_param qp[] = {{"partNumber", pn}, {"uploadId", u->upload_id}};
+    s3_call pc = {0};
+    pc.method = "PUT";
+    pc.key = u->key;
+    pc.op = "UploadPart";
+    pc.query = qp;
+    pc.nquery = 2;
+    pc.body = len ? (const void *)data : "";
+    pc.body_len = len;
+    http_resp rs;
+    resp_init(&rs);
+    int rc = s3_exec(s, &pc, &rs, err);
+    if (rc == LKS_OK && rs.status != 200)
+        rc = fail_http(s, err, LKS_EIO, "UploadPart", u->key, &rs);
+    if (rc == LKS_OK && !rs.etag[0])
+        rc = lks_err_set(err, LKS_ECORRUPT, "%s: UploadPart %zu: no ETag in the response", nm, u->nparts + 1);
+    if (rc == LKS_OK && u->etags_known && etag_md5(&u->md5s, rs.etag) != LKS_OK)
+        u->etags_known = 0; /* the final ETag cannot be predicted */
+    if (rc == LKS_OK && (lks_buf_printf(&u->done, "<Part><PartNumber>%zu</PartNumber><ETag>", u->nparts + 1) ||
+                         xml_escape(&u->done, rs.etag) || lks_buf_printf(&u->done, "</ETag></Part>")))
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+    if (rc == LKS_OK)
+        u->nparts++;
+    resp_free(&rs);
+    return rc;
+}
+
+/* CompleteMultipartUpload.  Either way the upload ends: a failure aborts
+ * it, so no parts linger. */
+static int mpu_complete(s3_store *s, s3_mpu *u, int if_absent, lks_err *err) {
+    char nm[1400];
+    obj_name(s, u->key, nm, sizeof nm);
+    int rc = lks_buf_printf(&u->done, "</CompleteMultipartUpload>");
+    if (rc)
+        rc = lks_err_set(err, rc, "out of memory");
+    http_resp rs;
+    resp_init(&rs);
     if (rc == LKS_OK) {
-        lks_sigv4_param qc[] = {{"uploadId", upload_id}};
+        lks_sigv4_param qc[] = {{"uploadId", u->upload_id}};
         s3_call cc = {0};
         cc.method = "POST";
-        cc.key = key;
+        cc.key = u->key;
         cc.op = "CompleteMultipartUpload";
         cc.query = qc;
         cc.nquery = 1;
-        cc.body = done.ptr;
-        cc.body_len = done.len;
+        cc.body = u->done.ptr;
+        cc.body_len = u->done.len;
         cc.conditional = if_absent;
         cc.extra[cc.nextra++] = (lks_sigv4_header){"Content-Type", "application/xml"};
         if (if_absent)
             cc.extra[cc.nextra++] = (lks_sigv4_header){"If-None-Match", "*"};
         rc = s3_exec(s, &cc, &rs, err);
         char want[64];
-        if (rc == LKS_OK && cc.ambiguous && (rs.status == 404 || rs.status == 412) && etags_known &&
-            multipart_etag(&md5s, nparts, want, sizeof want) && object_has_etag(s, key, want)) {
+        if (rc == LKS_OK && cc.ambiguous && (rs.status == 404 || rs.status == 412) && u->etags_known &&
+            multipart_etag(&u->md5s, u->nparts, want, sizeof want) && object_has_etag(s, u->key, want)) {
             /* an earlier try completed it and its answer was lost: the
              * object with our parts' ETag is our upload */
-            lks_buf_free(&done);
-            lks_buf_free(&md5s);
             resp_free(&rs);
+            mpu_free(u);
             return LKS_OK;
         }
         if (rc == LKS_OK && rs.status == 412 && if_absent)
             rc = lks_err_set(err, LKS_EEXIST, "%s already exists", nm);
         else if (rc == LKS_OK && rs.status != 200)
-            rc = fail_http(s, err, LKS_EIO, cc.op, key, &rs);
+            rc = fail_http(s, err, LKS_EIO, cc.op, u->key, &rs);
         else if (rc == LKS_OK) {
             /* a 200 may still carry an <Error> (the failure came after the headers) */
             char code[128];
@@ -1448,15 +1489,124 @@ static int put_multipart(s3_store *s, const char *key, const uint8_t *data, size
                 memmem(rs.body.ptr, rs.body.len, "<Error>", 7)) {
                 xml_get((const char *)rs.body.ptr, rs.body.len, "Message", rs.message, sizeof rs.message);
                 snprintf(rs.code, sizeof rs.code, "%s", code);
-                rc = fail_http(s, err, LKS_EIO, cc.op, key, &rs);
+                rc = fail_http(s, err, LKS_EIO, cc.op, u->key, &rs);
             }
         }
     }
     if (rc != LKS_OK)
-        abort_upload(s, key, upload_id);
-    lks_buf_free(&done);
-    lks_buf_free(&md5s);
+        abort_upload(s, u->key, u->upload_id);
     resp_free(&rs);
+    mpu_free(u);
+    return rc;
+}
+
+/* Uploads in parts; any failure aborts the upload so no parts linger. */
+static int put_multipart(s3_store *s, const char *key, const uint8_t *data, size_t len, int if_absent, lks_err *err) {
+    size_t part = s->mpu_part;
+    if (len / part >= MPU_PARTS_MAX)
+        part = (len + MPU_PARTS_MAX - 1) / MPU_PARTS_MAX;
+    size_t nparts = (len + part - 1) / part;
+    s3_mpu u;
+    int rc = mpu_start(s, &u, key, err);
+    for (size_t i = 0; i < nparts && rc == LKS_OK; i++)
+        rc = mpu_part(s, &u, data + i * part, i + 1 < nparts ? part : len - i * part, err);
+    if (rc == LKS_OK)
+        return mpu_complete(s, &u, if_absent, err);
+    if (u.key) { /* started, a part failed */
+        abort_upload(s, u.key, u.upload_id);
+        mpu_free(&u);
+    }
+    return rc;
+}
+
+/* ---- writing in pieces ------------------------------------------------------------------------- */
+
+/* An object written in pieces: held until it fills a part, then uploaded
+ * part by part (invisible until the completion publishes the object); one
+ * that never filled a part is put whole at commit (in parts past the
+ * multipart threshold). */
+typedef struct s3_writer {
+    char *key;
+    lks_buf pending; /* bytes not uploaded yet (less than a part after each call) */
+    int started;
+    s3_mpu u;
+} s3_writer;
+
+static void s3_writer_free(s3_writer *w) {
+    lks_buf_free(&w->pending);
+    free(w->key);
+    free(w);
+}
+
+static int s3_wopen(lks_store *st, const char *key, void **h, lks_err *err) {
+    (void)st;
+    s3_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->key = strdup(key))) {
+        free(w);
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    }
+    lks_buf_init(&w->pending, 0);
+    *h = w;
+    return LKS_OK;
+}
+
+/* Uploads the pending bytes a part at a time while they fill one (last:
+ * all of them); what is left stays pending. */
+static int s3_wflush(s3_store *s, s3_writer *w, int last, lks_err *err) {
+    size_t part = s->mpu_part, off = 0;
+    int rc = LKS_OK;
+    while (rc == LKS_OK && (w->pending.len - off >= part || (last && off < w->pending.len))) {
+        if (!w->started) {
+            if ((rc = mpu_start(s, &w->u, w->key, err)) != LKS_OK)
+                break;
+            w->started = 1;
+        }
+        size_t n = w->pending.len - off < part ? w->pending.len - off : part;
+        rc = mpu_part(s, &w->u, w->pending.ptr + off, n, err);
+        off += n;
+    }
+    if (off) {
+        memmove(w->pending.ptr, w->pending.ptr + off, w->pending.len - off);
+        w->pending.len -= off;
+    }
+    return rc;
+}
+
+static int s3_wappend(lks_store *st, void *h, const void *p, size_t n, lks_err *err) {
+    s3_writer *w = h;
+    if (n && lks_buf_append(&w->pending, p, n) != LKS_OK)
+        return lks_err_set(err, LKS_ENOMEM, "out of memory");
+    return s3_wflush(S(st), w, 0, err);
+}
+
+static void s3_wabort(lks_store *st, void *h) {
+    s3_writer *w = h;
+    if (w->started) {
+        abort_upload(S(st), w->u.key, w->u.upload_id);
+        mpu_free(&w->u);
+    }
+    s3_writer_free(w);
+}
+
+static int s3_wcommit(lks_store *st, void *h, const void *p, size_t n, lks_err *err) {
+    s3_store *s = S(st);
+    s3_writer *w = h;
+    int rc = LKS_OK;
+    if (n && lks_buf_append(&w->pending, p, n) != LKS_OK)
+        rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+    if (rc == LKS_OK && !w->started && w->pending.len <= s->mpu_threshold) { /* one PUT */
+        rc = put_single(s, w->key, w->pending.ptr, w->pending.len, 0, err);
+        s3_writer_free(w);
+        return rc;
+    }
+    if (rc == LKS_OK)
+        rc = s3_wflush(s, w, 1, err);
+    if (rc != LKS_OK) {
+        s3_wabort(st, w);
+        return rc;
+    }
+    rc = mpu_complete(s, &w->u, 0, err);
+    s3_writer_free(w);
     return rc;
 }
 
@@ -2212,7 +2362,8 @@ static void s3_close(lks_store *st) {
 }
 
 static const lks_store_ops s3_ops = {
-    "s3", s3_get, s3_head, s3_put, s3_list, s3_del, lks_s3_delete_many, s3_close, NULL, NULL, NULL, NULL, NULL,
+    "s3",     s3_get, s3_head,  s3_put,     s3_list,    s3_del,    lks_s3_delete_many,
+    s3_close, NULL,   s3_wopen, s3_wappend, s3_wcommit, s3_wabort,
 };
 
 /* Picks the credential source (no network here). */

@@ -137,8 +137,11 @@ int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, si
  * whole (data files).  It is published at commit, with lks_store_put's
  * semantics, and never seen partially; abort (or a crash) publishes
  * nothing.  Local stores write through a temporary file in LKS_STORE_WRITER_CHUNK
- * pieces; others hold the object and put it whole at commit.  After a failed
- * write the writer only aborts; commit and abort free it. */
+ * pieces; S3 holds up to a multipart part (16 MiB) and uploads the object
+ * part by part beyond that (a killed writer leaves an incomplete upload,
+ * which S3 keeps until aborted: lks_store_list with LKS_STORE_LIST_TEMP does
+ * not show it).  After a failed write the writer only aborts; commit and
+ * abort free it. */
 #define LKS_STORE_WRITER_CHUNK ((size_t)1 << 20)
 typedef struct lks_store_writer lks_store_writer;
 int lks_store_writer_open(lks_store *st, const char *key, lks_store_writer **out, lks_err *err);

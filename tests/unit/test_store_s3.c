@@ -702,6 +702,62 @@ static void t_multipart(void) {
     s3_finish(st);
 }
 
+/* lks_store_writer on S3: held until it fills a part, then uploaded part by
+ * part; nothing visible before commit, no upload left after commit or abort;
+ * a completion S3 refuses aborts the upload. */
+static void t_writer_multipart(void) {
+    NEED_SERVER();
+    lks_store *st = s3_fresh();
+    REQUIRE(st);
+    lks_err err;
+    lks_s3_set_multipart(st, (size_t)6 << 20, (size_t)5 << 20);
+    size_t n = ((size_t)12 << 20) + 12345;
+    uint8_t *data = pattern(n, 5);
+    REQUIRE(data);
+    lks_store_writer *w;
+    CHECK_OK(lks_store_writer_open(st, "w/big.parquet", &w, &err), &err);
+    REQUIRE(w);
+    size_t off = 0, piece = 3, uploads_seen = 0;
+    while (off < n) { /* pieces from 3 bytes to 3 MiB */
+        size_t k = piece < n - off ? piece : n - off;
+        CHECK_OK(lks_store_writer_write(w, data + off, k, &err), &err);
+        off += k;
+        piece = piece * 7 % ((size_t)3 << 20) + 1;
+        if (off > ((size_t)6 << 20) && !uploads_seen) {
+            uploads_seen = 1;
+            CHECK_EQ_INT(s3_leftovers(st), 1); /* the upload under way */
+            lks_store_entry e0;
+            CHECK_EQ_INT(lks_store_head(st, "w/big.parquet", &e0, &err), LKS_ENOTFOUND);
+        }
+    }
+    CHECK_OK(lks_store_writer_commit(w, &err), &err);
+    lks_buf b;
+    lks_buf_init(&b, 0);
+    CHECK_OK(lks_store_get(st, "w/big.parquet", &b, &err), &err);
+    CHECK(b.len == n && memcmp(b.ptr, data, n) == 0);
+    CHECK_EQ_INT(s3_leftovers(st), 0);
+    /* abort after a part went up: the upload is aborted, no object */
+    CHECK_OK(lks_store_writer_open(st, "w/aborted.parquet", &w, &err), &err);
+    CHECK_OK(lks_store_writer_write(w, data, (size_t)7 << 20, &err), &err);
+    CHECK_EQ_INT(s3_leftovers(st), 1);
+    lks_store_writer_abort(w);
+    CHECK_EQ_INT(s3_leftovers(st), 0);
+    lks_store_entry ent;
+    CHECK_EQ_INT(lks_store_head(st, "w/aborted.parquet", &ent, &err), LKS_ENOTFOUND);
+    /* parts under S3's 5 MiB minimum: the completion is refused, the upload
+     * aborted, the error names the key */
+    lks_s3_set_multipart(st, (size_t)2 << 20, (size_t)1 << 20);
+    CHECK_OK(lks_store_writer_open(st, "w/small-parts", &w, &err), &err);
+    CHECK_OK(lks_store_writer_write(w, data, (size_t)3 << 20, &err), &err);
+    CHECK(lks_store_writer_commit(w, &err) != LKS_OK);
+    CHECK(strstr(err.msg, "w/small-parts") != NULL && strstr(err.msg, "EntityTooSmall") != NULL);
+    CHECK_EQ_INT(s3_leftovers(st), 0);
+    CHECK_EQ_INT(lks_store_head(st, "w/small-parts", &ent, &err), LKS_ENOTFOUND);
+    lks_buf_free(&b);
+    free(data);
+    s3_finish(st);
+}
+
 /* Past the default 64 MiB threshold: the default part size and count. */
 static void t_multipart_default_threshold(void) {
     NEED_SERVER();
@@ -891,6 +947,16 @@ static void t_multipart_retries(void) {
           strstr(err.msg, "403") != NULL);
     CHECK_EQ_INT(standin_count("uploads"), 0);
     CHECK_EQ_INT(lks_store_head(st, "b.bin", &ent, &err), LKS_ENOTFOUND);
+    /* the same through a writer, whose object goes in parts at commit */
+    script("200,200,403");
+    lks_store_writer *w;
+    CHECK_OK(lks_store_writer_open(st, "d.bin", &w, &err), &err);
+    for (size_t off = 0; off < 2000; off += 100)
+        CHECK_OK(lks_store_writer_write(w, data + off, 100, &err), &err);
+    CHECK_EQ_INT(lks_store_writer_commit(w, &err), LKS_EIO);
+    CHECK(strstr(err.msg, "s3://fault/mp/d.bin") != NULL && strstr(err.msg, "UploadPart") != NULL);
+    CHECK_EQ_INT(standin_count("uploads"), 0);
+    CHECK_EQ_INT(lks_store_head(st, "d.bin", &ent, &err), LKS_ENOTFOUND);
     script("");
     lks_buf_free(&b);
     free(data);
@@ -1213,6 +1279,7 @@ int main(void) {
     RUN(t_writer);
     RUN(t_pagination_and_batch_delete);
     RUN(t_multipart);
+    RUN(t_writer_multipart);
     RUN(t_multipart_default_threshold);
     RUN(t_errors);
     RUN(t_retries_and_reuse);
