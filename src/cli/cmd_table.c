@@ -47,8 +47,9 @@ static const char vacuum_help[] =
     "than the retention ago.  _delta_log/ and hidden files and folders (names\n"
     "starting with '_' or '.') are never touched, but for the temporary files\n"
     "(.NAME.tmp.PID.HEX) of lakesync writers killed mid-write, which go once\n"
-    "older than the retention.  Deleted files cannot be read by time travel to\n"
-    "the versions that used them.\n"
+    "older than the retention; on S3 such writers' unfinished multipart uploads\n"
+    "under the table begun more than the retention ago are aborted.  Deleted files\n"
+    "cannot be read by time travel to the versions that used them.\n"
     "\n"
     "  --retain HOURS  retention (default: the table property\n"
     "                  delta.deletedFileRetentionDuration, else 168 hours = 7 days)\n"
@@ -585,8 +586,12 @@ static int cmd_vacuum(const tabopts *o) {
     lks_delta_vacuum_result r;
     int rc = lks_delta_vacuum(x.t, &vo, &r, &err);
     if (p.rc == LKS_EXIT_OK && (rc == LKS_OK || r.files > 0)) {
-        lks_buf_printf(&p.b, "%s %lld files, %lld bytes\n", o->dry_run ? "would delete" : "deleted", (long long)r.files,
+        lks_buf_printf(&p.b, "%s %lld files, %lld bytes", o->dry_run ? "would delete" : "deleted", (long long)r.files,
                        (long long)r.bytes);
+        if (r.uploads)
+            lks_buf_printf(&p.b, "; %s %lld unfinished uploads of killed writers", o->dry_run ? "would abort" : "aborted",
+                           (long long)r.uploads);
+        lks_buf_printf(&p.b, "\n");
         p.rc = lks_cli_write(stdout, &p.b);
     }
     if (rc != LKS_OK)

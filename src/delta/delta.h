@@ -404,6 +404,7 @@ typedef struct lks_delta_vacuum_opts {
 } lks_delta_vacuum_opts;
 typedef struct lks_delta_vacuum_result {
     int64_t files, bytes; /* deleted (dry run: would be deleted) */
+    int64_t uploads;      /* killed writers' unfinished uploads (S3) aborted */
 } lks_delta_vacuum_result;
 /* The safe minimum retention is delta.deletedFileRetentionDuration when the
  * table sets it, else 168 hours; a shorter one without `force` is

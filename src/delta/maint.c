@@ -342,6 +342,9 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
         list_prefix[pl++] = '/';
     list_prefix[pl] = 0;
     rc = lks_store_list_flags(t->st, list_prefix, LKS_STORE_LIST_TEMP, vac_entry, &v, err);
+    if (rc == LKS_OK && (rc = lks_store_purge_uploads(t->st, list_prefix, v.cutoff_us, o->dry_run, &r->uploads,
+                                                      err)) != LKS_OK)
+        lks_err_prefix(err, "vacuum: aborting killed writers' uploads");
     free(list_prefix);
     if (rc) {
         lks_err_prefix(err, "vacuum: listing the table");

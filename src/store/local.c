@@ -568,7 +568,7 @@ static int local_open_fd(lks_store *st, const char *key, int *fdp, lks_err *err)
 
 static const lks_store_ops local_ops = {
     "file",      local_get,     local_head,  local_put,     local_list,    local_del,    NULL,
-    local_close, local_open_fd, local_wopen, local_wappend, local_wcommit, local_wabort,
+    local_close, local_open_fd, local_wopen, local_wappend, local_wcommit, local_wabort, NULL,
 };
 
 /* mkdir -p */

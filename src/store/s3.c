@@ -1281,7 +1281,8 @@ static int put_single(s3_store *s, const char *key, const void *data, size_t len
     return rc;
 }
 
-static void abort_upload(s3_store *s, const char *key, const char *upload_id) {
+/* AbortMultipartUpload; an upload already gone (404) is no error. */
+static int abort_upload_err(s3_store *s, const char *key, const char *upload_id, lks_err *err) {
     lks_sigv4_param q[] = {{"uploadId", upload_id}};
     s3_call c = {0};
     c.method = "DELETE";
@@ -1291,13 +1292,19 @@ static void abort_upload(s3_store *s, const char *key, const char *upload_id) {
     c.nquery = 1;
     http_resp rs;
     resp_init(&rs);
-    lks_err e;
-    if (s3_exec(s, &c, &rs, &e) != LKS_OK)
-        lks_log(LKS_LOG_WARN, "store", "%s", e.msg);
-    else if (rs.status != 204 && rs.status != 200 && rs.status != 404)
-        lks_log(LKS_LOG_WARN, "store", "s3://%s/%s%s: AbortMultipartUpload: HTTP %ld %s", s->bucket, s->prefix, key,
-                rs.status, rs.code);
+    int rc = s3_exec(s, &c, &rs, err);
+    if (rc == LKS_OK && rs.status != 204 && rs.status != 200 && rs.status != 404)
+        rc = fail_http(s, err, LKS_EIO, c.op, key, &rs);
     resp_free(&rs);
+    return rc;
+}
+
+/* Ends an upload that failed: a failure to abort is only logged (the
+ * caller reports the first error). */
+static void abort_upload(s3_store *s, const char *key, const char *upload_id) {
+    lks_err e;
+    if (abort_upload_err(s, key, upload_id, &e) != LKS_OK)
+        lks_log(LKS_LOG_WARN, "store", "%s", e.msg);
 }
 
 /* The ETag S3 gives a completed multipart object: MD5 of the parts' binary
@@ -2014,6 +2021,89 @@ void lks_s3_set_retry(lks_store *st, int attempts, long base_ms) {
         s->retry_base_ms = base_ms;
 }
 
+/* ListMultipartUploads under the store prefix + prefix, every page, then
+ * AbortMultipartUpload for each begun before before_us. */
+static int s3_purge_uploads(lks_store *st, const char *prefix, int64_t before_us, int dry_run, int64_t *n,
+                            lks_err *err) {
+    s3_store *s = S(st);
+    size_t pl = strlen(s->prefix);
+    lks_buf full, keys, ids;
+    lks_buf_init(&full, 0);
+    lks_buf_init(&keys, 0); /* NUL-separated keys (relative) of the uploads to abort */
+    lks_buf_init(&ids, 0);
+    int rc = lks_buf_printf(&full, "%s%s", s->prefix, prefix);
+    if (!rc)
+        rc = lks_buf_cstr(&full);
+    if (rc)
+        rc = lks_err_set(err, rc, "out of memory");
+    char kmark[1100] = "", umark[1100] = "";
+    size_t found = 0;
+    for (int more = 1; more && rc == LKS_OK;) {
+        lks_sigv4_param q[4] = {{"uploads", NULL}, {"prefix", (const char *)full.ptr}};
+        int nq = 2;
+        if (kmark[0]) {
+            q[nq++] = (lks_sigv4_param){"key-marker", kmark};
+            q[nq++] = (lks_sigv4_param){"upload-id-marker", umark};
+        }
+        s3_call c = {0};
+        c.method = "GET";
+        c.op = "ListMultipartUploads";
+        c.query = q;
+        c.nquery = nq;
+        http_resp rs;
+        resp_init(&rs);
+        rc = s3_exec(s, &c, &rs, err);
+        if (rc == LKS_OK && rs.status != 200)
+            rc = fail_http(s, err, LKS_EIO, c.op, prefix, &rs);
+        const char *p = (const char *)rs.body.ptr, *end = p + rs.body.len, *cs;
+        size_t cl;
+        while (rc == LKS_OK && xml_next(&p, end, "Upload", &cs, &cl)) {
+            char key[1100], id[1100], when[64];
+            int64_t us;
+            if (!xml_get(cs, cl, "Key", key, sizeof key) || !xml_get(cs, cl, "UploadId", id, sizeof id) ||
+                !xml_get(cs, cl, "Initiated", when, sizeof when) || strlen(key) < pl ||
+                memcmp(key, s->prefix, pl) != 0 || strlen(key) >= sizeof key - 1 || strlen(id) >= sizeof id - 1) {
+                rc = lks_err_set(err, LKS_ECORRUPT,
+                                 "s3://%s/%s: ListMultipartUploads: an upload without its key, id "
+                                 "or time",
+                                 s->bucket, (const char *)full.ptr);
+                break;
+            }
+            if (lks_parse_timestamp_us(when, strlen(when), &us) != LKS_OK) {
+                rc = lks_err_set(err, LKS_ECORRUPT, "s3://%s/%s: ListMultipartUploads: bad Initiated time \"%s\"",
+                                 s->bucket, key, when);
+                break;
+            }
+            if (us < before_us &&
+                (lks_buf_append(&keys, key + pl, strlen(key + pl) + 1) || lks_buf_append(&ids, id, strlen(id) + 1)))
+                rc = lks_err_set(err, LKS_ENOMEM, "out of memory");
+            else if (us < before_us)
+                found++;
+        }
+        char trunc[16];
+        more = rc == LKS_OK && xml_get((const char *)rs.body.ptr, rs.body.len, "IsTruncated", trunc, sizeof trunc) &&
+               !strcmp(trunc, "true");
+        if (more &&
+            (!xml_get((const char *)rs.body.ptr, rs.body.len, "NextKeyMarker", kmark, sizeof kmark) || !kmark[0] ||
+             !xml_get((const char *)rs.body.ptr, rs.body.len, "NextUploadIdMarker", umark, sizeof umark)))
+            rc = lks_err_set(err, LKS_ECORRUPT, "s3://%s/%s: ListMultipartUploads: truncated without a next marker",
+                             s->bucket, (const char *)full.ptr);
+        resp_free(&rs);
+    }
+    const char *k = (const char *)keys.ptr, *u = (const char *)ids.ptr;
+    for (size_t i = 0; i < found && rc == LKS_OK; i++) {
+        if (!dry_run && (rc = abort_upload_err(s, k, u, err)) != LKS_OK)
+            break;
+        (*n)++;
+        k += strlen(k) + 1;
+        u += strlen(u) + 1;
+    }
+    lks_buf_free(&full);
+    lks_buf_free(&keys);
+    lks_buf_free(&ids);
+    return rc;
+}
+
 int lks_s3_count_uploads(lks_store *st, int *count, lks_err *err) {
     s3_store *s = S(st);
     *count = 0;
@@ -2363,7 +2453,7 @@ static void s3_close(lks_store *st) {
 
 static const lks_store_ops s3_ops = {
     "s3",     s3_get, s3_head,  s3_put,     s3_list,    s3_del,    lks_s3_delete_many,
-    s3_close, NULL,   s3_wopen, s3_wappend, s3_wcommit, s3_wabort,
+    s3_close, NULL,   s3_wopen, s3_wappend, s3_wcommit, s3_wabort, s3_purge_uploads,
 };
 
 /* Picks the credential source (no network here). */

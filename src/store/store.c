@@ -391,6 +391,12 @@ int lks_store_list(lks_store *st, const char *prefix, lks_store_list_fn *fn, voi
     return lks_store_list_flags(st, prefix, 0, fn, ud, err);
 }
 
+int lks_store_purge_uploads(lks_store *st, const char *prefix, int64_t before_us, int dry_run, int64_t *n,
+                            lks_err *err) {
+    *n = 0;
+    return st->ops->purge_uploads ? st->ops->purge_uploads(st, prefix, before_us, dry_run, n, err) : LKS_OK;
+}
+
 int lks_store_delete_temp(lks_store *st, const char *key, lks_err *err) {
     int rc = check_key(key, 1, err);
     return rc ? rc : st->ops->del(st, key, err);

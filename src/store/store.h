@@ -72,6 +72,8 @@ typedef struct lks_store_ops {
     int (*wappend)(lks_store *st, void *h, const void *p, size_t n, lks_err *err);
     int (*wcommit)(lks_store *st, void *h, const void *p, size_t n, lks_err *err);
     void (*wabort)(lks_store *st, void *h);
+    /* aborts unfinished uploads of writers (NULL: the backend leaves none) */
+    int (*purge_uploads)(lks_store *st, const char *prefix, int64_t before_us, int dry_run, int64_t *n, lks_err *err);
 } lks_store_ops;
 
 struct lks_store {
@@ -139,9 +141,8 @@ int lks_store_put_if_absent(lks_store *st, const char *key, const void *data, si
  * nothing.  Local stores write through a temporary file in LKS_STORE_WRITER_CHUNK
  * pieces; S3 holds up to a multipart part (16 MiB) and uploads the object
  * part by part beyond that (a killed writer leaves an incomplete upload,
- * which S3 keeps until aborted: lks_store_list with LKS_STORE_LIST_TEMP does
- * not show it).  After a failed write the writer only aborts; commit and
- * abort free it. */
+ * which S3 keeps until aborted: lks_store_purge_uploads).  After a failed
+ * write the writer only aborts; commit and abort free it. */
 #define LKS_STORE_WRITER_CHUNK ((size_t)1 << 20)
 typedef struct lks_store_writer lks_store_writer;
 int lks_store_writer_open(lks_store *st, const char *key, lks_store_writer **out, lks_err *err);
@@ -163,6 +164,12 @@ int lks_store_delete(lks_store *st, const char *key, lks_err *err);
  * checked first: LKS_EINVAL deletes nothing.  On another error some of the
  * keys may be deleted; the message names the key or request that failed. */
 int lks_store_delete_many(lks_store *st, const char *const *keys, size_t n, lks_err *err);
+/* Aborts the unfinished uploads of killed writers (S3 multipart uploads)
+ * under prefix that began before before_us (µs since the epoch); *n counts
+ * them (with dry_run: counts only).  LKS_OK with *n 0 for a backend that
+ * leaves none (local stores' temporary files are listed instead). */
+int lks_store_purge_uploads(lks_store *st, const char *prefix, int64_t before_us, int dry_run, int64_t *n,
+                            lks_err *err);
 /* Deletes a writer's temporary file (listed with LKS_STORE_LIST_TEMP); a
  * key whose last segment is not a temporary name is LKS_EINVAL. */
 int lks_store_delete_temp(lks_store *st, const char *key, lks_err *err);

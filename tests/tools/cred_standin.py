@@ -22,7 +22,7 @@ Serves on 127.0.0.1 (a free port, printed as the first line of stdout):
                                stored bodies, PUT stores (412 with
                                If-None-Match: * when the key exists), DELETE
                                removes; multipart uploads work, with S3's
-                               ETags.
+                               ETags, and are listed two a page.
   *    /lax/KEY                 a bucket "lax" like "fault" (the same script)
                                that ignores If-None-Match, as some
                                S3-compatible servers do.
@@ -38,6 +38,7 @@ import secrets
 import sys
 import threading
 import urllib.parse
+from xml.sax.saxutils import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROLE = "lakesync-role"
@@ -55,6 +56,7 @@ class State:
         self.objects = {}
         self.etags = {}
         self.uploads = {}
+        self.upload_meta = {}  # upload id -> (key, Initiated)
         self.upload_seq = 0
 
     def issue(self, kind, prefix):
@@ -113,8 +115,29 @@ class Handler(BaseHTTPRequestHandler):
                 st.upload_seq += 1
                 uid = "upload-%d" % st.upload_seq
                 st.uploads[uid] = {}
+                now = datetime.datetime.now(datetime.timezone.utc)
+                st.upload_meta[uid] = (key, now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000))
                 return 200, {}, ("<InitiateMultipartUploadResult><UploadId>%s</UploadId>"
                                  "</InitiateMultipartUploadResult>" % uid).encode()
+            if method == "GET" and "uploads" in query:
+                # ListMultipartUploads, two uploads a page (the client must
+                # follow the markers)
+                bucket = key.split("/")[0] + "/"
+                prefix = bucket + query.get("prefix", [""])[0]
+                kmark = query.get("key-marker", [""])[0]
+                ups = sorted((k, uid, t) for uid, (k, t) in st.upload_meta.items() if k.startswith(prefix))
+                if kmark:
+                    ups = [u for u in ups if (u[0], u[1]) > (bucket + kmark, query.get("upload-id-marker", [""])[0])]
+                page = ups[:2]
+                xml = "".join("<Upload><Key>%s</Key><UploadId>%s</UploadId><Initiated>%s</Initiated></Upload>"
+                              % (escape(k[len(bucket):]), uid, t) for k, uid, t in page)
+                if len(ups) > 2:
+                    xml += ("<IsTruncated>true</IsTruncated><NextKeyMarker>%s</NextKeyMarker>"
+                            "<NextUploadIdMarker>%s</NextUploadIdMarker>" % (escape(page[-1][0][len(bucket):]),
+                                                                              page[-1][1]))
+                else:
+                    xml += "<IsTruncated>false</IsTruncated>"
+                return 200, {}, ("<ListMultipartUploadsResult>%s</ListMultipartUploadsResult>" % xml).encode()
             if "uploadId" in query:
                 uid = query["uploadId"][0]
                 if uid not in st.uploads:
@@ -124,9 +147,11 @@ class Handler(BaseHTTPRequestHandler):
                     return 200, {"ETag": '"%s"' % hashlib.md5(data).hexdigest()}, b""
                 if method == "DELETE":
                     del st.uploads[uid]
+                    del st.upload_meta[uid]
                     return 204, {}, b""
                 parts = [st.uploads[uid][n] for n in sorted(st.uploads[uid])]
                 del st.uploads[uid]
+                del st.upload_meta[uid]
                 st.objects[key] = b"".join(parts)
                 st.etags[key] = "%s-%d" % (
                     hashlib.md5(b"".join(hashlib.md5(x).digest() for x in parts)).hexdigest(), len(parts))
@@ -149,7 +174,7 @@ class Handler(BaseHTTPRequestHandler):
         data = self.body() if method in ("PUT", "POST") else b""
         url = urllib.parse.urlparse(self.path)
         bucket = url.path.split("/")[1]
-        key = urllib.parse.unquote(url.path[len(bucket) + 2:])
+        key = urllib.parse.unquote(url.path[len(bucket) + 2:])  # "" for the bucket itself
         conditional = bucket == "fault" and self.headers.get("If-None-Match") == "*"
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         with st.lock:
@@ -176,14 +201,14 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_HEAD(self):
-        if self.path.startswith(("/fault/", "/lax/")):
+        if self.path.startswith(("/fault/", "/lax/", "/fault?", "/lax?")):
             return self.fault("HEAD")
         self.send_response(404)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def do_DELETE(self):
-        if self.path.startswith(("/fault/", "/lax/")):
+        if self.path.startswith(("/fault/", "/lax/", "/fault?", "/lax?")):
             return self.fault("DELETE")
         self.reply(404, "not found", "text/plain")
 
@@ -208,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.state
         path = urllib.parse.urlparse(self.path).path
-        if path.startswith(("/fault/", "/lax/")):
+        if path in ("/fault", "/lax") or path.startswith(("/fault/", "/lax/")):
             return self.fault("GET")
         if path == "/stats":
             with st.lock:
@@ -233,7 +258,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         st = self.server.state
-        if self.path.startswith(("/fault/", "/lax/")):
+        if self.path.startswith(("/fault/", "/lax/", "/fault?", "/lax?")):
             return self.fault("PUT")
         self.body()
         if self.path == "/latest/api/token":
@@ -248,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         st = self.server.state
-        if self.path.startswith(("/fault/", "/lax/")):
+        if self.path.startswith(("/fault/", "/lax/", "/fault?", "/lax?")):
             return self.fault("POST")
         self.body()
         url = urllib.parse.urlparse(self.path)

@@ -672,7 +672,7 @@ static int fl_del(lks_store *st, const char *key, lks_err *err) {
 }
 static void fl_close(lks_store *st) { (void)st; }
 static const lks_store_ops flaky_ops = {"flaky", fl_get,  fl_head, fl_put, fl_list, fl_del, NULL,
-                                        fl_close, NULL,    NULL,    NULL,   NULL,    NULL};
+                                        fl_close, NULL,    NULL,    NULL,   NULL,    NULL,   NULL};
 
 static void t_own_commit_retry(void) {
     fx f;

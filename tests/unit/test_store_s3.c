@@ -20,6 +20,7 @@
  * by tests/tools/cred_standin.py. */
 #include "harness.h"
 #include "proc_harness.h"
+#include "delta/delta.h"
 #include "store/s3_int.h"
 #include "store_conformance.h"
 
@@ -758,6 +759,65 @@ static void t_writer_multipart(void) {
     s3_finish(st);
 }
 
+/* Unfinished uploads of killed writers: purged by prefix (a dry run only
+ * counts), and by vacuum under a table's root only. */
+static void t_purge_uploads(void) {
+    NEED_SERVER();
+    lks_store *st = s3_fresh();
+    REQUIRE(st);
+    lks_err err;
+    lks_s3_set_multipart(st, (size_t)6 << 20, (size_t)5 << 20);
+    size_t n = (size_t)6 << 20;
+    uint8_t *data = pattern(n, 9);
+    REQUIRE(data);
+    lks_store_writer *wa, *wb, *wc;
+    CHECK_OK(lks_store_writer_open(st, "t1/part-a.parquet", &wa, &err), &err);
+    CHECK_OK(lks_store_writer_write(wa, data, n, &err), &err);
+    CHECK_OK(lks_store_writer_open(st, "t2/part-b.parquet", &wb, &err), &err);
+    CHECK_OK(lks_store_writer_write(wb, data, n, &err), &err);
+    CHECK_EQ_INT(s3_leftovers(st), 2);
+    /* (moto dates every upload 2010: ages are t_purge_uploads_age's) */
+    int64_t now = lks_now_us(), k = -1;
+    CHECK_OK(lks_store_purge_uploads(st, "t1/", now + 60 * INT64_C(1000000), 1, &k, &err), &err);
+    CHECK_EQ_INT(k, 1); /* dry run: counted */
+    CHECK_EQ_INT(s3_leftovers(st), 2);
+    CHECK_OK(lks_store_purge_uploads(st, "t1/", now + 60 * INT64_C(1000000), 0, &k, &err), &err);
+    CHECK_EQ_INT(k, 1);
+    CHECK_EQ_INT(s3_leftovers(st), 1);
+    /* the purged writer cannot publish: its upload is gone, named in the error */
+    CHECK(lks_store_writer_commit(wa, &err) != LKS_OK);
+    CHECK(strstr(err.msg, "t1/part-a.parquet") != NULL);
+    lks_store_entry ent;
+    CHECK_EQ_INT(lks_store_head(st, "t1/part-a.parquet", &ent, &err), LKS_ENOTFOUND);
+    /* vacuum of a table at t2 (0-hour retention, forced) aborts the upload
+     * under it, not one beside it */
+    static const char commit0[] =
+        "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
+        "{\"metaData\":{\"id\":\"6f2a1c3e-0000-4000-8000-000000000001\",\"format\":{\"provider\":\"parquet\","
+        "\"options\":{}},\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\","
+        "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\",\"partitionColumns\":[],"
+        "\"configuration\":{},\"createdTime\":1700000000000}}\n";
+    CHECK_OK(lks_store_put(st, "t2/_delta_log/00000000000000000000.json", commit0, sizeof commit0 - 1, &err), &err);
+    CHECK_OK(lks_store_writer_open(st, "t3/part-c.parquet", &wc, &err), &err);
+    CHECK_OK(lks_store_writer_write(wc, data, n, &err), &err);
+    CHECK_EQ_INT(s3_leftovers(st), 2);
+    lks_delta_table *t;
+    CHECK_OK(lks_delta_table_open(st, "t2", &t, &err), &err);
+    if (t) {
+        lks_delta_vacuum_opts vo = {0, 0, 1, NULL, NULL};
+        lks_delta_vacuum_result r;
+        CHECK_OK(lks_delta_vacuum(t, &vo, &r, &err), &err);
+        CHECK_EQ_INT(r.uploads, 1);
+        CHECK_EQ_INT(s3_leftovers(st), 1);
+        lks_delta_table_close(t);
+    }
+    lks_store_writer_abort(wb);
+    lks_store_writer_abort(wc);
+    CHECK_EQ_INT(s3_leftovers(st), 0);
+    free(data);
+    s3_finish(st);
+}
+
 /* Past the default 64 MiB threshold: the default part size and count. */
 static void t_multipart_default_threshold(void) {
     NEED_SERVER();
@@ -959,6 +1019,42 @@ static void t_multipart_retries(void) {
     CHECK_EQ_INT(lks_store_head(st, "d.bin", &ent, &err), LKS_ENOTFOUND);
     script("");
     lks_buf_free(&b);
+    free(data);
+    lks_store_close(st);
+    env_clean();
+}
+
+/* Purging unfinished uploads by age, over pages of the listing (the
+ * stand-in lists two a page, with the real start times). */
+static void t_purge_uploads_age(void) {
+    if (!standin_url[0])
+        SKIP("python3 or tests/tools/cred_standin.py unavailable");
+    lks_store *st = standin_store("s3://fault/pg", "AKIDPURGE", "purge-secret-do-not-print");
+    REQUIRE(st);
+    lks_err err;
+    script("");
+    lks_s3_set_multipart(st, (size_t)2 << 20, (size_t)600 << 10);
+    size_t n = ((size_t)1 << 20) + 1; /* one part goes up at the writer's first 1 MiB */
+    uint8_t *data = pattern(n, 13);
+    REQUIRE(data);
+    int u0 = standin_count("uploads");
+    lks_store_writer *w[6];
+    for (int i = 0; i < 6; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s/part-%d.bin", i < 5 ? "a" : "b", i);
+        CHECK_OK(lks_store_writer_open(st, key, &w[i], &err), &err);
+        CHECK_OK(lks_store_writer_write(w[i], data, n, &err), &err);
+    }
+    CHECK_EQ_INT(standin_count("uploads"), u0 + 6);
+    int64_t now = lks_now_us(), k = -1;
+    CHECK_OK(lks_store_purge_uploads(st, "a/", now - 3600 * INT64_C(1000000), 0, &k, &err), &err);
+    CHECK_EQ_INT(k, 0); /* begun less than an hour ago */
+    CHECK_OK(lks_store_purge_uploads(st, "a/", now + 60 * INT64_C(1000000), 0, &k, &err), &err);
+    CHECK_EQ_INT(k, 5); /* three pages */
+    CHECK_EQ_INT(standin_count("uploads"), u0 + 1);
+    for (int i = 0; i < 6; i++)
+        lks_store_writer_abort(w[i]);
+    CHECK_EQ_INT(standin_count("uploads"), u0);
     free(data);
     lks_store_close(st);
     env_clean();
@@ -1280,10 +1376,12 @@ int main(void) {
     RUN(t_pagination_and_batch_delete);
     RUN(t_multipart);
     RUN(t_writer_multipart);
+    RUN(t_purge_uploads);
     RUN(t_multipart_default_threshold);
     RUN(t_errors);
     RUN(t_retries_and_reuse);
     RUN(t_multipart_retries);
+    RUN(t_purge_uploads_age);
     RUN(t_if_none_match_ignored);
     RUN(t_store_opts);
     RUN(t_container_credentials);
