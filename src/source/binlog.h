@@ -243,4 +243,9 @@ size_t lks_binlog_decimal(const uint8_t *p, size_t n, int precision, int scale, 
  * text has more fraction digits than scale. */
 int lks_decimal_from_text(const char *s, size_t n, int scale, lks_arena *a, lks_cdc_value *out);
 
+/* The text of a SET's bit set over its members m[0..n) (n <= 64): the
+ * members whose bits are set, joined with commas in order, in a.  Bits past
+ * n are the caller's to refuse.  LKS_OK or LKS_ENOMEM. */
+int lks_bl_set_text(const char *const *m, const size_t *len, int n, uint64_t bits, lks_arena *a, lks_slice *out);
+
 #endif

@@ -590,6 +590,26 @@ static int bad_value(char *msg, size_t msgcap, const char *what) {
     return LKS_ECORRUPT;
 }
 
+int lks_bl_set_text(const char *const *m, const size_t *len, int n, uint64_t bits, lks_arena *a, lks_slice *out) {
+    size_t total = 0;
+    for (int i = 0; i < n && i < 64; i++)
+        if (bits >> i & 1)
+            total += len[i] + 1;
+    char *t = lks_arena_alloc(a, total + 1);
+    if (!t)
+        return LKS_ENOMEM;
+    size_t o = 0;
+    for (int i = 0; i < n && i < 64; i++)
+        if (bits >> i & 1) {
+            if (o)
+                t[o++] = ',';
+            memcpy(t + o, m[i], len[i]);
+            o += len[i];
+        }
+    out->ptr = (const uint8_t *)t, out->len = o;
+    return LKS_OK;
+}
+
 int lks_bl_value(bl_iconv_cache *ic, const bl_col *c, const uint8_t *p, size_t n, lks_arena *a, lks_cdc_value *out,
                  size_t *used, char *msg, size_t msgcap) {
     switch (c->op) {
@@ -861,23 +881,7 @@ int lks_bl_value(bl_iconv_cache *ic, const bl_col *c, const uint8_t *p, size_t n
                      c->nmembers);
             return LKS_ECORRUPT;
         }
-        size_t total = 0;
-        for (int i = 0; i < c->nmembers; i++)
-            if (bits >> i & 1)
-                total += c->member_len[i] + 1;
-        char *t = lks_arena_alloc(a, total + 1);
-        if (!t)
-            return LKS_ENOMEM;
-        size_t o = 0;
-        for (int i = 0; i < c->nmembers; i++)
-            if (bits >> i & 1) {
-                if (o)
-                    t[o++] = ',';
-                memcpy(t + o, c->members[i], c->member_len[i]);
-                o += c->member_len[i];
-            }
-        out->u.bytes.ptr = (const uint8_t *)t, out->u.bytes.len = o;
-        return LKS_OK;
+        return lks_bl_set_text(c->members, c->member_len, c->nmembers, bits, a, &out->u.bytes);
     }
     case BL_OP_BIT:
         NEED(c->width);

@@ -825,22 +825,8 @@ int lks_src_members_apply(const lks_src_members *mb, int is_set, lks_cdc_value *
     if (mb->n < 64 && (x >> mb->n))
         return lks_err_set(err, LKS_ECORRUPT, "SET bitmap 0x%llx has bits past its %d members", (unsigned long long)x,
                            mb->n);
-    size_t total = 0;
-    for (int i = 0; i < mb->n && i < 64; i++)
-        if (x >> i & 1)
-            total += mb->len[i] + 1;
-    char *t = lks_arena_alloc(a, total + 1);
-    if (!t)
+    if (lks_bl_set_text(mb->m, mb->len, mb->n, x, a, &v->u.bytes) != LKS_OK)
         return lks_err_set(err, LKS_ENOMEM, "out of memory");
-    size_t o = 0;
-    for (int i = 0; i < mb->n && i < 64; i++)
-        if (x >> i & 1) {
-            if (o)
-                t[o++] = ',';
-            memcpy(t + o, mb->m[i], mb->len[i]);
-            o += mb->len[i];
-        }
-    v->u.bytes.ptr = (const uint8_t *)t, v->u.bytes.len = o;
     return LKS_OK;
 }
 
