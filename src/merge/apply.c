@@ -249,7 +249,7 @@ static size_t stats_pass(applier *ap, const lks_delta_add *a) {
         size_t l = 0, h = ap->nkeys;
         while (l < h) {
             size_t m = l + (h - l) / 2;
-            if (lks_merge__bytes_cmp(ap->keys[m].k, ap->keys[m].n, ap->lo[0].ptr, ap->lo[0].len) < 0) l = m + 1;
+            if (lks_bytes_cmp(ap->keys[m].k, ap->keys[m].n, ap->lo[0].ptr, ap->lo[0].len) < 0) l = m + 1;
             else h = m;
         }
         i = l;
@@ -261,11 +261,11 @@ static size_t stats_pass(applier *ap, const lks_delta_add *a) {
         for (int j = 0; j < nk && ok; j++) {
             size_t sl = lks_merge__key_seg_len(&b->ktypes[j], p, left);
             if (!sl) break; /* cannot happen: keep the key */
-            if (ap->has_hi[j] && lks_merge__bytes_cmp(p, sl, ap->hi[j].ptr, ap->hi[j].len) > 0) {
+            if (ap->has_hi[j] && lks_bytes_cmp(p, sl, ap->hi[j].ptr, ap->hi[j].len) > 0) {
                 ok = 0;
                 stop = j == 0; /* sorted by the first column: no later key fits */
             }
-            if (ap->has_lo[j] && lks_merge__bytes_cmp(p, sl, ap->lo[j].ptr, ap->lo[j].len) < 0) ok = 0;
+            if (ap->has_lo[j] && lks_bytes_cmp(p, sl, ap->lo[j].ptr, ap->lo[j].len) < 0) ok = 0;
             p += sl, left -= sl;
         }
         if (stop) break;

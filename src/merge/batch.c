@@ -611,7 +611,7 @@ int lks_merge_batch_add(lks_merge_batch *b, const lks_cdc_event *ev, const char 
             lks_buf old = b->kbuf;
             lks_buf_init(&b->kbuf, 0);
             rc = encode_key(b, m, &ev->after, err);
-            int same = rc == LKS_OK && lks_merge__bytes_cmp(old.ptr, old.len, b->kbuf.ptr, b->kbuf.len) == 0;
+            int same = rc == LKS_OK && lks_bytes_cmp(old.ptr, old.len, b->kbuf.ptr, b->kbuf.len) == 0;
             lks_buf_free(&b->kbuf);
             b->kbuf = old;
             if (rc) return rc;

@@ -51,9 +51,8 @@ size_t lks_merge__key_seg_len(const lks_delta_type *dt, const uint8_t *p, size_t
 /* Hash of one encoded column value as Parquet bloom filters hash its
  * physical value (plain encoding).  tmp: scratch. */
 uint64_t lks_merge__key_seg_bloom_hash(const lks_delta_type *dt, const uint8_t *p, size_t n, lks_buf *tmp);
-/* Compares two encoded column values (or whole keys): memcmp order, a
- * prefix sorting first. */
-int lks_merge__bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
+/* Encoded column values and whole keys compare with lks_bytes_cmp (core.h):
+ * memcmp order, a prefix sorting first. */
 
 /* An encoded key, by reference. */
 typedef struct lks_merge_keyref {
@@ -61,7 +60,7 @@ typedef struct lks_merge_keyref {
     uint32_t n;
 } lks_merge_keyref;
 
-/* Sorts keys in lks_merge__bytes_cmp order (not stable). */
+/* Sorts keys in lks_bytes_cmp order (not stable). */
 void lks_merge__sort_keys(lks_merge_keyref *keys, size_t n);
 
 /* ---- the batch (batch.c) ---------------------------------------------------------------- */

@@ -451,10 +451,6 @@ uint64_t lks_merge__key_seg_bloom_hash(const lks_delta_type *dt, const uint8_t *
     }
 }
 
-int lks_merge__bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
-    return lks_bytes_cmp(a, na, b, nb);
-}
-
 static int keyref_cmp(const void *x, const void *y) {
     const lks_merge_keyref *a = x, *b = y;
     return lks_bytes_cmp(a->k, a->n, b->k, b->n);

@@ -282,7 +282,7 @@ static void check_order(const lks_delta_type *dt, const lks_pq_value *vals, int 
                 FAILF("%s: value %d: bloom hash differs", what, i);
     }
     for (int i = 0; i + 1 < n; i++)
-        if (lks_merge__bytes_cmp(enc[i].ptr, enc[i].len, enc[i + 1].ptr, enc[i + 1].len) >= 0)
+        if (lks_bytes_cmp(enc[i].ptr, enc[i].len, enc[i + 1].ptr, enc[i + 1].len) >= 0)
             FAILF("%s: value %d does not sort before value %d", what, i, i + 1);
     /* a two-column key splits back at the column boundary */
     lks_buf two;
@@ -1090,7 +1090,7 @@ static void t_large_batches(void) {
     spread_updates(1, 50, 2000);
 }
 
-/* Keys sort as lks_merge__bytes_cmp orders them: shared prefixes, runs of
+/* Keys sort as lks_bytes_cmp orders them: shared prefixes, runs of
  * equal first 8 bytes long and short, empty and short keys. */
 static void t_sort_keys(void) {
     uint64_t x = 0x9E3779B97F4A7C15ull;
@@ -1117,7 +1117,7 @@ static void t_sort_keys(void) {
         lks_merge__sort_keys(k, N);
         int bad = 0;
         for (int i = 0; i + 1 < N; i++)
-            if (lks_merge__bytes_cmp(k[i].k, k[i].n, k[i + 1].k, k[i + 1].n) > 0) bad++;
+            if (lks_bytes_cmp(k[i].k, k[i].n, k[i + 1].k, k[i + 1].n) > 0) bad++;
         /* a permutation: every key once */
         uint8_t *seen = calloc(N, 1);
         for (int i = 0; i < N; i++) {
