@@ -385,7 +385,11 @@ int lks_delta_dv_serialize(const uint64_t *rows, size_t n, lks_buf *out) {
         if (!v)
             return LKS_ENOMEM;
         memcpy(v, rows, n * sizeof *v);
-        qsort(v, n, sizeof *v, cmp_u64);
+        size_t i = 1;
+        while (i < n && v[i - 1] <= v[i]) /* callers mostly pass them sorted */
+            i++;
+        if (i < n)
+            qsort(v, n, sizeof *v, cmp_u64);
         if (v[n - 1] >> 63) {
             free(v);
             return LKS_EINVAL;
