@@ -135,9 +135,9 @@ void lks_alloc_tune(void) {
     if (!p)
         return;
     const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), brk = (uintptr_t)sbrk(0);
+    uintptr_t at = (uintptr_t)p, brk = (uintptr_t)sbrk(0);
     free(p);
-    uintptr_t hi = brk & ~(huge - 1);
-    if ((uintptr_t)p < brk && hi > lo && hi - lo <= (uintptr_t)512 << 20)
+    uintptr_t lo = (at + huge - 1) & ~(huge - 1), hi = brk & ~(huge - 1);
+    if (at < brk && hi > lo && hi - lo <= (uintptr_t)512 << 20)
         (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
