@@ -319,6 +319,7 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
     }
     vac v;
     memset(&v, 0, sizeof v);
+    char *list_prefix = NULL;
     if (refs.oom) {
         rc = lks_err_set(err, LKS_ENOMEM, "vacuum: out of memory");
         goto out;
@@ -332,7 +333,7 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
     size_t pl = strlen(t->prefix);
     v.plen = pl ? pl + 1 : 0;
     v.cutoff_us = horizon_ms * 1000;
-    char *list_prefix = malloc(pl + 2);
+    list_prefix = malloc(pl + 2);
     if (!list_prefix) {
         rc = lks_err_set(err, LKS_ENOMEM, "vacuum: out of memory");
         goto out;
@@ -342,10 +343,6 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
         list_prefix[pl++] = '/';
     list_prefix[pl] = 0;
     rc = lks_store_list_flags(t->st, list_prefix, LKS_STORE_LIST_TEMP, vac_entry, &v, err);
-    if (rc == LKS_OK && (rc = lks_store_purge_uploads(t->st, list_prefix, v.cutoff_us, o->dry_run, &r->uploads,
-                                                      err)) != LKS_OK)
-        lks_err_prefix(err, "vacuum: aborting killed writers' uploads");
-    free(list_prefix);
     if (rc) {
         lks_err_prefix(err, "vacuum: listing the table");
         goto out;
@@ -385,11 +382,17 @@ int lks_delta_vacuum(lks_delta_table *t, const lks_delta_vacuum_opts *o, lks_del
         if (o->on_file && o->on_file(o->ud, v.temps.keys[i] + v.plen, v.temps.sizes[i]))
             stop = 1;
     }
+    /* their unfinished uploads (object stores) */
+    if (!stop && (rc = lks_store_purge_uploads(t->st, list_prefix, v.cutoff_us, o->dry_run, &r->uploads, err))) {
+        lks_err_prefix(err, "vacuum: aborting killed writers' uploads");
+        goto out;
+    }
     if (!o->dry_run && r->files)
         lks_log(LKS_LOG_INFO, "delta",
                 "vacuum: deleted %" PRId64 " files (%" PRId64 " bytes) from table version %" PRId64, r->files, r->bytes,
                 s->version);
 out:
+    free(list_prefix);
     vac_list_free(&v.files);
     vac_list_free(&v.temps);
     free(refs.v);

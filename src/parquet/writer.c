@@ -635,6 +635,19 @@ static int page_to_plain(colw *c) {
     return LKS_OK;
 }
 
+/* The first page of the chunk decided against the dictionary: the page is
+ * re-encoded PLAIN, and so are the rest of the chunk and the column's later
+ * chunks in the file. */
+static int refuse_dict(colw *c, lks_err *err) {
+    if (page_to_plain(c) != LKS_OK)
+        return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
+    c->dict_on = 0;
+    c->dict_refused = 1;
+    c->dict_decided = 1;
+    dict_clear(c);
+    return LKS_OK;
+}
+
 /* ---- pages ---------------------------------------------------------------------- */
 
 static void page_header_init(lks_pq_page_header *h) {
@@ -685,17 +698,9 @@ static int append_levels(lks_buf *b, const lks_buf *lv, size_t n, int max) {
 static int flush_page(lks_pq_writer *w, colw *c, lks_err *err) {
     if (c->page_entries == 0)
         return LKS_OK;
-    if (c->dict_on && !c->dict_decided) {
-        c->dict_decided = 1;
-        /* a dictionary nearly as long as the values does not pay */
-        if ((size_t)c->ndict * 2 > c->page_nvals + 16) {
-            if (page_to_plain(c) != LKS_OK)
-                return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
-            c->dict_on = 0;
-            c->dict_refused = 1;
-            dict_clear(c);
-        }
-    }
+    /* a dictionary nearly as long as the values does not pay */
+    if (c->dict_on && !c->dict_decided && (size_t)c->ndict * 2 > c->page_nvals + 16 && refuse_dict(c, err) != LKS_OK)
+        return LKS_ENOMEM;
     c->dict_decided = 1;
     lks_buf *b = &w->body;
     lks_buf_reset(b);
@@ -821,27 +826,23 @@ static int add_values(colw *c, const uint8_t *values, size_t k, lks_err *err) {
             lks_pq_bloom_insert(c->bloom, c->bloom_bytes, hsh);
         }
     }
-    /* A chunk's first values all distinct: a dictionary will not pay, and
-     * building it for the whole first page (up to a row group's values)
-     * costs more than writing them */
+    /* A chunk's first DICT_PROBE values all distinct: a dictionary will not
+     * pay, and building it for the whole first page (up to a row group's
+     * values) costs more than writing them.  The values go in up to the
+     * probe, then the rest. */
     size_t done = 0;
     while (c->dict_on && done < k) {
         size_t seg = k - done;
-        if (!c->dict_decided && seg > DICT_PROBE)
-            seg = DICT_PROBE;
+        int probe = !c->dict_decided && c->page_nvals < DICT_PROBE;
+        if (probe && seg > DICT_PROBE - c->page_nvals)
+            seg = DICT_PROBE - c->page_nvals;
         int rc = dict_add(c, values, done, seg, byte_slices, err);
         if (rc != LKS_OK)
             return rc;
         done += seg;
         c->page_nvals += seg;
-        if (!c->dict_decided && c->page_nvals >= DICT_PROBE && c->ndict == c->page_nvals) {
-            if (page_to_plain(c) != LKS_OK)
-                return lks_err_set(err, LKS_ENOMEM, "parquet writer: out of memory");
-            c->dict_on = 0;
-            c->dict_refused = 1;
-            c->dict_decided = 1;
-            dict_clear(c);
-        }
+        if (probe && c->page_nvals == DICT_PROBE && c->ndict == DICT_PROBE && refuse_dict(c, err) != LKS_OK)
+            return LKS_ENOMEM;
     }
     if (done == k)
         return LKS_OK;

@@ -2105,26 +2105,9 @@ static int s3_purge_uploads(lks_store *st, const char *prefix, int64_t before_us
 }
 
 int lks_s3_count_uploads(lks_store *st, int *count, lks_err *err) {
-    s3_store *s = S(st);
-    *count = 0;
-    lks_sigv4_param q[2] = {{"uploads", NULL}, {"prefix", s->prefix}};
-    s3_call c = {0};
-    c.method = "GET";
-    c.op = "ListMultipartUploads";
-    c.query = q;
-    c.nquery = s->prefix[0] ? 2 : 1;
-    http_resp rs;
-    resp_init(&rs);
-    int rc = s3_exec(s, &c, &rs, err);
-    if (rc == LKS_OK && rs.status != 200)
-        rc = fail_http(s, err, LKS_EIO, "ListMultipartUploads", NULL, &rs);
-    if (rc == LKS_OK) {
-        const char *p = (const char *)rs.body.ptr, *end = p + rs.body.len, *cs;
-        size_t cl;
-        while (xml_next(&p, end, "Upload", &cs, &cl))
-            (*count)++;
-    }
-    resp_free(&rs);
+    int64_t n = 0;
+    int rc = s3_purge_uploads(st, "", INT64_MAX, 1, &n, err);
+    *count = (int)n;
     return rc;
 }
 

@@ -217,7 +217,8 @@ void lks_s3_set_multipart(lks_store *st, size_t threshold, size_t part_size);
 void lks_s3_set_retry(lks_store *st, int attempts, long base_ms);
 
 /* Counts the bucket's unfinished multipart uploads under the store prefix
- * (ListMultipartUploads, first page).  For tests: aborted uploads leave none. */
+ * (a dry run of lks_store_purge_uploads).  For tests: aborted uploads leave
+ * none. */
 int lks_s3_count_uploads(lks_store *st, int *count, lks_err *err);
 
 /* The access key id of the credentials in use (fetching them if needed):
